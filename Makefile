@@ -1,0 +1,55 @@
+# Two commands: `make run` serves the intranet on embedded defaults,
+# `make test` runs the whole suite. Every install step lives here.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+HOST   ?= 127.0.0.1
+
+.PHONY: run test install install-dev system-deps system-deps-test messages migrate seed lint bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install -q ".[dev]"
+	@touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Debian packages: gettext compiles the catalogues, chromium runs browser tests
+# (never `playwright install`: it downloads, and this network does not allow it).
+system-deps:
+	@command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; }
+
+system-deps-test: system-deps
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core; }
+
+messages: install system-deps
+	$(PY) manage.py compilemessages -v 0 --ignore=.venv
+
+migrate: install
+	$(PY) manage.py migrate --no-input -v 0
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: messages seed
+	$(PY) manage.py collectstatic --no-input -v 0
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 --websocket-max-frame-size 65536 asgi:application
+
+test: install-dev system-deps-test
+	$(PY) manage.py compilemessages -v 0 --ignore=.venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache artifacts

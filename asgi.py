@@ -1,0 +1,27 @@
+"""ASGI entry point: HTTP to Django, WebSocket /ws/ to the one consumer."""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collab.settings")
+
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from collab.consumers import CollabConsumer  # noqa: E402
+
+websocket_urlpatterns = [path("ws/", CollabConsumer.as_asgi())]
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CollabConfig(AppConfig):
+    name = "collab"
+    verbose_name = _("Ministry intranet")
+
+    def ready(self):
+        from . import signals  # noqa: F401

@@ -1,0 +1,145 @@
+"""The one WebSocket each browser tab opens at /ws/.
+
+It joins the user's groups after checking the user, turns channel-layer
+events into frames, and routes client actions to the handlers declared in
+collab/events.py. It holds no business logic.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from . import events
+from .actions import ActionError
+from .selectors import unread_count
+
+logger = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_TOO_BIG = 1009
+
+
+class CollabConsumer(AsyncWebsocketConsumer):
+    # No class-level `groups`: Channels would join them before connect() checks the user.
+
+    async def dispatch(self, message):
+        # Channels 4.3 awaits aclose_old_connections() (a thread-pool round trip)
+        # before every handler. Event delivery never touches the database, and
+        # every database call here goes through database_sync_to_async, which
+        # closes stale connections in its own thread, so we skip that hop.
+        handler = getattr(self, message["type"].replace(".", "_"), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.user = user
+        self.joined: list[str] = [events.group_name(events.Audience.USER, user.pk)]
+        session = self.scope.get("session")
+        if session is not None and session.session_key:
+            self.joined.append(events.group_name(events.Audience.SESSION, session.session_key))
+        if user.directorate_id:
+            self.joined.append(events.group_name(events.Audience.DIRECTORATE, user.directorate_id))
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        unread = await database_sync_to_async(unread_count)(user)
+        await self.send_frame(
+            {
+                "type": "hello",
+                "user": {"id": user.pk, "username": user.username},
+                "unread": unread,
+            }
+        )
+
+    async def disconnect(self, code):
+        for group in getattr(self, "joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def join_group(self, group: str) -> None:
+        """For later features (conversations): join after the caller checked access."""
+        if group not in self.joined:
+            self.joined.append(group)
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def leave_group(self, group: str) -> None:
+        if group in self.joined:
+            self.joined.remove(group)
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def send_frame(self, frame: dict) -> None:
+        await self.send(text_data=json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
+
+    async def error(self, code: str, message: str, ref=None) -> None:
+        frame = {"type": "error", "code": code, "message": message}
+        if ref is not None:
+            frame["ref"] = ref
+        await self.send_frame(frame)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        raw = text_data if text_data is not None else bytes_data
+        if raw is not None and len(raw) > settings.WEBSOCKET_MAX_FRAME_BYTES:
+            await self.close(code=CLOSE_TOO_BIG)
+            return
+        if text_data is None:
+            await self.error("bad_frame", "Frames must be JSON text.")
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self.error("bad_frame", "Frame is not valid JSON.")
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("action"), str):
+            await self.error("bad_frame", "Frame must be an object with an 'action' string.")
+            return
+        ref = frame.get("ref")
+        if ref is not None and not isinstance(ref, str | int):
+            ref = None
+        action = events.ACTIONS.get(frame["action"])
+        if action is None:
+            await self.error("unknown_action", f"Unknown action: {frame['action'][:64]}", ref)
+            return
+        data = frame.get("data", {})
+        if not isinstance(data, dict):
+            await self.error("bad_frame", "'data' must be an object.", ref)
+            return
+        try:
+            events.validate(action.fields, data, action.optional)
+        except events.PayloadError as exc:
+            await self.error("bad_payload", str(exc), ref)
+            return
+        handler = import_string(action.handler)
+        try:
+            result = await database_sync_to_async(handler)(self.user, data)
+        except ActionError as exc:
+            await self.error(exc.code, exc.message, ref)
+            return
+        except Exception:
+            logger.exception("action %s failed", action.name)
+            await self.error("server_error", "The server could not process this action.", ref)
+            return
+        # Some actions change what this socket listens to (e.g. opening a conversation).
+        for group in (result or {}).pop("_join", []):
+            await self.join_group(group)
+        for group in (result or {}).pop("_leave", []):
+            await self.leave_group(group)
+        reply = {"type": "reply", "action": action.name, "data": result or {}}
+        if ref is not None:
+            reply["ref"] = ref
+        await self.send_frame(reply)
+
+    async def collab_event(self, message):
+        await self.send_frame({"type": "event", "event": message["event"], "data": message["data"]})
+        close_code = events.CLOSING_EVENTS.get(message["event"])
+        if close_code:
+            await self.close(code=close_code)

@@ -1,0 +1,173 @@
+"""Every socket event and client action, declared once.
+
+An *event* goes from the server to browsers: it has a name, a payload schema
+and an audience (which Channels group receives it). Producers call
+``publish(EVENT, to=..., **payload)`` after persisting; delivery happens in
+``transaction.on_commit`` so nobody is told about a row that was rolled back.
+
+An *action* goes from a browser to the server over the same socket: a name,
+a payload schema and the dotted path of the sync handler that serves it.
+
+``docs/protocol.md`` documents both; ``tests/collab/test_protocol_doc.py``
+checks that it names every declared event and action.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+class Audience(Enum):
+    USER = "user"  # every tab of one user; key: user id
+    SESSION = "session"  # every tab of one login session; key: session key
+    DIRECTORATE = "directorate"  # every member of a directorate; key: directorate id
+    CONVERSATION = "conversation"  # every member of a conversation; key: conversation id
+
+
+def group_name(audience: Audience, key: Any) -> str:
+    if audience is Audience.SESSION:
+        # Session keys are secrets: never put one in a Redis channel name.
+        key = hashlib.sha256(str(key).encode()).hexdigest()[:32]
+    return f"{audience.value}.{key}"
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    audience: Audience
+    fields: dict[str, type | tuple[type, ...]]
+    doc: str
+
+
+@dataclass(frozen=True)
+class ActionType:
+    name: str
+    fields: dict[str, type | tuple[type, ...]]
+    handler: str  # dotted path to a sync callable(user, data) -> reply payload dict
+    doc: str
+    optional: frozenset[str] = field(default_factory=frozenset)
+
+
+EVENTS: dict[str, EventType] = {}
+ACTIONS: dict[str, ActionType] = {}
+# Sent by the consumer itself, not through publish(): documented for clients.
+DIRECT_EVENTS = {
+    "hello": "First frame after connect: who you are and your unread notification count.",
+    "reply": "Answer to a client action that carried a `ref`.",
+    "error": "A frame was refused: code and human message; the socket stays open.",
+}
+
+
+def event(name: str, audience: Audience, fields: dict, doc: str) -> EventType:
+    if name in EVENTS:
+        raise ValueError(f"event {name!r} declared twice")
+    EVENTS[name] = EventType(name, audience, fields, doc)
+    return EVENTS[name]
+
+
+def action(name: str, fields: dict, handler: str, doc: str, optional=()) -> ActionType:
+    if name in ACTIONS:
+        raise ValueError(f"action {name!r} declared twice")
+    ACTIONS[name] = ActionType(name, fields, handler, doc, frozenset(optional))
+    return ACTIONS[name]
+
+
+class PayloadError(ValueError):
+    pass
+
+
+def validate(fields: dict, payload: dict, optional: frozenset[str] = frozenset()) -> dict:
+    unknown = set(payload) - set(fields)
+    if unknown:
+        raise PayloadError(f"unknown fields: {', '.join(sorted(unknown))}")
+    for name, kind in fields.items():
+        if name not in payload:
+            if name in optional:
+                continue
+            raise PayloadError(f"missing field: {name}")
+        value = payload[name]
+        # bool is an int in Python; a schema that wants an int never wants a bool.
+        if isinstance(value, bool) and kind is int:
+            raise PayloadError(f"field {name} must be {kind.__name__}")
+        if not isinstance(value, kind):
+            expected = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            raise PayloadError(f"field {name} must be {expected}")
+    return payload
+
+
+# ---- Events ---------------------------------------------------------------
+
+NOTIFICATION_CREATED = event(
+    "notification.created",
+    Audience.USER,
+    {"id": int, "kind": str, "title": str, "unread": int, "html": str},
+    "A notification was stored for you. `html` is the rendered dropdown item; "
+    "`unread` is your new unread count.",
+)
+NOTIFICATION_READ = event(
+    "notification.read",
+    Audience.USER,
+    {"ids": list, "unread": int},
+    "Notifications were marked read (in any of your tabs); `ids` empty means all.",
+)
+SESSION_ENDED = event(
+    "session.ended",
+    Audience.SESSION,
+    {"reason": str},
+    "This login session ended (logout). The server closes the socket with code 4001 after it.",
+)
+ACCOUNT_DISABLED = event(
+    "account.disabled",
+    Audience.USER,
+    {"reason": str},
+    "An administrator deactivated the account. The server closes every socket with code 4003.",
+)
+
+# Events after which the consumer closes the socket, with the close code.
+CLOSING_EVENTS = {SESSION_ENDED.name: 4001, ACCOUNT_DISABLED.name: 4003}
+
+# ---- Client actions ------------------------------------------------------
+
+PING = action("ping", {}, "collab.actions.ping", "Liveness check; the reply is empty.")
+SYNC = action(
+    "sync",
+    {"notifications_after": int},
+    "collab.actions.sync",
+    "Resume after a reconnect: returns the unread count and the notifications created "
+    "after the given id (at most 50, oldest first).",
+)
+
+
+# ---- Publishing ----------------------------------------------------------
+
+
+def publish(event_type: EventType, *, to: Any, **payload) -> None:
+    """Send an event to its audience once the current transaction commits.
+
+    Delivery over Channels is at most once: what matters is already persisted,
+    and clients close gaps with the ``sync`` action after a reconnect.
+    """
+    validate(event_type.fields, payload)
+    group = group_name(event_type.audience, to)
+    message = {"type": "collab.event", "event": event_type.name, "data": payload}
+    transaction.on_commit(lambda: _group_send(group, message))
+
+
+def _group_send(group: str, message: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, message)
+    except Exception:  # the channel layer being down must not fail a committed write
+        logger.exception("could not deliver %s to %s", message["event"], group)

@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from collab.demo import DEMO_PASSWORD, seed_demo_ministry
+from collab.models import Directorate, User
+
+
+class Command(BaseCommand):
+    help = "Seed the demo ministry (directorates and staff) into an empty database."
+
+    def handle(self, *args, **options):
+        if Directorate.objects.exists() or User.objects.exists():
+            self.stdout.write("Database is not empty: demo data not seeded.")
+            return
+        counts = seed_demo_ministry()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded {counts['directorates']} directorates and {counts['users']} users "
+                f"(password for every demo account: {DEMO_PASSWORD})."
+            )
+        )

@@ -1,0 +1,140 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Directorate(models.Model):
+    class Kind(models.TextChoices):
+        CENTRAL = "central", _("Central directorate")
+        REGIONAL = "regional", _("Regional directorate")
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200)
+    name_fr = models.CharField(_("name (French)"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent directorate"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    class Meta:
+        ordering = ["kind", "name_fr"]
+        verbose_name = _("directorate")
+        verbose_name_plural = _("directorates")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self) -> str:
+        # Directorates have official names in Arabic and French only.
+        return self.name_ar if (get_language() or "ar").startswith("ar") else self.name_fr
+
+    def descendant_ids(self) -> set[int]:
+        """This directorate and every directorate below it."""
+        ids, frontier = {self.pk}, [self.pk]
+        while frontier:
+            frontier = list(
+                Directorate.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+            )
+            frontier = [pk for pk in frontier if pk not in ids]
+            ids.update(frontier)
+        return ids
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        STAFF = "staff", _("Staff")
+        MANAGER = "manager", _("Manager")
+        HR_OFFICER = "hr_officer", _("HR officer")
+        COMMUNICATION_OFFICER = "communication_officer", _("Communication officer")
+        ADMINISTRATOR = "administrator", _("Administrator")
+
+    class Language(models.TextChoices):
+        ARABIC = "ar", "العربية"
+        FRENCH = "fr", "Français"
+        ENGLISH = "en", "English"
+
+    full_name_ar = models.CharField(_("full name (Arabic)"), max_length=150, blank=True)
+    directorate = models.ForeignKey(
+        Directorate,
+        verbose_name=_("directorate"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.STAFF)
+    manager = models.ForeignKey(
+        "self",
+        verbose_name=_("direct manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="team",
+    )
+    job_title = models.CharField(_("job title"), max_length=150, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=5, choices=Language.choices, default=Language.ARABIC
+    )
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if self.full_name_ar and (get_language() or "ar").startswith("ar"):
+            return self.full_name_ar
+        return self.get_full_name() or self.username
+
+    def get_absolute_url(self):
+        return reverse("profile", args=[self.username])
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == self.Role.MANAGER
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == self.Role.ADMINISTRATOR or self.is_superuser
+
+
+class Notification(models.Model):
+    """Something a user should know about, persisted before it is pushed live."""
+
+    recipient = models.ForeignKey(
+        User, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=64)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    # [{"label": str, "url": str, "style": "primary"|"danger"|"", "comment": bool}]
+    actions = models.JSONField(_("actions"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notif_recipient_unread")]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -1,0 +1,86 @@
+"""Writes of the core app. Persist first; publish() delivers after commit."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from . import events
+from .models import Notification, User
+from .selectors import unread_count
+
+
+def _render_notification(notification: Notification) -> str:
+    # Rendered in the recipient's language: the payload is final, consumers
+    # never look anything up (see TRAPS: no per-socket database work).
+    with translation.override(notification.recipient.preferred_language):
+        return render_to_string(
+            "collab/partials/notification_item.html", {"notification": notification}
+        )
+
+
+@transaction.atomic
+def notify(
+    recipient: User,
+    *,
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+    actions: list[dict] | None = None,
+) -> Notification:
+    """Store a notification for ``recipient`` and push it to every open tab."""
+    notification = Notification.objects.create(
+        recipient=recipient,
+        kind=kind,
+        title=title[:200],
+        body=body,
+        link=link,
+        actions=actions or [],
+    )
+    events.publish(
+        events.NOTIFICATION_CREATED,
+        to=recipient.pk,
+        id=notification.pk,
+        kind=kind,
+        title=notification.title,
+        unread=unread_count(recipient),
+        html=_render_notification(notification),
+    )
+    return notification
+
+
+@transaction.atomic
+def mark_notifications_read(user: User, ids: list[int] | None = None) -> int:
+    """Mark some (or, with ``ids=None``, all) of the user's notifications read."""
+    pending = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        pending = pending.filter(pk__in=ids)
+    changed = list(pending.values_list("pk", flat=True))
+    if changed:
+        Notification.objects.filter(pk__in=changed).update(read_at=timezone.now())
+    events.publish(
+        events.NOTIFICATION_READ,
+        to=user.pk,
+        ids=[] if ids is None else changed,
+        unread=unread_count(user),
+    )
+    return len(changed)
+
+
+@transaction.atomic
+def set_preferred_language(user: User, language: str) -> None:
+    if language not in User.Language.values:
+        raise ValueError(f"unsupported language {language!r}")
+    User.objects.filter(pk=user.pk).update(preferred_language=language)
+    user.preferred_language = language
+
+
+def end_session(session_key: str) -> None:
+    """Close every socket opened under this login session (called on logout)."""
+    events.publish(events.SESSION_ENDED, to=session_key, reason="logout")
+
+
+def disable_account_sockets(user: User) -> None:
+    events.publish(events.ACCOUNT_DISABLED, to=user.pk, reason="account disabled")

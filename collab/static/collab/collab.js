@@ -1,0 +1,179 @@
+/* collab: one WebSocket per tab, typed events, resume after reconnect.
+ *
+ * window.collab.on(eventName, fn)       subscribe to a server event
+ * window.collab.send(action, data)      send a client action; resolves with its reply
+ * window.collab.onOpen(fn)              run fn after every (re)connect (resume hooks)
+ * The wire protocol is documented in docs/protocol.md.
+ */
+(function () {
+  "use strict";
+  const body = document.body;
+  const url = body.dataset.socketUrl;
+  const handlers = {};
+  const openHooks = [];
+  const pending = {};
+  let socket = null;
+  let attempt = 0;
+  let refSeq = 0;
+  let everConnected = false;
+  let stopped = false;
+  let lastNotificationId = 0;
+
+  function t(key) {
+    const tpl = document.getElementById("i18n-strings");
+    const el = tpl && tpl.content.querySelector('[data-key="' + key + '"]');
+    return el ? el.textContent : key;
+  }
+
+  function status(kind) {
+    const el = document.getElementById("socket-status");
+    if (!el) return;
+    if (kind === "reconnecting") {
+      el.textContent = t("reconnecting");
+      el.className = "socket-status";
+      el.hidden = false;
+    } else if (kind === "reconnected") {
+      el.textContent = t("reconnected");
+      el.className = "socket-status is-ok";
+      el.hidden = false;
+      setTimeout(() => { el.hidden = true; }, 2500);
+    }
+    body.dataset.socketState = kind;
+  }
+
+  function on(name, fn) { (handlers[name] = handlers[name] || []).push(fn); }
+  function emit(name, data) {
+    (handlers[name] || []).forEach((fn) => { try { fn(data); } catch (e) { console.error(e); } });
+    document.dispatchEvent(new CustomEvent("collab:" + name, { detail: data }));
+  }
+
+  function send(action, data) {
+    return new Promise((resolve, reject) => {
+      if (!socket || socket.readyState !== WebSocket.OPEN) { reject(new Error("offline")); return; }
+      const ref = String(++refSeq);
+      pending[ref] = { resolve, reject };
+      socket.send(JSON.stringify({ action: action, ref: ref, data: data || {} }));
+    });
+  }
+
+  function connect() {
+    if (!url || stopped) return;
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + url);
+    socket.onopen = () => { attempt = 0; };
+    socket.onmessage = (msg) => {
+      let frame;
+      try { frame = JSON.parse(msg.data); } catch (e) { return; }
+      if (frame.type === "hello") {
+        setBell(frame.unread);
+        if (everConnected) status("reconnected");
+        everConnected = true;
+        body.dataset.socketState = "open";
+        openHooks.forEach((fn) => fn());
+      } else if (frame.type === "event") {
+        emit(frame.event, frame.data);
+      } else if (frame.type === "reply" || frame.type === "error") {
+        const p = frame.ref && pending[frame.ref];
+        if (p) {
+          delete pending[frame.ref];
+          frame.type === "reply" ? p.resolve(frame.data) : p.reject(frame);
+        } else if (frame.type === "error") {
+          emit("error", frame);
+        }
+      }
+    };
+    socket.onclose = (ev) => {
+      Object.keys(pending).forEach((ref) => { pending[ref].reject(new Error("closed")); delete pending[ref]; });
+      // 4001 logout, 4003 account disabled, 4401 not signed in: do not retry.
+      if (ev.code === 4001 || ev.code === 4003 || ev.code === 4401) {
+        stopped = true;
+        body.dataset.socketState = "closed";
+        window.location.reload();
+        return;
+      }
+      status("reconnecting");
+      const delay = Math.min(30000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+      attempt += 1;
+      setTimeout(connect, delay);
+    };
+  }
+
+  // ---- Notifications bell -------------------------------------------------
+  function setBell(count) {
+    const el = document.getElementById("bell-count");
+    if (!el) return;
+    el.textContent = count;
+    el.dataset.count = count;
+    el.hidden = !count;
+  }
+
+  function toast(text) {
+    const box = document.getElementById("toasts");
+    if (!box) return;
+    const el = document.createElement("div");
+    el.className = "toast";
+    el.setAttribute("dir", "auto");
+    el.textContent = text;
+    box.appendChild(el);
+    setTimeout(() => el.remove(), 6000);
+  }
+
+  function insertNotification(data) {
+    lastNotificationId = Math.max(lastNotificationId, data.id);
+    document.querySelectorAll("#notif-list, #home-notif-list").forEach((list) => {
+      if (list.querySelector("#notif-" + data.id)) return;
+      const empty = list.querySelector(".empty");
+      if (empty) empty.remove();
+      list.insertAdjacentHTML("afterbegin", data.html);
+      htmx.process(list.firstElementChild);
+    });
+  }
+
+  on("notification.created", (data) => {
+    insertNotification(data);
+    setBell(data.unread);
+    toast(data.title);
+  });
+  on("notification.read", (data) => {
+    setBell(data.unread);
+    const selector = data.ids.length ? data.ids.map((id) => "#notif-" + id).join(",") : ".notif.is-unread";
+    document.querySelectorAll(selector).forEach((el) => {
+      el.classList.remove("is-unread");
+      el.classList.add("is-read");
+      const mark = el.querySelector(".notif-mark");
+      if (mark) mark.remove();
+    });
+  });
+
+  // After a reconnect, fetch what was missed while offline.
+  openHooks.push(() => {
+    send("sync", { notifications_after: lastNotificationId }).then((reply) => {
+      setBell(reply.unread);
+      reply.notifications.forEach(insertNotification);
+    }).catch(() => {});
+  });
+
+  document.addEventListener("DOMContentLoaded", () => {
+    lastNotificationId = Number(body.dataset.lastNotificationId || 0);
+    const button = document.getElementById("bell-button");
+    const panel = document.getElementById("notif-panel");
+    if (button && panel) {
+      button.addEventListener("click", () => {
+        const open = panel.hidden;
+        panel.hidden = !open;
+        button.setAttribute("aria-expanded", String(open));
+      });
+      document.addEventListener("keydown", (e) => {
+        if (e.key === "Escape" && !panel.hidden) { panel.hidden = true; button.setAttribute("aria-expanded", "false"); button.focus(); }
+      });
+      document.addEventListener("click", (e) => {
+        if (!panel.hidden && !panel.contains(e.target) && !button.contains(e.target)) {
+          panel.hidden = true; button.setAttribute("aria-expanded", "false");
+        }
+      });
+    }
+    connect();
+  });
+
+  window.collab = { on: on, send: send, onOpen: (fn) => openHooks.push(fn), toast: toast };
+})();

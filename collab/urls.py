@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/done/",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+    path("language/", views.set_language, name="set_language"),
+    path("directory/", views.directory, name="directory"),
+    path("people/<str:username>/", views.profile, name="profile"),
+    path("profile/edit/", views.profile_edit, name="profile_edit"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/panel/", views.notification_panel, name="notification_panel"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
+    path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
+    path("chat/", include("chat.urls")),
+    path("files/", include("files.urls")),
+    path("announcements/", include("announcements.urls")),
+    path("requests/", include("requests.urls")),
+    path("admin/", admin.site.urls),
+]

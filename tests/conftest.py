@@ -1,0 +1,139 @@
+"""Shared fixtures.
+
+Real services: with DATABASE_URL / REDIS_URL set the suite runs on PostgreSQL
+and Redis. Under CI=true both must be configured and reachable, or the run
+stops at once with the reason; elsewhere the tests needing Redis skip, saying why.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlparse(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 2):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_configure(config):
+    if not IN_CI:
+        return
+    problems = []
+    for name, port in (("DATABASE_URL", 5432), ("REDIS_URL", 6379)):
+        url = os.environ.get(name)
+        if not url:
+            problems.append(f"{name} is not set")
+        elif not _reachable(url, port):
+            problems.append(f"{name} ({url}) is not reachable")
+    if problems:
+        pytest.exit("CI needs its real services: " + "; ".join(problems), returncode=3)
+
+
+def redis_url_or_skip() -> str:
+    """The Redis to use for multi-process tests: REDIS_URL, else a local one."""
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    if not _reachable(url, 6379):
+        if IN_CI:
+            pytest.fail(f"Redis at {url} is not reachable in CI")
+        pytest.skip(f"needs Redis at {url} (set REDIS_URL)")
+    return url
+
+
+@pytest.fixture
+def directorate_factory(db):
+    from collab.models import Directorate
+
+    counter = {"n": 0}
+
+    def make(kind="central", parent=None, **kwargs):
+        counter["n"] += 1
+        n = counter["n"]
+        defaults = {
+            "code": f"d{n}",
+            "name_ar": f"مديرية {n}",
+            "name_fr": f"Direction {n}",
+            "kind": kind,
+            "parent": parent,
+        }
+        defaults.update(kwargs)
+        return Directorate.objects.create(**defaults)
+
+    return make
+
+
+@pytest.fixture
+def user_factory(db, directorate_factory):
+    from collab.models import User
+
+    counter = {"n": 0}
+
+    def make(directorate=None, role="staff", password="Secret-pass-123", **kwargs):
+        counter["n"] += 1
+        n = counter["n"]
+        if directorate is None:
+            directorate = directorate_factory()
+        user = User(
+            username=kwargs.pop("username", f"user{n}"),
+            first_name=kwargs.pop("first_name", f"First{n}"),
+            last_name=kwargs.pop("last_name", f"Last{n}"),
+            directorate=directorate,
+            role=role,
+            **kwargs,
+        )
+        user.set_password(password)
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def directorate(directorate_factory):
+    return directorate_factory()
+
+
+@pytest.fixture
+def user(user_factory, directorate):
+    return user_factory(directorate=directorate)
+
+
+@pytest.fixture
+def logged_in_client(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def session_cookie_for(user) -> tuple[str, str]:
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value, client
+
+
+async def connect_socket(user=None, origin: bytes | None = b"http://127.0.0.1", session_key=None):
+    """A WebsocketCommunicator on /ws/ for ``user`` (or anonymous) through the real ASGI app."""
+    from asgi import application
+
+    headers = [(b"host", b"127.0.0.1")]
+    if origin is not None:
+        headers.append((b"origin", origin))
+    if user is not None and session_key is None:
+        session_key, _ = await sync_to_async(session_cookie_for)(user)
+    if session_key:
+        headers.append((b"cookie", f"sessionid={session_key}".encode()))
+    communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
+    connected, code = await communicator.connect(timeout=5)
+    return communicator, connected, code
