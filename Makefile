@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 
-.PHONY: run test install install-dev system-deps system-deps-test messages migrate seed lint bench clean
+.PHONY: run test install install-dev system-deps system-deps-test makemessages messages migrate seed lint bench clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ system-deps:
 
 system-deps-test: system-deps
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core; }
+
+# Each app keeps its own catalogue (<app>/locale), so apps never conflict.
+APPS := collab chat files announcements requests
+makemessages: install system-deps
+	for app in $(APPS); do (cd $$app && ../$(PY) ../manage.py makemessages -l ar -l fr --no-obsolete -v 0); done
 
 messages: install system-deps
 	$(PY) manage.py compilemessages -v 0 --ignore=.venv

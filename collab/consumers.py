@@ -50,6 +50,10 @@ class CollabConsumer(AsyncWebsocketConsumer):
             self.joined.append(events.group_name(events.Audience.SESSION, session.session_key))
         if user.directorate_id:
             self.joined.append(events.group_name(events.Audience.DIRECTORATE, user.directorate_id))
+        # Apps add the groups a user belongs to (e.g. chat: one per conversation).
+        for provider in settings.COLLAB_SOCKET_GROUP_PROVIDERS:
+            extra = await database_sync_to_async(import_string(provider))(user)
+            self.joined.extend(g for g in extra if g not in self.joined)
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -137,6 +141,12 @@ class CollabConsumer(AsyncWebsocketConsumer):
         if ref is not None:
             reply["ref"] = ref
         await self.send_frame(reply)
+
+    async def collab_groups(self, message):
+        for group in message.get("leave", []):
+            await self.leave_group(group)
+        for group in message.get("join", []):
+            await self.join_group(group)
 
     async def collab_event(self, message):
         await self.send_frame({"type": "event", "event": message["event"], "data": message["data"]})

@@ -100,7 +100,8 @@ def validate(fields: dict, payload: dict, optional: frozenset[str] = frozenset()
         if isinstance(value, bool) and kind is int:
             raise PayloadError(f"field {name} must be {kind.__name__}")
         if not isinstance(value, kind):
-            expected = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            kinds = (kind,) if isinstance(kind, type) else kind
+            expected = "/".join(k.__name__ for k in kinds)
             raise PayloadError(f"field {name} must be {expected}")
     return payload
 
@@ -133,6 +134,22 @@ ACCOUNT_DISABLED = event(
     "An administrator deactivated the account. The server closes every socket with code 4003.",
 )
 
+# ---- Chat events (issue 3) ------------------------------------------------
+
+
+
+# ---- Files events (issue 4) -----------------------------------------------
+
+
+
+# ---- Announcements events (issue 5) ---------------------------------------
+
+
+
+# ---- Requests events (issue 6) --------------------------------------------
+
+
+
 # Events after which the consumer closes the socket, with the close code.
 CLOSING_EVENTS = {SESSION_ENDED.name: 4001, ACCOUNT_DISABLED.name: 4003}
 
@@ -146,6 +163,14 @@ SYNC = action(
     "Resume after a reconnect: returns the unread count and the notifications created "
     "after the given id (at most 50, oldest first).",
 )
+
+
+# ---- Chat actions (issue 3) -----------------------------------------------
+
+
+
+# ---- Other apps' actions ---------------------------------------------------
+
 
 
 # ---- Publishing ----------------------------------------------------------
@@ -163,6 +188,17 @@ def publish(event_type: EventType, *, to: Any, **payload) -> None:
     transaction.on_commit(lambda: _group_send(group, message))
 
 
+def change_groups(user_id: int, *, join: list[str] = (), leave: list[str] = ()) -> None:
+    """After commit, make every open socket of this user join or leave groups.
+
+    Used when membership changes (added to or removed from a conversation):
+    removal stops delivery at once, without waiting for a reconnect.
+    """
+    message = {"type": "collab.groups", "join": list(join), "leave": list(leave)}
+    group = group_name(Audience.USER, user_id)
+    transaction.on_commit(lambda: _group_send(group, message))
+
+
 def _group_send(group: str, message: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
@@ -170,4 +206,4 @@ def _group_send(group: str, message: dict) -> None:
     try:
         async_to_sync(layer.group_send)(group, message)
     except Exception:  # the channel layer being down must not fail a committed write
-        logger.exception("could not deliver %s to %s", message["event"], group)
+        logger.exception("could not deliver %s to %s", message.get("event", message["type"]), group)
