@@ -53,6 +53,32 @@ def redis_url_or_skip() -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    # Worker threads of database_sync_to_async keep their own connections;
+    # with CONN_MAX_AGE=0 they are closed after each call, so the test
+    # database can be dropped at the end of the run.
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture(autouse=True)
+def _close_async_test_connections():
+    # Async tests run their sync_to_async calls in asgiref's single worker
+    # thread; close its connection so the test database can be dropped.
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["tests.hashers.FastPBKDF2PasswordHasher"]
+
+
 @pytest.fixture
 def directorate_factory(db):
     from collab.models import Directorate
