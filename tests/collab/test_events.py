@@ -1,0 +1,63 @@
+"""Event declarations and publish()."""
+
+import pytest
+
+from collab import events
+
+
+def test_every_event_and_action_is_declared_once_with_a_known_audience():
+    assert events.EVENTS, "no events declared"
+    for name, event_type in events.EVENTS.items():
+        assert name == event_type.name
+        assert isinstance(event_type.audience, events.Audience)
+        assert event_type.doc
+    for name, action_type in events.ACTIONS.items():
+        assert name == action_type.name
+        assert action_type.handler.count(".") >= 1
+    with pytest.raises(ValueError):
+        events.event("notification.created", events.Audience.USER, {}, "again")
+
+
+def test_action_handlers_import():
+    from django.utils.module_loading import import_string
+
+    for action_type in events.ACTIONS.values():
+        assert callable(import_string(action_type.handler))
+
+
+def test_publish_refuses_a_payload_that_does_not_match_the_schema(db):
+    with pytest.raises(events.PayloadError, match="missing field: unread"):
+        events.publish(events.NOTIFICATION_READ, to=1, ids=[])
+    with pytest.raises(events.PayloadError, match="unknown fields: extra"):
+        events.publish(events.NOTIFICATION_READ, to=1, ids=[], unread=0, extra=1)
+    with pytest.raises(events.PayloadError, match="must be int"):
+        events.publish(events.NOTIFICATION_READ, to=1, ids=[], unread="3")
+
+
+def test_session_group_names_do_not_reveal_the_session_key():
+    name = events.group_name(events.Audience.SESSION, "abcdef123456secret")
+    assert "secret" not in name
+    assert name.startswith("session.")
+    assert len(name) < 100
+
+
+def test_publish_waits_for_commit(db, django_capture_on_commit_callbacks, monkeypatch):
+    sent = []
+    monkeypatch.setattr(events, "_group_send", lambda group, message: sent.append((group, message)))
+    with django_capture_on_commit_callbacks(execute=True):
+        events.publish(events.NOTIFICATION_READ, to=5, ids=[1], unread=0)
+        assert sent == []
+    assert sent == [
+        ("user.5", {"type": "collab.event", "event": "notification.read",
+                    "data": {"ids": [1], "unread": 0}})
+    ]
+
+
+def test_a_down_channel_layer_does_not_fail_the_write(monkeypatch, caplog):
+    class Broken:
+        async def group_send(self, group, message):
+            raise ConnectionError("redis down")
+
+    monkeypatch.setattr(events, "get_channel_layer", lambda: Broken())
+    events._group_send("user.1", {"type": "collab.event", "event": "x", "data": {}})
+    assert "could not deliver x to user.1" in caplog.text

@@ -1,0 +1,39 @@
+import pytest
+from django.core.management import call_command
+
+from collab.demo import DEMO_PASSWORD
+from collab.models import Directorate, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_builds_a_realistic_ministry_once(capsys):
+    call_command("seed_demo")
+    regional = Directorate.objects.filter(kind="regional")
+    assert regional.count() == 12
+    assert Directorate.objects.filter(kind="central").count() >= 5
+    sg = Directorate.objects.get(code="sg")
+    assert all(d.parent_id == sg.pk for d in Directorate.objects.exclude(pk=sg.pk))
+    for directorate in Directorate.objects.exclude(pk=sg.pk):
+        director = User.objects.get(directorate=directorate, role="manager")
+        staff = User.objects.filter(directorate=directorate, role="staff")
+        assert staff.exists()
+        assert all(person.manager_id == director.pk for person in staff)
+    assert User.objects.filter(role="hr_officer").count() >= 2
+    assert User.objects.filter(role="communication_officer").exists()
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.check_password(DEMO_PASSWORD)
+    assert all(u.full_name_ar for u in User.objects.all())
+
+    users = User.objects.count()
+    call_command("seed_demo")
+    assert User.objects.count() == users
+    assert "not empty" in capsys.readouterr().out
+
+
+def test_descendants_include_sub_directorates(directorate_factory):
+    top = directorate_factory()
+    child = directorate_factory(parent=top)
+    grandchild = directorate_factory(parent=child)
+    directorate_factory()
+    assert top.descendant_ids() == {top.pk, child.pk, grandchild.pk}
