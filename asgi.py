@@ -6,7 +6,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collab.settings")
 
 from django.core.asgi import get_asgi_application  # noqa: E402
 
+from django.conf import settings  # noqa: E402
+
 django_asgi_app = get_asgi_application()
+if settings.DEBUG:
+    # Under `make run` Daphne serves /static/ itself; in production nginx does.
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
