@@ -142,6 +142,12 @@ TEMPLATES = [
 
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    if "postgresql" in DATABASES["default"]["ENGINE"]:
+        # libpq waits forever for an unreachable host by default: bound it so
+        # requests and /healthz fail fast instead of hanging.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+            "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", 5))
+        )
 else:
     DATABASES = {
         "default": {
@@ -152,16 +158,26 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Channel layer. RedisPubSubChannelLayer was chosen by measurement
-# (bench/channel_layers.py, docs/benchmarks.md): group_send is a single
-# PUBLISH instead of one write per member, so fan-out cost does not grow
-# with group size on the sender side.
+# Channel layer. CHANNEL_LAYER_BACKEND picks the Redis layer ("pubsub", the
+# default, or "core"); bench/channel_layers.py measures both, figures in
+# docs/benchmarks.md ("Channel layer choice"). CHOICE_REASON_PLACEHOLDER
+# redis-py 8 caps a connection pool at 100 connections by default; a mass
+# disconnect of 1,000 sockets then fails group_discard with MaxConnectionsError
+# (core layer), so the pool is sized explicitly for either layer.
+CHANNEL_LAYER_BACKEND = os.environ.get("CHANNEL_LAYER_BACKEND", "pubsub").strip().lower()
+_LAYER_CLASSES = {
+    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    "core": "channels_redis.core.RedisChannelLayer",
+}
+if CHANNEL_LAYER_BACKEND not in _LAYER_CLASSES:
+    raise ImproperlyConfigured("CHANNEL_LAYER_BACKEND must be 'pubsub' or 'core'.")
+REDIS_MAX_CONNECTIONS = int(os.environ.get("REDIS_MAX_CONNECTIONS", 2000))
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": _LAYER_CLASSES[CHANNEL_LAYER_BACKEND],
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}],
                 "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "collab"),
             },
         }
