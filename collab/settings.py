@@ -75,6 +75,17 @@ if PRODUCTION:
         raise ImproperlyConfigured(
             "COLLAB_PRODUCTION=1 needs these variables: " + ", ".join(missing)
         )
+    # docker/.env.example marks what an operator must fill in with CHANGE-ME.
+    unfilled = [
+        name
+        for name in ("DJANGO_SECRET_KEY", "DATABASE_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY")
+        if "CHANGE-ME" in os.environ.get(name, "")
+    ]
+    if unfilled:
+        raise ImproperlyConfigured(
+            "These variables still hold the CHANGE-ME placeholder of docker/.env.example: "
+            + ", ".join(unfilled)
+        )
     if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 random characters.")
     if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
