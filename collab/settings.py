@@ -224,12 +224,12 @@ STATICFILES_DIRS = []
 FILE_STORE_DIR = Path(os.environ.get("FILE_STORE_DIR", VAR_DIR / "files"))
 FILE_STORE = "s3" if S3_ENDPOINT else "local"
 
-# Socket limits. Daphne refuses larger frames itself (see Makefile and docker/);
-# the consumer also closes with 1009 if a larger text reaches it.
 # Dotted paths of sync callables (user) -> list of group names that every
 # socket of that user joins on connect, after the consumer checked the user.
 COLLAB_SOCKET_GROUP_PROVIDERS: list[str] = []
 
+# Socket limits. Daphne refuses larger frames itself (see Makefile and docker/);
+# the consumer also closes with 1009 if a larger text reaches it.
 WEBSOCKET_MAX_FRAME_BYTES = int(os.environ.get("WEBSOCKET_MAX_FRAME_BYTES", 65536))
 
 SESSION_COOKIE_HTTPONLY = True
