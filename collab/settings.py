@@ -184,11 +184,18 @@ if CHANNEL_LAYER_BACKEND not in _LAYER_CLASSES:
     raise ImproperlyConfigured("CHANNEL_LAYER_BACKEND must be 'pubsub' or 'core'.")
 REDIS_MAX_CONNECTIONS = int(os.environ.get("REDIS_MAX_CONNECTIONS", 2000))
 if REDIS_URL:
+    _redis_host = {"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}
+    if CHANNEL_LAYER_BACKEND == "core":
+        # redis-py 8 reads with a 5 s socket timeout by default, exactly the
+        # core layer's BZPOPMIN block (brpop_timeout = 5 s): under load the read
+        # times out first and the consumer dies with close code 1011 (seen in
+        # bench/channel_layers.py). The read must outlast the blocking command.
+        _redis_host["socket_timeout"] = 15
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": _LAYER_CLASSES[CHANNEL_LAYER_BACKEND],
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}],
+                "hosts": [_redis_host],
                 "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "collab"),
             },
         }

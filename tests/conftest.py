@@ -167,13 +167,15 @@ async def connect_socket(user=None, origin: bytes | None = b"http://127.0.0.1", 
 
 
 @pytest.fixture
-def live_daphne_pair(transactional_db, settings, tmp_path):
+def live_daphne_pair(request, transactional_db, settings, tmp_path):
     """Two real Daphne workers on free loopback ports, as behind nginx in production.
 
     They share the test database (PostgreSQL) and one Redis with this test
     process, whose channel layer is switched to the same Redis and prefix, so
     ``publish()``/``notify()`` here reach sockets there. Yields the two
     ``tests.multiproc.DaphneProcess`` objects; they are stopped afterwards.
+    Parametrize it indirectly with "pubsub" or "core" to pick the Redis layer
+    (default: settings.CHANNEL_LAYER_BACKEND).
     """
     from django.db import connection
 
@@ -187,7 +189,7 @@ def live_daphne_pair(transactional_db, settings, tmp_path):
         )
     redis_url = redis_url_or_skip()
     prefix = multiproc.unique_prefix()
-    backend = settings.CHANNEL_LAYER_BACKEND
+    backend = getattr(request, "param", None) or settings.CHANNEL_LAYER_BACKEND
     settings.CHANNEL_LAYERS = {
         "default": {
             "BACKEND": {

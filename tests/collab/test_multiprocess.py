@@ -93,6 +93,8 @@ async def flush_layer():
     await sync_to_async(connections.close_all)()
 
 
+# Both Redis layers the settings offer (CHANNEL_LAYER_BACKEND) carry events across workers.
+@pytest.mark.parametrize("live_daphne_pair", ["pubsub", "core"], indirect=True)
 async def test_notifications_cross_workers(live_daphne_pair, user_factory, flush_layer):
     from collab.models import Notification
     from collab.services import notify

@@ -187,5 +187,5 @@ def test_core_layer_is_selectable_with_a_sized_pool(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
         "channels_redis.core.RedisChannelLayer "
-        "{'address': 'redis://redis:6379/0', 'max_connections': 1500}"
+        "{'address': 'redis://redis:6379/0', 'max_connections': 1500, 'socket_timeout': 15}"
     )
