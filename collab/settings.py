@@ -184,7 +184,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "ar"
 LANGUAGES = [("ar", _("Arabic")), ("fr", _("French")), ("en", _("English"))]
 # Each app keeps its own catalogue in <app>/locale/ (see Makefile: messages).
-LOCALE_PATHS: list = []
+# The core catalogue is also listed here so that its wording (the ministry's
+# register) wins over django.contrib's for shared strings such as
+# "Change password": installed apps listed earlier would otherwise win.
+LOCALE_PATHS: list = [BASE_DIR / "collab" / "locale"]
 TIME_ZONE = "Africa/Casablanca"
 USE_I18N = True
 USE_TZ = True
