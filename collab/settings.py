@@ -148,6 +148,9 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "collab.sqlite3",
             "OPTIONS": {"timeout": 20},
+            # A file, not memory: the browser tests' Daphne subprocess opens
+            # the same test database as the pytest process (tests/e2e).
+            "TEST": {"NAME": str(VAR_DIR / "test-collab.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
