@@ -9,6 +9,12 @@ class ProfileForm(forms.ModelForm):
         model = User
         fields = ["first_name", "last_name", "full_name_ar", "email", "job_title",
                   "preferred_language"]
+        # Arabic names are typed right to left whatever the page's language.
+        widgets = {
+            "full_name_ar": forms.TextInput(attrs={"dir": "rtl"}),
+            "job_title": forms.TextInput(attrs={"dir": "auto"}),
+            "email": forms.EmailInput(attrs={"dir": "ltr"}),
+        }
 
 
 class DirectorySearchForm(forms.Form):

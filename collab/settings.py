@@ -165,6 +165,9 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "collab.sqlite3",
             "OPTIONS": {"timeout": 20},
+            # A file, not memory: the browser tests' Daphne subprocess opens
+            # the same test database as the pytest process (tests/e2e).
+            "TEST": {"NAME": str(VAR_DIR / "test-collab.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -218,7 +221,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "ar"
 LANGUAGES = [("ar", _("Arabic")), ("fr", _("French")), ("en", _("English"))]
 # Each app keeps its own catalogue in <app>/locale/ (see Makefile: messages).
-LOCALE_PATHS: list = []
+# The core catalogue is also listed here so that its wording (the ministry's
+# register) wins over django.contrib's for shared strings such as
+# "Change password": installed apps listed earlier would otherwise win.
+LOCALE_PATHS: list = [BASE_DIR / "collab" / "locale"]
 TIME_ZONE = "Africa/Casablanca"
 USE_I18N = True
 USE_TZ = True

@@ -9,10 +9,18 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    # Our own template names: django.contrib.admin (installed earlier) ships
+    # registration/password_change_*.html, which would otherwise win.
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(template_name="collab/password_change_form.html"),
+        name="password_change",
+    ),
     path(
         "password/done/",
-        auth_views.PasswordChangeDoneView.as_view(),
+        auth_views.PasswordChangeDoneView.as_view(
+            template_name="collab/password_change_done.html"
+        ),
         name="password_change_done",
     ),
     path("language/", views.set_language, name="set_language"),

@@ -157,21 +157,45 @@
     lastNotificationId = Number(body.dataset.lastNotificationId || 0);
     const button = document.getElementById("bell-button");
     const panel = document.getElementById("notif-panel");
+    const menu = document.querySelector("details.usermenu");
+    function closePanel(refocus) {
+      if (!panel || panel.hidden) return;
+      panel.hidden = true;
+      button.setAttribute("aria-expanded", "false");
+      if (refocus) button.focus();
+    }
+    function closeMenu(refocus) {
+      if (!menu || !menu.open) return;
+      menu.open = false;
+      if (refocus) menu.querySelector("summary").focus();
+    }
     if (button && panel) {
       button.addEventListener("click", () => {
         const open = panel.hidden;
         panel.hidden = !open;
         button.setAttribute("aria-expanded", String(open));
+        if (open) closeMenu(false);
       });
-      document.addEventListener("keydown", (e) => {
-        if (e.key === "Escape" && !panel.hidden) { panel.hidden = true; button.setAttribute("aria-expanded", "false"); button.focus(); }
-      });
-      document.addEventListener("click", (e) => {
-        if (!panel.hidden && !panel.contains(e.target) && !button.contains(e.target)) {
-          panel.hidden = true; button.setAttribute("aria-expanded", "false");
-        }
+      // Keyboard users leave the panel with Tab: it closes behind them.
+      panel.addEventListener("focusout", (e) => {
+        if (e.relatedTarget && !panel.contains(e.relatedTarget) && e.relatedTarget !== button) closePanel(false);
       });
     }
+    if (menu) {
+      menu.addEventListener("toggle", () => { if (menu.open) closePanel(false); });
+      menu.addEventListener("focusout", (e) => {
+        if (e.relatedTarget && !menu.contains(e.relatedTarget)) closeMenu(false);
+      });
+    }
+    document.addEventListener("keydown", (e) => {
+      if (e.key !== "Escape") return;
+      if (panel && !panel.hidden) closePanel(true);
+      else if (menu && menu.open) closeMenu(true);
+    });
+    document.addEventListener("click", (e) => {
+      if (panel && !panel.hidden && !panel.contains(e.target) && !button.contains(e.target)) closePanel(false);
+      if (menu && menu.open && !menu.contains(e.target)) closeMenu(false);
+    });
     connect();
   });
 

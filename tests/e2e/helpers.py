@@ -1,0 +1,56 @@
+"""Helpers for browser tests (see tests/e2e/conftest.py for the fixtures)."""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from django.db import connections
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "e2e"
+DEFAULT_TIMEOUT_MS = 10_000
+
+
+def off_browser_thread(fn, *args, **kwargs):
+    """Run ``fn`` in a worker thread and return its result (exceptions propagate).
+
+    Playwright's sync API keeps an asyncio loop marked as running in the test
+    thread, so anything calling ``async_to_sync`` there (every
+    ``collab.events.publish``, thus every service that notifies) would fail.
+    Services that publish must be called through this from browser tests.
+    """
+
+    def call():
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
+
+
+def login(page, base_url: str, username: str, password: str = "Secret-pass-123") -> None:
+    """Sign in through the real login form and wait for the live socket."""
+    page.goto(f"{base_url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(re.compile(r"^(?!.*/login/).*$"), timeout=DEFAULT_TIMEOUT_MS)
+    wait_for_socket(page)
+
+
+def wait_for_socket(page) -> None:
+    """Wait until this tab's WebSocket said hello (it then receives every event)."""
+    page.wait_for_selector("body[data-socket-state=open]", state="attached",
+                           timeout=DEFAULT_TIMEOUT_MS)
+
+
+def screenshot(page, name: str, full_page: bool = True) -> Path:
+    """Save a screenshot under the ignored artifacts/e2e/ folder."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
