@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -341,19 +342,26 @@ def publish_due(limit: int = 100) -> list[int]:
     published = []
     skip_locked = connection.features.has_select_for_update_skip_locked
     for _round in range(limit):
-        with transaction.atomic():
-            due = Announcement.objects.filter(
-                state=Announcement.State.SCHEDULED, publish_at__lte=timezone.now()
-            ).order_by("publish_at", "pk")
-            if skip_locked:
-                due = due.select_for_update(skip_locked=True)
-            announcement = due.first()
-            if announcement is None:
-                break
-            if not _claim(announcement, [Announcement.State.SCHEDULED], timezone.now()):
-                continue
-            _go_live(announcement)
-            published.append(announcement.pk)
+        try:
+            with transaction.atomic():
+                due = Announcement.objects.filter(
+                    state=Announcement.State.SCHEDULED, publish_at__lte=timezone.now()
+                ).order_by("publish_at", "pk")
+                if skip_locked:
+                    due = due.select_for_update(skip_locked=True)
+                announcement = due.first()
+                if announcement is None:
+                    break
+                if not _claim(announcement, [Announcement.State.SCHEDULED], timezone.now()):
+                    continue
+                _go_live(announcement)
+                published.append(announcement.pk)
+        except OperationalError as exc:
+            # SQLite: another scheduler holds the write lock. Nothing was
+            # written (the transaction rolled back): try again shortly.
+            if connection.vendor != "sqlite" or "locked" not in str(exc):
+                raise
+            time.sleep(0.05)
     return published
 
 
