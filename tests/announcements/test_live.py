@@ -3,7 +3,9 @@
 import asyncio
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from django.db import connections
 
 from announcements import selectors, services
 from announcements.models import Announcement
@@ -13,6 +15,14 @@ from tests.conftest import connect_socket
 from .conftest import data
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+async def close_worker_connections():
+    yield
+    # database_sync_to_async ran in asgiref's worker thread: close its connection
+    # so the test database can be dropped at the end of the session.
+    await sync_to_async(connections.close_all)()
 
 
 async def open_socket(user):
