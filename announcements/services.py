@@ -132,7 +132,9 @@ def render_live(announcement: Announcement) -> dict:
 
 def _notify_audience(announcement: Announcement) -> int:
     """The bell: one notification row per recipient, written in one bulk insert."""
-    recipients = selectors.audience(announcement).values_list("pk", "preferred_language")
+    recipients = (
+        selectors.audience(announcement).order_by().values_list("pk", "preferred_language")
+    )
     link = announcement.get_absolute_url()
     now = timezone.now()
     titles = {}
@@ -270,9 +272,17 @@ def save_announcement(
             announcement.state = Announcement.State.DRAFT
             if action == DRAFT:
                 announcement.publish_at = None
+        creating = announcement.pk is None
         announcement.save()
-        announcement.directorates.set(data.directorate_ids if not data.to_all_staff else [])
-        announcement.target_directorates.set(targets)
+        chosen = data.directorate_ids if not data.to_all_staff else []
+        if creating:  # nothing to compare against: plain inserts, none when empty
+            if chosen:
+                announcement.directorates.add(*chosen)
+            if targets:
+                announcement.target_directorates.add(*targets)
+        else:
+            announcement.directorates.set(chosen)
+            announcement.target_directorates.set(targets)
         for upload in uploads:
             _store_attachment(announcement, upload)
         if was_published:
