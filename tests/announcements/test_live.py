@@ -229,3 +229,24 @@ def test_opening_marks_read_and_urgent_needs_explicit_acknowledgement(ministry, 
     assert reader.post(f"/announcements/{b.pk}/acknowledge/").status_code == 404
     assert not b.receipts.exists()
     assert Announcement.objects.count() == 2
+
+
+async def test_narrowing_the_audience_of_a_published_one_removes_it_live(ministry):
+    casa = await open_socket(ministry["casa_staff"])
+    fes = await open_socket(ministry["fes_staff"])
+    try:
+        a = await publish(ministry["officer"],
+                          directorate_ids=[ministry["casa"].pk, ministry["fes"].pk])
+        await next_event(casa, "announcement.published")
+        await next_event(fes, "announcement.published")
+        await database_sync_to_async(services.save_announcement)(
+            ministry["officer"], data(directorate_ids=[ministry["casa"].pk]), services.PUBLISH,
+            announcement=a,
+        )
+        assert (await next_event(fes, "announcement.withdrawn"))["id"] == a.pk
+        assert (await next_event(casa, "announcement.updated"))["id"] == a.pk
+        assert not await database_sync_to_async(
+            selectors.feed(ministry["fes_staff"]).filter(pk=a.pk).exists)()
+    finally:
+        await casa.disconnect()
+        await fes.disconnect()

@@ -131,3 +131,24 @@ def test_two_scheduler_processes_publish_each_exactly_once(ministry):
     audience = 8  # everyone in the ministry fixture
     assert bell_rows_per_announcement(due) == {a.pk: audience for a in due}
     assert set(Announcement.objects.values_list("state", flat=True)) == {"published"}
+
+
+def test_withdrawn_before_its_time_is_never_published(ministry):
+    (a,) = schedule(ministry["officer"], 1, to_all_staff=True)
+    services.withdraw(ministry["officer"], a)
+    make_due([a])
+    call_command("publish_scheduled", "--once")
+    a.refresh_from_db()
+    assert a.state == Announcement.State.WITHDRAWN
+    assert bell_rows_per_announcement([a]) == {a.pk: 0}
+
+
+def test_publish_now_and_scheduler_racing_publish_once(ministry):
+    (a,) = schedule(ministry["officer"], 1, to_all_staff=True)
+    make_due([a])
+    services.publish_now(ministry["officer"], a)
+    assert services.publish_due() == []
+    stale = Announcement.objects.get(pk=a.pk)
+    stale.state = Announcement.State.SCHEDULED  # a caller holding an old copy
+    services.publish_now(ministry["officer"], stale)
+    assert bell_rows_per_announcement([a]) == {a.pk: 8}
