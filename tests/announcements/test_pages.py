@@ -143,3 +143,19 @@ def test_reader_sees_own_language_with_fallback(ministry, client_for):
     assert "Titre FR" in fr and "عنوان عربي" not in fr and "عربي فقط" in fr
     ar = client_for(ministry["casa_staff"]).get("/announcements/").content.decode()
     assert "عنوان عربي" in ar and "Titre FR" not in ar
+
+
+def test_author_pages_render(ministry, client_for):
+    draft = services.save_announcement(ministry["officer"], data(to_all_staff=True),
+                                       services.DRAFT)
+    scheduled = services.save_announcement(
+        ministry["officer"], data(to_all_staff=True, publish_at=future(30)), services.SCHEDULE)
+    client = client_for(ministry["officer"])
+    mine = client.get("/announcements/mine/").content.decode()
+    assert draft.get_absolute_url() in mine and scheduled.get_absolute_url() in mine
+    edit = client.get(f"/announcements/{scheduled.pk}/edit/")
+    assert edit.status_code == 200 and 'name="publish_at"' in edit.content.decode()
+    assert client_for(ministry["casa_staff"]).get("/announcements/mine/").status_code == 403
+    # Another author cannot edit it.
+    assert client_for(ministry["manager"]).get(
+        f"/announcements/{draft.pk}/edit/").status_code == 404
