@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from collab.models import Directorate
 
 from . import services
-from .models import Announcement
+from .models import Announcement, Attachment
 
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 
@@ -76,9 +76,20 @@ class AnnouncementForm(forms.Form):
     )
     attachments = MultipleFileField(label=_("Attachments"), required=False)
 
-    def __init__(self, *args, user=None, action=services.DRAFT, **kwargs):
+    remove_attachments = forms.ModelMultipleChoiceField(
+        label=_("Remove attachments"),
+        queryset=Attachment.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, user=None, action=services.DRAFT, announcement=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.action = action
+        if announcement is not None and announcement.attachments.exists():
+            self.fields["remove_attachments"].queryset = announcement.attachments.all()
+        else:
+            del self.fields["remove_attachments"]
         from . import policies
 
         allowed = policies.addressable_directorate_ids(user) if user is not None else None

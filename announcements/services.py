@@ -231,6 +231,24 @@ def _store_attachment(announcement: Announcement, upload) -> Attachment:
     return attachment
 
 
+def _remove_attachments(announcement: Announcement, ids: list[int]) -> None:
+    from files.storage import StoreError, get_file_store
+
+    doomed = list(announcement.attachments.filter(pk__in=ids))
+    Attachment.objects.filter(pk__in=[a.pk for a in doomed]).delete()
+
+    def delete_unused_blobs():
+        # Same bytes, same key: keep the object while another attachment uses it.
+        for attachment in doomed:
+            if not Attachment.objects.filter(sha256=attachment.sha256).exists():
+                try:
+                    get_file_store().delete(attachment.store_key)
+                except StoreError:
+                    logger.warning("could not delete %s from the file store", attachment.store_key)
+
+    transaction.on_commit(delete_unused_blobs)
+
+
 def save_announcement(
     user: User,
     data: AnnouncementInput,
@@ -238,6 +256,7 @@ def save_announcement(
     *,
     announcement: Announcement | None = None,
     uploads=(),
+    remove_attachments=(),
 ) -> Announcement:
     """Create or edit an announcement, then keep it as a draft, schedule it or publish it."""
     if not policies.can_publish(user):
@@ -285,6 +304,8 @@ def save_announcement(
             announcement.target_directorates.set(targets)
         for upload in uploads:
             _store_attachment(announcement, upload)
+        if remove_attachments:
+            _remove_attachments(announcement, [a.pk for a in remove_attachments])
         if was_published:
             new_keys = set(_group_keys(announcement, targets))
             render = render_live(announcement)

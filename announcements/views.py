@@ -127,7 +127,8 @@ def _editor(request, announcement=None):
         return forbidden(request, _("You may not edit this announcement."))
     action = request.POST.get("action", services.DRAFT)
     if request.method == "POST":
-        form = AnnouncementForm(request.POST, request.FILES, user=request.user, action=action)
+        form = AnnouncementForm(request.POST, request.FILES, user=request.user, action=action,
+                                announcement=announcement)
         if form.is_valid():
             try:
                 saved = services.save_announcement(
@@ -136,6 +137,7 @@ def _editor(request, announcement=None):
                     action,
                     announcement=announcement,
                     uploads=form.cleaned_data["attachments"],
+                    remove_attachments=form.cleaned_data.get("remove_attachments") or [],
                 )
             except PermissionDenied as exc:
                 return forbidden(request, str(exc) or None)
@@ -153,7 +155,7 @@ def _editor(request, announcement=None):
                 return redirect(saved)
     else:
         initial = AnnouncementForm.initial_from(announcement) if announcement else {}
-        form = AnnouncementForm(initial=initial, user=request.user)
+        form = AnnouncementForm(initial=initial, user=request.user, announcement=announcement)
     return render(
         request,
         "announcements/form.html",

@@ -159,3 +159,28 @@ def test_author_pages_render(ministry, client_for):
     # Another author cannot edit it.
     assert client_for(ministry["manager"]).get(
         f"/announcements/{draft.pk}/edit/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_removing_an_attachment_deletes_unused_bytes_only(ministry, client_for):
+    shared, own = b"shared bytes", b"only here"
+    keep = services.save_announcement(
+        ministry["officer"], data(to_all_staff=True), services.DRAFT,
+        uploads=[SimpleUploadedFile("shared.txt", shared)])
+    a = services.save_announcement(
+        ministry["officer"], data(to_all_staff=True), services.DRAFT,
+        uploads=[SimpleUploadedFile("shared.txt", shared), SimpleUploadedFile("own.txt", own)])
+    client = client_for(ministry["officer"])
+    edit_page = client.get(f"/announcements/{a.pk}/edit/").content.decode()
+    assert 'name="remove_attachments"' in edit_page
+    response = client.post(f"/announcements/{a.pk}/edit/", {
+        "title_ar": "إعلان", "body_ar": "<p>نص</p>", "category": "news", "priority": "normal",
+        "to_all_staff": "on", "action": "draft",
+        "remove_attachments": [x.pk for x in a.attachments.all()],
+    })
+    assert response.status_code == 302
+    assert not a.attachments.exists()
+    store = get_file_store()
+    assert store.exists(keep.attachments.get().store_key)  # still used by the other one
+    assert not store.exists(f"sha256/{hashlib.sha256(own).hexdigest()[:2]}/"
+                            f"{hashlib.sha256(own).hexdigest()}")
