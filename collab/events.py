@@ -144,6 +144,46 @@ ACCOUNT_DISABLED = event(
 
 # ---- Announcements events (issue 5) ---------------------------------------
 
+# Fan-out goes to directorate groups; all-staff announcements go to the group
+# "directorate.all" that every socket joins (announcements.sockets). One
+# pre-rendered event per group; `render` holds one rendering per UI language
+# ({"ar": {...}, "fr": {...}, "en": {...}}) and the client picks its own.
+ANNOUNCEMENT_PUBLISHED = event(
+    "announcement.published",
+    Audience.DIRECTORATE,
+    {"id": int, "priority": str, "pinned": bool, "render": dict},
+    "An announcement addressed to this directorate (or to all staff, key `all`) was "
+    "published. `render[lang]` has `item` (feed html), `toast` (text) and, when urgent, "
+    "`banner` (html). The bell count goes up by one.",
+)
+ANNOUNCEMENT_UPDATED = event(
+    "announcement.updated",
+    Audience.DIRECTORATE,
+    {"id": int, "render": dict},
+    "A published announcement was edited: replace its feed item with `render[lang].item` "
+    "(it now carries the \"updated\" mark).",
+)
+ANNOUNCEMENT_WITHDRAWN = event(
+    "announcement.withdrawn",
+    Audience.DIRECTORATE,
+    {"id": int},
+    "An announcement was withdrawn (or no longer addresses this directorate): remove it "
+    "from the feed and remove its banner.",
+)
+ANNOUNCEMENT_ACKNOWLEDGED = event(
+    "announcement.acknowledged",
+    Audience.USER,
+    {"id": int},
+    "You acknowledged an urgent announcement (in some tab): remove its banner.",
+)
+ANNOUNCEMENT_RECEIPTS = event(
+    "announcement.receipts",
+    Audience.USER,
+    {"id": int, "render": dict},
+    "Read/acknowledged counts of an announcement changed; sent to its author and the "
+    "administrators. `render[lang]` is the rendered counts panel.",
+)
+
 
 
 # ---- Requests events (issue 6) --------------------------------------------

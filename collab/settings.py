@@ -146,6 +146,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "collab.context_processors.header",
+                "announcements.context_processors.urgent_banners",
             ],
         },
     },
@@ -239,7 +240,9 @@ FILE_STORE = "s3" if S3_ENDPOINT else "local"
 
 # Dotted paths of sync callables (user) -> list of group names that every
 # socket of that user joins on connect, after the consumer checked the user.
-COLLAB_SOCKET_GROUP_PROVIDERS: list[str] = []
+COLLAB_SOCKET_GROUP_PROVIDERS: list[str] = [
+    "announcements.sockets.socket_groups",  # the all-staff announcements group
+]
 
 # Socket limits. Daphne refuses larger frames itself (see Makefile and docker/);
 # the consumer also closes with 1009 if a larger text reaches it.

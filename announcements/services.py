@@ -1,0 +1,443 @@
+"""Writes of announcements: one function per use case. Persist first, then publish."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError, connection, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from collab import events
+from collab.models import Directorate, Notification, User
+
+from . import policies, selectors
+from .models import Announcement, Attachment, Receipt
+from .sanitize import clean_html, plain_text
+from .sockets import ALL_STAFF_KEY
+
+logger = logging.getLogger(__name__)
+
+DRAFT, SCHEDULE, PUBLISH = "draft", "schedule", "publish"
+ACTIONS = (DRAFT, SCHEDULE, PUBLISH)
+
+
+@dataclass
+class AnnouncementInput:
+    title_ar: str = ""
+    title_fr: str = ""
+    body_ar: str = ""
+    body_fr: str = ""
+    category: str = Announcement.Category.NEWS
+    priority: str = Announcement.Priority.NORMAL
+    to_all_staff: bool = False
+    directorate_ids: list[int] = field(default_factory=list)
+    include_subdirectorates: bool = False
+    pinned: bool = False
+    publish_at: datetime | None = None
+    expires_at: datetime | None = None
+
+
+def check_rules(data: AnnouncementInput, action: str, now: datetime | None = None) -> None:
+    """Raise ValidationError (per field, translated) for input that cannot be accepted."""
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+
+    def add(name, message):
+        errors.setdefault(name, []).append(message)
+
+    if action not in ACTIONS:
+        add("__all__", _("Unknown action."))
+    if not (data.title_ar.strip() or data.title_fr.strip()):
+        add("title_ar", _("Give a title in Arabic or in French."))
+    if not (plain_text(data.body_ar) or plain_text(data.body_fr)):
+        add("body_ar", _("Write the text in Arabic or in French."))
+    if data.title_ar.strip() and not plain_text(data.body_ar) and plain_text(data.body_fr) \
+            and not data.title_fr.strip():
+        add("title_fr", _("The French text needs a French title."))
+    if data.category not in Announcement.Category.values:
+        add("category", _("Choose a category."))
+    if data.priority not in Announcement.Priority.values:
+        add("priority", _("Choose a priority."))
+    if not data.to_all_staff and not data.directorate_ids:
+        add("directorates", _("Choose at least one directorate, or address all staff."))
+    if action == SCHEDULE:
+        if data.publish_at is None:
+            add("publish_at", _("Give the date and time of publication."))
+        elif data.publish_at <= now:
+            add("publish_at", _("The publication date is in the past. Choose a future time."))
+    goes_out = data.publish_at if action == SCHEDULE and data.publish_at else now
+    if data.expires_at is not None and data.expires_at <= goes_out:
+        add("expires_at", _("The expiry date must come after the publication date."))
+    if errors:
+        raise ValidationError(errors)
+
+
+def _resolve_targets(data: AnnouncementInput) -> set[int]:
+    if data.to_all_staff:
+        return set()
+    chosen = list(Directorate.objects.filter(pk__in=data.directorate_ids))
+    if len(chosen) != len(set(data.directorate_ids)):
+        raise ValidationError({"directorates": [_("Unknown directorate.")]})
+    targets: set[int] = set()
+    for directorate in chosen:
+        if data.include_subdirectorates:
+            targets |= directorate.descendant_ids()
+        else:
+            targets.add(directorate.pk)
+    return targets
+
+
+def _group_keys(announcement: Announcement, target_ids=None) -> list:
+    if announcement.to_all_staff:
+        return [ALL_STAFF_KEY]
+    if target_ids is None:
+        target_ids = announcement.target_directorates.values_list("pk", flat=True)
+    return sorted(target_ids)
+
+
+def _languages() -> list[str]:
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def render_live(announcement: Announcement) -> dict:
+    """One rendering per UI language: the socket path never queries the database."""
+    attachments = list(announcement.attachments.all())
+    render = {}
+    for language in _languages():
+        with translation.override(language):
+            context = {"a": announcement, "attachments": attachments, "live": True}
+            entry = {
+                "item": render_to_string("announcements/partials/feed_item.html", context),
+                "toast": (
+                    _("Urgent announcement: %(title)s")
+                    if announcement.is_urgent
+                    else _("New announcement: %(title)s")
+                )
+                % {"title": announcement.title},
+            }
+            if announcement.is_urgent:
+                entry["banner"] = render_to_string("announcements/partials/banner.html", context)
+            render[language] = entry
+    return render
+
+
+def _notify_audience(announcement: Announcement) -> int:
+    """The bell: one notification row per recipient, written in one bulk insert."""
+    recipients = (
+        selectors.audience(announcement).order_by().values_list("pk", "preferred_language")
+    )
+    link = announcement.get_absolute_url()
+    now = timezone.now()
+    titles = {}
+    rows = []
+    for user_id, language in recipients:
+        if language not in titles:
+            with translation.override(language):
+                prefix = _("Urgent") if announcement.is_urgent else _("Announcement")
+                titles[language] = f"{prefix}: {announcement.title_in(language)}"[:200]
+        rows.append(
+            Notification(
+                recipient_id=user_id,
+                kind="announcement",
+                title=titles[language],
+                link=link,
+                created_at=now,
+            )
+        )
+    Notification.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
+
+
+def _go_live(announcement: Announcement) -> None:
+    """Tell every targeted group (one event each) and fill the bells. Inside the claim's
+    transaction: the events leave on commit."""
+    render = render_live(announcement)
+    for key in _group_keys(announcement):
+        events.publish(
+            events.ANNOUNCEMENT_PUBLISHED,
+            to=key,
+            id=announcement.pk,
+            priority=announcement.priority,
+            pinned=announcement.pinned,
+            render=render,
+        )
+    _notify_audience(announcement)
+
+
+def _claim(announcement: Announcement, from_states, now) -> bool:
+    """Conditional UPDATE: of several concurrent publishers exactly one changes the row."""
+    claimed = Announcement.objects.filter(pk=announcement.pk, state__in=from_states).update(
+        state=Announcement.State.PUBLISHED, published_at=now
+    )
+    if claimed:
+        announcement.state = Announcement.State.PUBLISHED
+        announcement.published_at = now
+    return bool(claimed)
+
+
+def _apply(announcement: Announcement, data: AnnouncementInput) -> None:
+    announcement.title_ar = data.title_ar.strip()
+    announcement.title_fr = data.title_fr.strip()
+    announcement.body_ar = clean_html(data.body_ar)
+    announcement.body_fr = clean_html(data.body_fr)
+    announcement.search_text = "\n".join(
+        [
+            announcement.title_ar,
+            announcement.title_fr,
+            plain_text(announcement.body_ar),
+            plain_text(announcement.body_fr),
+        ]
+    )
+    announcement.category = data.category
+    announcement.priority = data.priority
+    announcement.to_all_staff = data.to_all_staff
+    announcement.include_subdirectorates = data.include_subdirectorates
+    announcement.pinned = data.pinned
+    announcement.publish_at = data.publish_at
+    announcement.expires_at = data.expires_at
+
+
+def _store_attachment(announcement: Announcement, upload) -> Attachment:
+    from files.storage import get_file_store
+
+    digest = hashlib.sha256()
+    # Hash while spooling to disk: the key is the content's SHA-256, bounded memory.
+    with tempfile.TemporaryFile() as spool:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+            spool.write(chunk)
+        size = spool.tell()
+        spool.seek(0)
+        attachment = Attachment(
+            announcement=announcement,
+            name=(upload.name or "file")[:255],
+            content_type=(getattr(upload, "content_type", "") or "application/octet-stream")[:120],
+            size=size,
+            sha256=digest.hexdigest(),
+        )
+        store = get_file_store()
+        if not store.exists(attachment.store_key):
+            store.put(attachment.store_key, spool, size)
+    attachment.save()
+    return attachment
+
+
+def _remove_attachments(announcement: Announcement, ids: list[int]) -> None:
+    from files.storage import StoreError, get_file_store
+
+    doomed = list(announcement.attachments.filter(pk__in=ids))
+    Attachment.objects.filter(pk__in=[a.pk for a in doomed]).delete()
+
+    def delete_unused_blobs():
+        # Same bytes, same key: keep the object while another attachment uses it.
+        for attachment in doomed:
+            if not Attachment.objects.filter(sha256=attachment.sha256).exists():
+                try:
+                    get_file_store().delete(attachment.store_key)
+                except StoreError:
+                    logger.warning("could not delete %s from the file store", attachment.store_key)
+
+    transaction.on_commit(delete_unused_blobs)
+
+
+def save_announcement(
+    user: User,
+    data: AnnouncementInput,
+    action: str,
+    *,
+    announcement: Announcement | None = None,
+    uploads=(),
+    remove_attachments=(),
+) -> Announcement:
+    """Create or edit an announcement, then keep it as a draft, schedule it or publish it."""
+    if not policies.can_publish(user):
+        raise PermissionDenied(_("You may not publish announcements."))
+    if announcement is not None and not policies.can_manage(user, announcement):
+        raise PermissionDenied(_("You may not edit this announcement."))
+    if announcement is not None and announcement.state == Announcement.State.WITHDRAWN:
+        raise ValidationError({"__all__": [_("A withdrawn announcement cannot be edited.")]})
+    was_published = announcement is not None and announcement.state == Announcement.State.PUBLISHED
+    if was_published:
+        # Editing what readers already have: it stays published, marked "updated".
+        action = PUBLISH
+    check_rules(data, action)
+    targets = _resolve_targets(data)
+    if not policies.may_address(user, data.to_all_staff, targets):
+        raise PermissionDenied(_("You may not address this audience."))
+
+    with transaction.atomic():
+        old_keys = set(_group_keys(announcement)) if was_published else set()
+        if announcement is None:
+            announcement = Announcement(author=user)
+        else:
+            # Lock against a scheduler publishing it while we edit.
+            announcement = Announcement.objects.select_for_update().get(pk=announcement.pk)
+        _apply(announcement, data)
+        now = timezone.now()
+        if was_published:
+            announcement.edited_at = now
+        elif action == SCHEDULE:
+            announcement.state = Announcement.State.SCHEDULED
+        else:
+            announcement.state = Announcement.State.DRAFT
+            if action == DRAFT:
+                announcement.publish_at = None
+        creating = announcement.pk is None
+        announcement.save()
+        chosen = data.directorate_ids if not data.to_all_staff else []
+        if creating:  # nothing to compare against: plain inserts, none when empty
+            if chosen:
+                announcement.directorates.add(*chosen)
+            if targets:
+                announcement.target_directorates.add(*targets)
+        else:
+            announcement.directorates.set(chosen)
+            announcement.target_directorates.set(targets)
+        for upload in uploads:
+            _store_attachment(announcement, upload)
+        if remove_attachments:
+            _remove_attachments(announcement, [a.pk for a in remove_attachments])
+        if was_published:
+            new_keys = set(_group_keys(announcement, targets))
+            render = render_live(announcement)
+            for key in sorted(new_keys & old_keys, key=str):
+                events.publish(
+                    events.ANNOUNCEMENT_UPDATED, to=key, id=announcement.pk, render=render
+                )
+            for key in sorted(old_keys - new_keys, key=str):
+                events.publish(events.ANNOUNCEMENT_WITHDRAWN, to=key, id=announcement.pk)
+            for key in sorted(new_keys - old_keys, key=str):
+                events.publish(
+                    events.ANNOUNCEMENT_PUBLISHED,
+                    to=key,
+                    id=announcement.pk,
+                    priority=announcement.priority,
+                    pinned=announcement.pinned,
+                    render=render,
+                )
+        elif action == PUBLISH and _claim(announcement, [Announcement.State.DRAFT], now):
+            _go_live(announcement)
+    return announcement
+
+
+def publish_now(user: User, announcement: Announcement) -> Announcement:
+    """Publish a draft or a scheduled announcement at once."""
+    if not policies.can_manage(user, announcement):
+        raise PermissionDenied(_("You may not publish this announcement."))
+    with transaction.atomic():
+        if announcement.expires_at is not None and announcement.expires_at <= timezone.now():
+            raise ValidationError(
+                {"expires_at": [_("The expiry date must come after the publication date.")]}
+            )
+        if _claim(announcement, [Announcement.State.DRAFT, Announcement.State.SCHEDULED],
+                  timezone.now()):
+            _go_live(announcement)
+    return announcement
+
+
+def withdraw(user: User, announcement: Announcement) -> Announcement:
+    if not policies.can_manage(user, announcement):
+        raise PermissionDenied(_("You may not withdraw this announcement."))
+    with transaction.atomic():
+        was_published = (
+            Announcement.objects.filter(pk=announcement.pk, state=Announcement.State.PUBLISHED)
+            .exists()
+        )
+        changed = Announcement.objects.filter(pk=announcement.pk).exclude(
+            state=Announcement.State.WITHDRAWN
+        ).update(state=Announcement.State.WITHDRAWN, withdrawn_at=timezone.now())
+        announcement.refresh_from_db()
+        if changed and was_published:
+            for key in _group_keys(announcement):
+                events.publish(events.ANNOUNCEMENT_WITHDRAWN, to=key, id=announcement.pk)
+    return announcement
+
+
+def publish_due(limit: int = 100) -> list[int]:
+    """Publish the scheduled announcements whose time has come; each exactly once.
+
+    PostgreSQL: the row is locked with SKIP LOCKED, so concurrent schedulers take
+    different rows and never wait on each other. SQLite has no row locks: the
+    conditional UPDATE (state still 'scheduled') is the claim, and SQLite's
+    single writer makes exactly one claimer see one changed row.
+    """
+    published = []
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    for _round in range(limit):
+        try:
+            with transaction.atomic():
+                due = Announcement.objects.filter(
+                    state=Announcement.State.SCHEDULED, publish_at__lte=timezone.now()
+                ).order_by("publish_at", "pk")
+                if skip_locked:
+                    due = due.select_for_update(skip_locked=True)
+                announcement = due.first()
+                if announcement is None:
+                    break
+                if not _claim(announcement, [Announcement.State.SCHEDULED], timezone.now()):
+                    continue
+                _go_live(announcement)
+                published.append(announcement.pk)
+        except OperationalError as exc:
+            # SQLite: another scheduler holds the write lock. Nothing was
+            # written (the transaction rolled back): try again shortly.
+            if connection.vendor != "sqlite" or "locked" not in str(exc):
+                raise
+            time.sleep(0.05)
+    return published
+
+
+# ---- Reading -------------------------------------------------------------
+
+
+def _push_receipts(announcement: Announcement) -> None:
+    """Live counts to the author and administrators: rendered once per language."""
+    watchers = selectors.stats_watchers(announcement)
+    if not watchers:
+        return
+    stats = selectors.receipt_stats(announcement)
+    render = {}
+    for language in {lang for _pk, lang in watchers}:
+        with translation.override(language):
+            render[language] = render_to_string(
+                "announcements/partials/stats_panel.html", {"a": announcement, "stats": stats}
+            )
+    for user_id, language in watchers:
+        events.publish(
+            events.ANNOUNCEMENT_RECEIPTS,
+            to=user_id,
+            id=announcement.pk,
+            render={language: render[language]},
+        )
+
+
+@transaction.atomic
+def mark_read(user: User, announcement: Announcement) -> Receipt | None:
+    if announcement.state != Announcement.State.PUBLISHED:
+        return None
+    receipt, created = Receipt.objects.get_or_create(announcement=announcement, user=user)
+    if created:
+        _push_receipts(announcement)
+    return receipt
+
+
+@transaction.atomic
+def acknowledge(user: User, announcement: Announcement) -> Receipt:
+    if announcement.state != Announcement.State.PUBLISHED:
+        raise ValidationError(_("This announcement is no longer published."))
+    receipt, _created = Receipt.objects.get_or_create(announcement=announcement, user=user)
+    if receipt.acknowledged_at is None:
+        receipt.acknowledged_at = timezone.now()
+        receipt.save(update_fields=["acknowledged_at"])
+        events.publish(events.ANNOUNCEMENT_ACKNOWLEDGED, to=user.pk, id=announcement.pk)
+        _push_receipts(announcement)
+    return receipt
