@@ -160,10 +160,8 @@ def _leave_completed(request, actor, extra):
 
 
 def _leave_can_cancel(request):
-    if request.stage == Stage.COMPLETED:
-        return leave.can_cancel_leave(request)
-    return leave.can_cancel_leave(request) or not request.transitions.exclude(
-        action=RequestTransition.Action.SUBMITTED).exists()
+    # Leave can be withdrawn until its first day, approved or not.
+    return leave.can_cancel_leave(request)
 
 
 def _leave_cancelled(request, actor, from_stage):

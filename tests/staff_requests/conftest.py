@@ -12,6 +12,7 @@ import pytest
 def _file_store(settings, tmp_path):
     from files.storage import get_file_store
 
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.FILE_STORE = "local"
     settings.FILE_STORE_DIR = tmp_path / "store"
     get_file_store.cache_clear()
