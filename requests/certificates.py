@@ -115,14 +115,15 @@ def statement_lines(statement: dict) -> dict:
     if s["language"] == "ar":
         title = "شهادة الأجرة" if salary else "شهادة العمل"
         body = [
-            f"تشهد وزارة التواصل أن السيد(ة) {s['name']}، {s['job_title']}، "
-            f"يزاول(تزاول) مهامه(ا) بـ{s['directorate']}."
+            # Slashes, not brackets: brackets would need bidi mirroring.
+            f"تشهد وزارة التواصل أن السيد/السيدة {s['name']}، {s['job_title']}، "
+            f"يزاول/تزاول مهامه/مهامها بـ{s['directorate']}."
         ]
         if salary:
-            body.append(f"ويتقاضى(تتقاضى) أجرة شهرية إجمالية قدرها {s['salary']} درهم.")
+            body.append(f"ويتقاضى/وتتقاضى أجرة شهرية إجمالية قدرها {s['salary']} درهم.")
         if s.get("purpose"):
             body.append(f"الغرض: {s['purpose']}")
-        body.append("سلمت هذه الشهادة للمعني(ة) بالأمر بطلب منه(ا) للإدلاء بها عند الحاجة.")
+        body.append("سلمت هذه الشهادة للمعني/للمعنية بالأمر بطلب منه/منها للإدلاء بها عند الحاجة.")
         facts = [("المرجع", s["reference"]), ("تاريخ الإصدار", s["issued_on"]),
                  ("رمز التحقق", s["code"])]
         verify = "للتحقق من صحة هذه الشهادة:"
@@ -191,24 +192,19 @@ def _width(runs, size):
     return sum(stringWidth(text, font, size) for font, text in runs)
 
 
-def _shape(line: str) -> str:
+def _shape(line: str, rtl: bool = True) -> str:
     import arabic_reshaper
     from bidi import get_display
 
-    return get_display(arabic_reshaper.reshape(line), base_dir="R")
+    return get_display(arabic_reshaper.reshape(line), base_dir="R" if rtl else "L")
 
 
 def _wrap(text: str, width: float, size: float, rtl: bool) -> list[str]:
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    _arabic, latin, glyphs = _fonts()
+    _arabic, _latin, glyphs = _fonts()
     words, lines, current = text.split(), [], ""
     for word in words:
         candidate = f"{current} {word}".strip()
-        if rtl:
-            fits = _width(_runs(_shape(candidate), glyphs), size) <= width
-        else:
-            fits = stringWidth(candidate, latin, size) <= width
+        fits = _width(_runs(_shape(candidate, rtl), glyphs), size) <= width
         if fits or not current:
             current = candidate
         else:
@@ -235,20 +231,18 @@ def render_pdf(statement: dict, verify_url: str) -> bytes:
     usable = page_width - 2 * margin
 
     def draw(line: str, y: float, size: float = 12, center: bool = False):
-        if rtl:
-            runs = _runs(_shape(line), glyphs)
-            total = _width(runs, size)
-            x = (page_width - total) / 2 if center else page_width - margin - total
-            for font, chunk in runs:
-                pdf.setFont(font, size)
-                pdf.drawString(x, y, chunk)
-                x += _width([(font, chunk)], size)
+        # Shaped and ordered in both languages: a French certificate may quote
+        # an Arabic purpose or name.
+        runs = _runs(_shape(line, rtl), glyphs)
+        total = _width(runs, size)
+        if center:
+            x = (page_width - total) / 2
         else:
-            pdf.setFont(latin_font, size)
-            if center:
-                pdf.drawCentredString(page_width / 2, y, line)
-            else:
-                pdf.drawString(margin, y, line)
+            x = page_width - margin - total if rtl else margin
+        for font, chunk in runs:
+            pdf.setFont(font, size)
+            pdf.drawString(x, y, chunk)
+            x += _width([(font, chunk)], size)
 
     y = page_height - 70
     header = "المملكة المغربية - وزارة التواصل" if rtl else \
