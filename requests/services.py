@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -67,7 +68,7 @@ def submit_leave(employee, request_type: RequestType, *, start: datetime.date,
 
     def write(stored):
         # Serialise one employee's submissions so two tabs cannot both pass the checks.
-        type(employee).objects.select_for_update().get(pk=employee.pk)
+        get_user_model().objects.select_for_update().get(pk=employee.pk)
         result = leave.quote(employee, request_type, start, end,
                              start_afternoon=start_afternoon, end_morning=end_morning)
         if result.errors:
