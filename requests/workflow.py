@@ -246,7 +246,7 @@ def decide(request_id: int, user, *, approve: bool, comment: str = "",
 @transaction.atomic
 def _decide(request_id, user, *, approve, comment, expected_step, extra):
     request = (
-        Request.objects.select_for_update()
+        Request.objects.select_for_update(of=("self",))
         .select_related("request_type", "requester", "requester__manager")
         .get(pk=request_id)
     )
@@ -308,7 +308,7 @@ def can_cancel(user, request: Request) -> bool:
 
 @transaction.atomic
 def cancel(request_id: int, user, comment: str = "") -> Request:
-    request = Request.objects.select_for_update().select_related(
+    request = Request.objects.select_for_update(of=("self",)).select_related(
         "request_type", "requester").get(pk=request_id)
     if user.pk != request.requester_id:
         raise PermissionDenied(_("Only the requester can cancel a request."))
