@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from collab import events
 from collab.services import notify
@@ -32,12 +33,20 @@ from .models import (
 )
 from .workflow import WorkflowError
 
+FIELD_LABELS = {
+    "reason": gettext_lazy("Reason"),
+    "purpose": gettext_lazy("Purpose"),
+    "description": gettext_lazy("Description"),
+    "amount": gettext_lazy("Amount (MAD)"),
+}
+
 
 def _require(request_type: RequestType, values: dict) -> None:
     for name in request_type.required_fields or []:
         value = values.get(name)
         if value in (None, "") or (isinstance(value, str) and not value.strip()):
-            raise WorkflowError(_("This field is required: %(field)s") % {"field": _(name)})
+            raise WorkflowError(_("This field is required: %(field)s")
+                                % {"field": FIELD_LABELS.get(name, name)})
 
 
 def _require_attachment(request_type: RequestType, uploads) -> None:

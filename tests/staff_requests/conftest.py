@@ -9,6 +9,15 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
+def _english_messages():
+    # Service-level messages are checked in English; pages use each user's language.
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _file_store(settings, tmp_path):
     from files.storage import get_file_store
 

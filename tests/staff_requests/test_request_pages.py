@@ -49,7 +49,8 @@ def test_form_errors_are_shown_with_200_and_nothing_saved(org, types, client_for
     response = client.post("/requests/new/leave-annual/", {
         "start_date": yesterday.isoformat(), "end_date": (yesterday + DAY).isoformat()})
     assert response.status_code == 200
-    assert "Leave cannot start in the past." in response.content.decode()
+    # The employee reads French: the message is translated.
+    assert "Un congé ne peut pas commencer dans le passé." in response.content.decode()
     assert not Request.objects.exists()
 
 
@@ -70,7 +71,8 @@ def test_decider_notification_carries_approve_and_reject(org, types):
     notification = decision_notification(org["director"])
     labels = [a["label"] for a in notification.actions]
     urls = {a["url"] for a in notification.actions}
-    assert len(labels) == 2 and all(a["comment"] for a in notification.actions)
+    assert labels == ["Approuver", "Refuser"]  # in the decider's language (French)
+    assert all(a["comment"] for a in notification.actions)
     assert urls == {f"/requests/{req.pk}/decide/1/?decision=approve",
                     f"/requests/{req.pk}/decide/1/?decision=reject"}
 
@@ -93,7 +95,7 @@ def test_approve_from_the_dropdown_returns_the_item_with_the_outcome(org, types,
     # Double click: a clear message in the fragment, still 200, no second decision.
     again = htmx_post(client, url.replace("approve", "reject"), f"notif-{notification.pk}")
     assert again.status_code == 200
-    assert "Already decided" in again.content.decode() and "is-refused" in again.content.decode()
+    assert "Déjà décidée" in again.content.decode() and "is-refused" in again.content.decode()
     assert Request.objects.get(pk=req.pk).transitions.count() == 2
 
 
@@ -108,7 +110,7 @@ def test_someone_else_gets_403(org, types, client_for):
 def test_requester_cancels_from_the_page(org, types, client_for):
     req = submit_three_days(org, types)
     client = client_for(org["employee"])
-    assert "Cancel this request" in client.get(f"/requests/{req.pk}/").content.decode()
+    assert "Annuler cette demande" in client.get(f"/requests/{req.pk}/").content.decode()
     client.post(f"/requests/{req.pk}/cancel/", {"comment": "Changement"})
     assert Request.objects.get(pk=req.pk).stage == Stage.CANCELLED
     assert client_for(org["colleague"]).post(f"/requests/{req.pk}/cancel/").status_code == 403
