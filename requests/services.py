@@ -271,7 +271,12 @@ def _notify_requester(request: Request, transition: RequestTransition) -> None:
                 "Your request %(ref)s was completed by %(name)s"),
             RequestTransition.Action.REJECTED: _("Your request %(ref)s was rejected by %(name)s"),
         }
-        title = titles[transition.action] % {"ref": request.reference,
+        action = transition.action
+        if action == RequestTransition.Action.COMPLETED and (
+            request.request_type.family == RequestType.Family.LEAVE
+        ):
+            action = RequestTransition.Action.APPROVED  # leave is approved, not "processed"
+        title = titles[action] % {"ref": request.reference,
                                              "name": transition.actor.display_name}
         notify(requester, kind="request.decided", title=title, body=transition.comment,
                link=reverse("requests:detail", args=[request.pk]))
