@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -22,7 +22,9 @@ from collab.services import notify
 
 from . import attachments, certificates, leave, workflow
 from .models import (
+    FINAL_STAGES,
     CertificateRequest,
+    Decider,
     Delegation,
     LeaveRequest,
     Request,
@@ -154,6 +156,14 @@ def delegate(manager, acting_manager, start: datetime.date, end: datetime.date) 
         raise WorkflowError(_("A manager cannot delegate to themselves."))
     delegation = Delegation.objects.create(manager=manager, acting_manager=acting_manager,
                                            start_date=start, end_date=end)
+    if start <= timezone.localdate() <= end:
+        # Requests already waiting for the manager now wait for the acting manager.
+        waiting = Request.objects.filter(
+            decider=Decider.DIRECT_MANAGER, requester__manager=manager
+        ).exclude(stage__in=FINAL_STAGES).select_related("request_type", "requester")
+        for request in waiting:
+            Request.objects.filter(pk=request.pk).update(assignee=acting_manager)
+            _notify_deciders(request)
     return delegation
 
 

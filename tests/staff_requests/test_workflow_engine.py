@@ -197,3 +197,14 @@ def test_awaiting_lists_what_each_decider_may_decide(org, types):
     assert {r.pk for r in workflow.requests_awaiting(org["hr"])} == {cert.pk}
     assert social.pk in {r.pk for r in workflow.requests_awaiting(org["social"])}
     assert workflow.requests_awaiting(org["outsider"]) == []
+
+
+def test_delegation_hands_over_requests_already_waiting(org, types):
+    req = leave_request(org, types)
+    today = timezone.localdate()
+    services.delegate(org["director"], org["deputy"], today, today + datetime.timedelta(days=3))
+    req.refresh_from_db()
+    assert req.assignee == org["deputy"]
+    told = org["deputy"].notifications.get(kind="request.decision_needed")
+    assert f"/requests/{req.pk}/decide/1/?decision=approve" in str(told.actions)
+    services.decide(req.pk, org["deputy"], approve=True)
