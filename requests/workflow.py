@@ -131,6 +131,9 @@ def deciders(request: Request, day: datetime.date | None = None) -> tuple[list, 
         if manager is None:
             return list(hr_officers()), None
         acting = acting_manager(manager, day)
+        if acting.pk == request.requester_id:
+            # The acting manager's own request goes to the manager they stand in for.
+            acting = manager
         return [acting], (manager if acting.pk != manager.pk else None)
     if step.decider == Decider.SOCIAL_AFFAIRS_OFFICER:
         return list(social_affairs_officers()), None
