@@ -12,12 +12,15 @@ stage and version it was offered, and writes with a compare-and-set on
 ``version``. On PostgreSQL the row lock makes the second decider wait and then
 see the new stage; on SQLite (no row locks) the database-wide write lock
 serialises writers and the compare-and-set refuses the loser; a writer that
-hits "database is locked" gets the same clear conflict message.
+hits "database is locked" retries (re-reading the stage, so it then gets the
+clear "already decided" message).
 """
 
 from __future__ import annotations
 
 import datetime
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,6 +44,7 @@ from .models import (
 )
 
 User = get_user_model()
+LOCK_RETRIES = 5
 
 
 class WorkflowError(Exception):
@@ -235,15 +239,19 @@ def submit(request: Request) -> None:
 def decide(request_id: int, user, *, approve: bool, comment: str = "",
            expected_step: int | None = None, extra: dict | None = None) -> Request:
     """Approve or reject the current step. Exactly one decision per step wins."""
-    try:
-        return _decide(request_id, user, approve=approve, comment=comment,
-                       expected_step=expected_step, extra=extra or {})
-    except OperationalError as exc:  # SQLite: another writer holds the database
-        if "locked" in str(exc).lower():
-            raise DecisionConflict(
-                _("Someone else is deciding this request right now. Reload to see the outcome.")
-            ) from exc
-        raise
+    for attempt in range(LOCK_RETRIES):
+        try:
+            return _decide(request_id, user, approve=approve, comment=comment,
+                           expected_step=expected_step, extra=extra or {})
+        except OperationalError as exc:
+            # SQLite only: two writers collided and both may have been refused.
+            # Retrying re-reads the stage: the loser then gets "already decided".
+            if "locked" not in str(exc).lower():
+                raise
+            time.sleep(random.uniform(0.02, 0.1) * (attempt + 1))
+    raise DecisionConflict(
+        _("Someone else is deciding this request right now. Reload to see the outcome.")
+    )
 
 
 @transaction.atomic
