@@ -27,6 +27,8 @@ install-dev: $(VENV)/.installed-dev
 # (never `playwright install`: it downloads, and this network does not allow it).
 system-deps:
 	@command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; }
+	@# Fonts for the certificates' PDF (requests app): Noto Naskh Arabic and DejaVu Sans.
+	@test -e /usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf -a -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core fonts-dejavu-core; }
 
 system-deps-test: system-deps
 	@{ test -x /usr/bin/chromium && test -d /usr/share/fonts/truetype/noto; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core; }

@@ -188,6 +188,13 @@ ANNOUNCEMENT_RECEIPTS = event(
 
 # ---- Requests events (issue 6) --------------------------------------------
 
+REQUEST_UPDATED = event(
+    "request.updated",
+    Audience.USER,
+    {"id": int, "stage": str, "html": str, "balance_html": str},
+    "One of your requests changed stage. `html` is its re-rendered status block "
+    "(stage and timeline); `balance_html` your re-rendered leave balance card.",
+)
 
 
 # Events after which the consumer closes the socket, with the close code.

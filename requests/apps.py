@@ -8,3 +8,8 @@ class RequestsConfig(AppConfig):
     name = "requests"
     label = "staff_requests"
     verbose_name = _("Administrative requests")
+
+    def ready(self):
+        from .services import register_families
+
+        register_families()

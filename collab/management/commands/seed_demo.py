@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from collab.demo import DEMO_PASSWORD, seed_demo_ministry
 from collab.models import Directorate, User
+from requests.defaults import seed_requests_demo
 
 
 class Command(BaseCommand):
@@ -12,6 +13,7 @@ class Command(BaseCommand):
             self.stdout.write("Database is not empty: demo data not seeded.")
             return
         counts = seed_demo_ministry()
+        seed_requests_demo()  # request types, public holidays, social affairs officer
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {counts['directorates']} directorates and {counts['users']} users "

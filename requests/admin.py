@@ -1,0 +1,127 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    Delegation,
+    LeaveBalance,
+    LeaveBalanceEntry,
+    LeavePolicy,
+    PublicHoliday,
+    Request,
+    RequestAttachment,
+    RequestTransition,
+    RequestType,
+    WorkflowStep,
+)
+
+
+class WorkflowStepInline(admin.TabularInline):
+    model = WorkflowStep
+    extra = 0
+
+
+@admin.register(RequestType)
+class RequestTypeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_fr", "name_ar", "family", "attachment_required", "active"]
+    list_filter = ["family", "active"]
+    inlines = [WorkflowStepInline]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The audit trail and histories are append-only: no add, change or delete here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class TransitionInline(admin.TabularInline):
+    model = RequestTransition
+    extra = 0
+    can_delete = False
+    readonly_fields = ["action", "from_stage", "to_stage", "actor", "on_behalf_of", "comment",
+                       "at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Request)
+class RequestAdmin(ReadOnlyAdmin):
+    list_display = ["id", "request_type", "requester", "stage", "created_at"]
+    list_filter = ["stage", "request_type"]
+    search_fields = ["requester__username", "requester__last_name"]
+    inlines = [TransitionInline]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_staff
+
+
+@admin.register(RequestTransition)
+class RequestTransitionAdmin(ReadOnlyAdmin):
+    list_display = ["request", "action", "from_stage", "to_stage", "actor", "on_behalf_of", "at"]
+    list_filter = ["action"]
+
+
+@admin.register(RequestAttachment)
+class RequestAttachmentAdmin(ReadOnlyAdmin):
+    list_display = ["filename", "request", "size", "sha256", "created_at"]
+
+
+@admin.register(PublicHoliday)
+class PublicHolidayAdmin(admin.ModelAdmin):
+    list_display = ["date", "name_fr", "name_ar"]
+    date_hierarchy = "date"
+
+
+@admin.register(LeavePolicy)
+class LeavePolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "annual_entitlement", "carry_over_max_days",
+                    "sick_leave_backdate_days"]
+
+    def has_add_permission(self, request):
+        return not LeavePolicy.objects.exists()
+
+
+class BalanceEntryInline(admin.TabularInline):
+    model = LeaveBalanceEntry
+    extra = 0
+    can_delete = False
+    readonly_fields = ["kind", "days", "reason", "request", "by", "at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LeaveBalance)
+class LeaveBalanceAdmin(admin.ModelAdmin):
+    """Balances change only through entries: HR adjusts with a reason on the
+    balance page (requests:balance_adjust), so every change is in the history."""
+
+    list_display = ["employee", "year", "entitlement", "carried_over", "adjustments", "taken",
+                    "remaining"]
+    list_filter = ["year"]
+    search_fields = ["employee__username", "employee__last_name"]
+    readonly_fields = ["employee", "year", "entitlement", "carried_over", "adjustments", "taken"]
+    inlines = [BalanceEntryInline]
+
+    @admin.display(description=_("remaining"))
+    def remaining(self, obj):
+        return obj.remaining
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Delegation)
+class DelegationAdmin(admin.ModelAdmin):
+    list_display = ["manager", "acting_manager", "start_date", "end_date"]
+    autocomplete_fields = ["manager", "acting_manager"]

@@ -1,0 +1,493 @@
+"""Administrative requests: a generic workflow (types, steps, audit trail)
+and the ministry's three families on top of it (leave, certificates, social
+services). The workflow part (RequestType, WorkflowStep, Request,
+RequestTransition, Delegation, RequestAttachment) knows nothing about leave or
+certificates, so the press-company portal can reuse it with its own types.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+# Members of this auth group are the HR officers for social affairs.
+SOCIAL_AFFAIRS_GROUP = "hr_social_affairs"
+
+
+def _localized(ar: str, fr: str) -> str:
+    return ar if (get_language() or "ar").startswith("ar") else fr
+
+
+class Stage(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    MANAGER_DECISION = "manager_decision", _("Manager decision")
+    HR_PROCESSING = "hr_processing", _("HR processing")
+    COMPLETED = "completed", _("Completed")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+FINAL_STAGES = {Stage.COMPLETED, Stage.REJECTED, Stage.CANCELLED}
+
+
+class Decider(models.TextChoices):
+    # The direct manager is replaced by the acting manager while delegated or on leave.
+    DIRECT_MANAGER = "direct_manager", _("Direct manager (or acting manager)")
+    HR_OFFICER = "hr_officer", _("HR officer")
+    SOCIAL_AFFAIRS_OFFICER = "social_affairs_officer", _("HR officer for social affairs")
+
+
+class RequestType(models.Model):
+    class Family(models.TextChoices):
+        LEAVE = "leave", _("Leave")
+        CERTIFICATE = "certificate", _("Certificate")
+        SOCIAL = "social", _("Social services")
+
+    class LeaveKind(models.TextChoices):
+        ANNUAL = "annual", _("Annual leave")
+        SICK = "sick", _("Sick leave")
+        EXCEPTIONAL = "exceptional", _("Exceptional leave")
+        PARENTAL = "parental", _("Maternity or paternity leave")
+
+    class CertificateKind(models.TextChoices):
+        WORK = "work", _("Work certificate")
+        SALARY = "salary", _("Salary certificate")
+
+    # Fields a type may declare required on top of those its family always needs.
+    OPTIONAL_FIELDS = {
+        "leave": ["reason"],
+        "certificate": ["purpose"],
+        "social": ["description", "amount"],
+    }
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=120)
+    name_fr = models.CharField(_("name (French)"), max_length=120)
+    family = models.CharField(_("family"), max_length=16, choices=Family.choices)
+    leave_kind = models.CharField(
+        _("leave kind"), max_length=16, choices=LeaveKind.choices, blank=True
+    )
+    certificate_kind = models.CharField(
+        _("certificate kind"), max_length=16, choices=CertificateKind.choices, blank=True
+    )
+    required_fields = models.JSONField(
+        _("required fields"), default=list, blank=True,
+        help_text=_("Among: leave: reason; certificate: purpose; social: description, amount."),
+    )
+    attachment_required = models.BooleanField(_("attachment required"), default=False)
+    attachment_label = models.CharField(_("attachment label"), max_length=120, blank=True)
+    deducts_from_balance = models.BooleanField(_("deducts from the leave balance"), default=False)
+    max_days = models.DecimalField(
+        _("maximum working days per request"), max_digits=5, decimal_places=1,
+        null=True, blank=True,
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["family", "code"]
+        verbose_name = _("request type")
+        verbose_name_plural = _("request types")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return _localized(self.name_ar, self.name_fr)
+
+    def clean(self):
+        allowed = set(self.OPTIONAL_FIELDS.get(self.family, []))
+        unknown = set(self.required_fields or []) - allowed
+        if unknown:
+            raise ValidationError(
+                {"required_fields": _("Unknown fields for this family: %(f)s")
+                 % {"f": ", ".join(sorted(unknown))}}
+            )
+        if self.family == self.Family.LEAVE and not self.leave_kind:
+            raise ValidationError({"leave_kind": _("A leave type needs a leave kind.")})
+        if self.family == self.Family.CERTIFICATE and not self.certificate_kind:
+            raise ValidationError({"certificate_kind": _("A certificate type needs a kind.")})
+
+    def steps_in_order(self) -> list[WorkflowStep]:
+        return list(self.steps.order_by("position", "pk"))
+
+
+class WorkflowStep(models.Model):
+    """One stage a request of this type passes through, and who decides it."""
+
+    request_type = models.ForeignKey(
+        RequestType, verbose_name=_("request type"), on_delete=models.CASCADE,
+        related_name="steps",
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    stage = models.CharField(
+        _("stage"), max_length=20,
+        choices=[(Stage.MANAGER_DECISION, Stage.MANAGER_DECISION.label),
+                 (Stage.HR_PROCESSING, Stage.HR_PROCESSING.label)],
+    )
+    decider = models.CharField(_("decided by"), max_length=32, choices=Decider.choices)
+
+    class Meta:
+        ordering = ["request_type", "position"]
+        unique_together = [("request_type", "position")]
+        verbose_name = _("workflow step")
+        verbose_name_plural = _("workflow steps")
+
+    def __str__(self):
+        return f"{self.position}. {self.get_stage_display()} ({self.get_decider_display()})"
+
+
+class Request(models.Model):
+    request_type = models.ForeignKey(
+        RequestType, verbose_name=_("type"), on_delete=models.PROTECT, related_name="requests"
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requester"), on_delete=models.PROTECT,
+        related_name="staff_requests",
+    )
+    stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices,
+                             default=Stage.SUBMITTED)
+    # Index into request_type's steps while the request is open.
+    step_position = models.PositiveSmallIntegerField(_("current step"), default=0)
+    # Who was notified for the current step (the pool of HR officers leaves it empty).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assigned to"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="assigned_staff_requests",
+    )
+    decider = models.CharField(_("decided by"), max_length=32, choices=Decider.choices,
+                               blank=True)
+    # Bumped by every transition: a compare-and-set guard against double decisions.
+    version = models.PositiveIntegerField(default=0)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("submitted at"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["stage", "decider"], name="req_stage_decider")]
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+
+    def __str__(self):
+        return f"{self.reference} · {self.request_type}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("requests:detail", args=[self.pk])
+
+    @property
+    def reference(self) -> str:
+        return f"REQ-{self.created_at:%Y}-{self.pk:06d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage not in FINAL_STAGES
+
+
+class TransitionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("the audit trail is append-only")
+
+    def delete(self):
+        raise PermissionError("the audit trail is append-only")
+
+
+class RequestTransition(models.Model):
+    """Append-only audit trail: every change of stage, who, when and why."""
+
+    class Action(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    request = models.ForeignKey(Request, verbose_name=_("request"), on_delete=models.PROTECT,
+                                related_name="transitions")
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    from_stage = models.CharField(_("from"), max_length=20, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(_("to"), max_length=20, choices=Stage.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"),
+                              on_delete=models.PROTECT, related_name="+")
+    # Set when the actor decided as acting manager for someone else.
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("on behalf of"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    objects = TransitionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("transition")
+        verbose_name_plural = _("audit trail")
+
+    def __str__(self):
+        return f"{self.request_id}: {self.from_stage} → {self.to_stage}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or kwargs.get("force_update"):
+            raise PermissionError("the audit trail is append-only")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("the audit trail is append-only")
+
+
+class Delegation(models.Model):
+    """A manager hands decisions to an acting manager for a date range."""
+
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("manager"),
+                                on_delete=models.CASCADE, related_name="delegations_given")
+    acting_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("acting manager"), on_delete=models.CASCADE,
+        related_name="delegations_received",
+    )
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("until"))
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-start_date"]
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+
+    def __str__(self):
+        return f"{self.manager} → {self.acting_manager} ({self.start_date}–{self.end_date})"
+
+    def clean(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError(_("The end date is before the start date."))
+        if self.manager_id and self.manager_id == self.acting_manager_id:
+            raise ValidationError(_("A manager cannot delegate to themselves."))
+
+
+class RequestAttachment(models.Model):
+    """A file attached to a request; bytes live in the file store under its SHA-256."""
+
+    request = models.ForeignKey(Request, verbose_name=_("request"), on_delete=models.CASCADE,
+                                related_name="attachments")
+    filename = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=120, blank=True)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64, db_index=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.filename
+
+    @property
+    def store_key(self) -> str:
+        return store_key(self.sha256)
+
+
+def store_key(sha256: str) -> str:
+    return f"requests/{sha256[:2]}/{sha256}"
+
+
+# ---- Leave ---------------------------------------------------------------
+
+
+class PublicHoliday(models.Model):
+    date = models.DateField(_("date"), unique=True)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=120)
+    name_fr = models.CharField(_("name (French)"), max_length=120)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("public holiday")
+        verbose_name_plural = _("public holidays")
+
+    def __str__(self):
+        return f"{self.date} {self.name}"
+
+    @property
+    def name(self) -> str:
+        return _localized(self.name_ar, self.name_fr)
+
+
+class LeavePolicy(models.Model):
+    """The ministry's leave rules; one row, edited by HR in the admin."""
+
+    annual_entitlement = models.DecimalField(_("annual entitlement (working days)"),
+                                             max_digits=4, decimal_places=1, default=Decimal(22))
+    carry_over_max_days = models.DecimalField(
+        _("maximum days carried over to the next year"), max_digits=4, decimal_places=1,
+        default=Decimal(11),
+    )
+    sick_leave_backdate_days = models.PositiveSmallIntegerField(
+        _("sick leave may start this many days in the past"), default=3
+    )
+
+    class Meta:
+        verbose_name = _("leave policy")
+        verbose_name_plural = _("leave policy")
+
+    def __str__(self):
+        return str(_("Leave policy"))
+
+    @classmethod
+    def current(cls) -> LeavePolicy:
+        policy = cls.objects.order_by("pk").first()
+        return policy or cls.objects.create()
+
+
+class LeaveBalance(models.Model):
+    employee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("employee"),
+                                 on_delete=models.CASCADE, related_name="leave_balances")
+    year = models.PositiveSmallIntegerField(_("year"))
+    entitlement = models.DecimalField(_("entitlement"), max_digits=5, decimal_places=1,
+                                      default=Decimal(0))
+    carried_over = models.DecimalField(_("carried over"), max_digits=5, decimal_places=1,
+                                       default=Decimal(0))
+    adjustments = models.DecimalField(_("HR adjustments"), max_digits=5, decimal_places=1,
+                                      default=Decimal(0))
+    taken = models.DecimalField(_("taken"), max_digits=5, decimal_places=1, default=Decimal(0))
+
+    class Meta:
+        ordering = ["-year", "employee"]
+        unique_together = [("employee", "year")]
+        verbose_name = _("leave balance")
+        verbose_name_plural = _("leave balances")
+
+    def __str__(self):
+        return f"{self.employee} {self.year}: {self.remaining}"
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.entitlement + self.carried_over + self.adjustments - self.taken
+
+
+class LeaveBalanceEntry(models.Model):
+    """History of every change to a balance (append-only)."""
+
+    class Kind(models.TextChoices):
+        ENTITLEMENT = "entitlement", _("Yearly entitlement")
+        CARRY_OVER = "carry_over", _("Carried over")
+        ADJUSTMENT = "adjustment", _("HR adjustment")
+        TAKEN = "taken", _("Leave approved")
+        RESTORED = "restored", _("Leave cancelled")
+
+    balance = models.ForeignKey(LeaveBalance, on_delete=models.CASCADE, related_name="entries")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    days = models.DecimalField(_("days"), max_digits=5, decimal_places=1)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    request = models.ForeignKey(Request, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                           on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("balance history entry")
+        verbose_name_plural = _("balance history")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.days}"
+
+
+class LeaveRequest(models.Model):
+    request = models.OneToOneField(Request, on_delete=models.CASCADE, related_name="leave",
+                                   primary_key=True)
+    start_date = models.DateField(_("first day"))
+    start_afternoon = models.BooleanField(_("starts at midday"), default=False)
+    end_date = models.DateField(_("last day"))
+    end_morning = models.BooleanField(_("ends at midday"), default=False)
+    days = models.DecimalField(_("working days"), max_digits=5, decimal_places=1)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("leave request")
+        verbose_name_plural = _("leave requests")
+
+    def __str__(self):
+        return f"{self.start_date} – {self.end_date} ({self.days})"
+
+    @property
+    def first_slot(self) -> int:
+        # Half-day slots: 2 per day (morning, afternoon), for overlap checks.
+        return self.start_date.toordinal() * 2 + (1 if self.start_afternoon else 0)
+
+    @property
+    def last_slot(self) -> int:
+        return self.end_date.toordinal() * 2 + (0 if self.end_morning else 1)
+
+
+# ---- Certificates ----------------------------------------------------------
+
+
+class CertificateRequest(models.Model):
+    class Language(models.TextChoices):
+        ARABIC = "ar", "العربية"
+        FRENCH = "fr", "Français"
+
+    request = models.OneToOneField(Request, on_delete=models.CASCADE,
+                                   related_name="certificate", primary_key=True)
+    purpose = models.CharField(_("purpose"), max_length=300, blank=True)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    copies = models.PositiveSmallIntegerField(_("copies"), default=1)
+    # Filled when HR issues it; the statement is frozen so the PDF and the
+    # public verification page always say the same thing.
+    reference_number = models.CharField(_("reference number"), max_length=40, blank=True,
+                                        db_index=True)
+    verification_code = models.CharField(_("verification code"), max_length=24, blank=True,
+                                         db_index=True)
+    statement = models.JSONField(_("statement"), default=dict, blank=True)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("certificate request")
+        verbose_name_plural = _("certificate requests")
+        constraints = [
+            models.UniqueConstraint(fields=["verification_code"],
+                                    condition=~models.Q(verification_code=""),
+                                    name="certificate_unique_code"),
+        ]
+
+    def __str__(self):
+        return self.reference_number or str(self.request)
+
+
+# ---- Social services -------------------------------------------------------
+
+
+class SocialServiceRequest(models.Model):
+    class Service(models.TextChoices):
+        MEDICAL = "medical", _("Medical coverage and reimbursement")
+        LOAN = "loan", _("Social loan or advance")
+        HOUSING = "housing", _("Housing")
+        EDUCATION = "education", _("Children's schooling grant")
+        HOLIDAY = "holiday", _("Holiday centres")
+        OTHER = "other", _("Other")
+
+    request = models.OneToOneField(Request, on_delete=models.CASCADE, related_name="social",
+                                   primary_key=True)
+    service = models.CharField(_("service"), max_length=16, choices=Service.choices)
+    description = models.TextField(_("description"), blank=True)
+    amount = models.DecimalField(_("amount (MAD)"), max_digits=10, decimal_places=2,
+                                 null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("social services request")
+        verbose_name_plural = _("social services requests")
+
+    def __str__(self):
+        return self.get_service_display()

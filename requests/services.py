@@ -1,0 +1,321 @@
+"""Writes of the requests app: one function per use case.
+
+Every write persists first; notifications and the live ``request.updated``
+event go out after commit (collab.events.publish uses on_commit).
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from collab import events
+from collab.services import notify
+
+from . import attachments, certificates, leave, workflow
+from .models import (
+    FINAL_STAGES,
+    CertificateRequest,
+    Decider,
+    Delegation,
+    LeaveRequest,
+    Request,
+    RequestTransition,
+    RequestType,
+    SocialServiceRequest,
+    Stage,
+)
+from .workflow import WorkflowError
+
+FIELD_LABELS = {
+    "reason": gettext_lazy("Reason"),
+    "purpose": gettext_lazy("Purpose"),
+    "description": gettext_lazy("Description"),
+    "amount": gettext_lazy("Amount (MAD)"),
+}
+
+
+def _require(request_type: RequestType, values: dict) -> None:
+    for name in request_type.required_fields or []:
+        value = values.get(name)
+        if value in (None, "") or (isinstance(value, str) and not value.strip()):
+            raise WorkflowError(_("This field is required: %(field)s")
+                                % {"field": FIELD_LABELS.get(name, name)})
+
+
+def _require_attachment(request_type: RequestType, uploads) -> None:
+    if request_type.attachment_required and not uploads:
+        label = request_type.attachment_label or _("an attachment")
+        raise WorkflowError(_("Attach %(what)s.") % {"what": label})
+
+
+def _with_uploads(uploads, write):
+    """Store uploads, then run ``write(stored)`` in one transaction; on failure
+    the new objects are removed (no orphan), and no row is half-written."""
+    with attachments.stored_uploads(uploads) as stored, transaction.atomic():
+        return write(stored)
+
+
+# ---- Submitting ---------------------------------------------------------------
+
+
+def submit_leave(employee, request_type: RequestType, *, start: datetime.date,
+                 end: datetime.date, start_afternoon=False, end_morning=False, reason="",
+                 uploads=()) -> Request:
+    if request_type.family != RequestType.Family.LEAVE:
+        raise WorkflowError(_("This is not a leave type."))
+    _require(request_type, {"reason": reason})
+    _require_attachment(request_type, uploads)
+    for upload in uploads:
+        attachments.check_size(upload)
+
+    def write(stored):
+        # Serialise one employee's submissions so two tabs cannot both pass the checks.
+        get_user_model().objects.select_for_update().get(pk=employee.pk)
+        result = leave.quote(employee, request_type, start, end,
+                             start_afternoon=start_afternoon, end_morning=end_morning)
+        if result.errors:
+            raise WorkflowError(" ".join(result.errors))
+        request = workflow.start(request_type, employee, comment=reason)
+        LeaveRequest.objects.create(
+            request=request, start_date=start, end_date=end, start_afternoon=start_afternoon,
+            end_morning=end_morning, days=result.days, reason=reason,
+        )
+        attachments.attach(request, stored, employee)
+        workflow.submit(request)
+        return request
+
+    return _with_uploads(uploads, write)
+
+
+def submit_certificate(employee, request_type: RequestType, *, language: str, purpose="",
+                       copies=1) -> Request:
+    if request_type.family != RequestType.Family.CERTIFICATE:
+        raise WorkflowError(_("This is not a certificate type."))
+    if language not in CertificateRequest.Language.values:
+        raise WorkflowError(_("Choose Arabic or French."))
+    if not 1 <= int(copies) <= 5:
+        raise WorkflowError(_("Between 1 and 5 copies."))
+    _require(request_type, {"purpose": purpose})
+    with transaction.atomic():
+        request = workflow.start(request_type, employee, comment=purpose)
+        CertificateRequest.objects.create(request=request, purpose=purpose, language=language,
+                                          copies=int(copies))
+        workflow.submit(request)
+    return request
+
+
+def submit_social(employee, request_type: RequestType, *, service: str, description="",
+                  amount: Decimal | None = None, uploads=()) -> Request:
+    if request_type.family != RequestType.Family.SOCIAL:
+        raise WorkflowError(_("This is not a social services type."))
+    if service not in SocialServiceRequest.Service.values:
+        raise WorkflowError(_("Choose a service."))
+    _require(request_type, {"description": description, "amount": amount})
+    _require_attachment(request_type, uploads)
+    for upload in uploads:
+        attachments.check_size(upload)
+
+    def write(stored):
+        request = workflow.start(request_type, employee, comment=description)
+        SocialServiceRequest.objects.create(request=request, service=service,
+                                            description=description, amount=amount)
+        attachments.attach(request, stored, employee)
+        workflow.submit(request)
+        return request
+
+    return _with_uploads(uploads, write)
+
+
+# ---- Deciding, cancelling --------------------------------------------------------
+
+
+def decide(request_id: int, user, *, approve: bool, comment: str = "",
+           expected_step: int | None = None, extra: dict | None = None) -> Request:
+    return workflow.decide(request_id, user, approve=approve, comment=comment.strip()[:2000],
+                           expected_step=expected_step, extra=extra)
+
+
+def cancel(request_id: int, user, comment: str = "") -> Request:
+    return workflow.cancel(request_id, user, comment.strip()[:2000])
+
+
+@transaction.atomic
+def delegate(manager, acting_manager, start: datetime.date, end: datetime.date) -> Delegation:
+    if end < start:
+        raise WorkflowError(_("The end date is before the start date."))
+    if manager.pk == acting_manager.pk:
+        raise WorkflowError(_("A manager cannot delegate to themselves."))
+    delegation = Delegation.objects.create(manager=manager, acting_manager=acting_manager,
+                                           start_date=start, end_date=end)
+    if start <= timezone.localdate() <= end:
+        # Requests already waiting for the manager now wait for the acting manager.
+        waiting = Request.objects.filter(
+            decider=Decider.DIRECT_MANAGER, requester__manager=manager
+        ).exclude(stage__in=FINAL_STAGES).select_related("request_type", "requester")
+        for request in waiting:
+            Request.objects.filter(pk=request.pk).update(assignee=acting_manager)
+            _notify_deciders(request)
+    return delegation
+
+
+def adjust_balance(employee, year: int, days: Decimal, reason: str, by):
+    return leave.adjust_balance(employee, year, days, reason, by)
+
+
+# ---- Family hooks -----------------------------------------------------------------
+
+
+def _leave_completed(request, actor, extra):
+    if request.request_type.deducts_from_balance:
+        leave.deduct(request, actor)
+
+
+def _leave_can_cancel(request):
+    # Leave can be withdrawn until its first day, approved or not.
+    return leave.can_cancel_leave(request)
+
+
+def _leave_cancelled(request, actor, from_stage):
+    if from_stage == Stage.COMPLETED and request.request_type.deducts_from_balance:
+        leave.restore(request, actor)
+
+
+def _certificate_completed(request, actor, extra):
+    certificates.issue(request, actor, extra)
+
+
+def register_families() -> None:
+    workflow.register_family("leave", workflow.FamilyHooks(
+        on_completed=_leave_completed, can_cancel=_leave_can_cancel,
+        on_cancelled=_leave_cancelled,
+    ))
+    workflow.register_family("certificate", workflow.FamilyHooks(
+        on_completed=_certificate_completed))
+    workflow.register_family("social", workflow.FamilyHooks())
+    if leave.on_approved_leave not in workflow.ABSENCE_PROVIDERS:
+        workflow.ABSENCE_PROVIDERS.append(leave.on_approved_leave)
+    if on_transition not in workflow.TRANSITION_LISTENERS:
+        workflow.TRANSITION_LISTENERS.append(on_transition)
+
+
+# ---- Notifications and live updates --------------------------------------------------
+
+
+def needs_form_to_complete(request: Request) -> bool:
+    """Completing a salary certificate needs the salary: no one-click approval."""
+    step = workflow.current_step(request)
+    steps = request.request_type.steps_in_order()
+    return (
+        step is not None and step == steps[-1]
+        and request.request_type.certificate_kind == RequestType.CertificateKind.SALARY
+    )
+
+
+def _notify_deciders(request: Request) -> None:
+    people, acting_for = workflow.deciders(request)
+    link = reverse("requests:detail", args=[request.pk])
+    for person in people:
+        if person.pk == request.requester_id:
+            continue
+        with translation.override(person.preferred_language):
+            actions = []
+            if not needs_form_to_complete(request):
+                base = reverse("requests:decide_step", args=[request.pk, request.step_position])
+                actions = [
+                    {"label": _("Approve"), "url": f"{base}?decision=approve",
+                     "style": "primary", "comment": True},
+                    {"label": _("Reject"), "url": f"{base}?decision=reject",
+                     "style": "danger", "comment": True},
+                ]
+            body = summary(request)
+            if acting_for is not None:
+                body = _("As acting manager for %(name)s. %(summary)s") % {
+                    "name": acting_for.display_name, "summary": body}
+            notify(
+                person, kind="request.decision_needed",
+                title=_("%(type)s requested by %(name)s") % {
+                    "type": request.request_type.name, "name": request.requester.display_name},
+                body=body, link=link, actions=actions,
+            )
+
+
+def summary(request: Request) -> str:
+    family = request.request_type.family
+    if family == RequestType.Family.LEAVE:
+        item = request.leave
+        return _("%(start)s to %(end)s, %(days)s working days.") % {
+            "start": item.start_date.isoformat(), "end": item.end_date.isoformat(),
+            "days": item.days}
+    if family == RequestType.Family.CERTIFICATE:
+        item = request.certificate
+        return _("Language: %(lang)s, copies: %(copies)s. %(purpose)s") % {
+            "lang": item.get_language_display(), "copies": item.copies, "purpose": item.purpose}
+    if family == RequestType.Family.SOCIAL:
+        item = request.social
+        return f"{item.get_service_display()}. {item.description}"[:240]
+    return ""
+
+
+OUTCOME_ACTIONS = {
+    RequestTransition.Action.APPROVED,
+    RequestTransition.Action.COMPLETED,
+    RequestTransition.Action.REJECTED,
+}
+
+
+def _notify_requester(request: Request, transition: RequestTransition) -> None:
+    requester = request.requester
+    with translation.override(requester.preferred_language):
+        titles = {
+            RequestTransition.Action.APPROVED: _("Your request %(ref)s was approved by %(name)s"),
+            RequestTransition.Action.COMPLETED: _(
+                "Your request %(ref)s was completed by %(name)s"),
+            RequestTransition.Action.REJECTED: _("Your request %(ref)s was rejected by %(name)s"),
+        }
+        action = transition.action
+        if action == RequestTransition.Action.COMPLETED and (
+            request.request_type.family == RequestType.Family.LEAVE
+        ):
+            action = RequestTransition.Action.APPROVED  # leave is approved, not "processed"
+        title = titles[action] % {"ref": request.reference,
+                                             "name": transition.actor.display_name}
+        notify(requester, kind="request.decided", title=title, body=transition.comment,
+               link=reverse("requests:detail", args=[request.pk]))
+
+
+def render_status(request: Request, viewer) -> str:
+    from . import selectors
+
+    return render_to_string("requests/partials/request_status.html", {
+        "req": request, "timeline": selectors.timeline(request), "user": viewer,
+        "can_cancel": workflow.can_cancel(viewer, request),
+    })
+
+
+def render_balance(employee) -> str:
+    from . import selectors
+
+    return render_to_string("requests/partials/balance.html",
+                            {"balance": selectors.balance_summary(employee)})
+
+
+def on_transition(request: Request, transition: RequestTransition) -> None:
+    if transition.action in OUTCOME_ACTIONS:
+        _notify_requester(request, transition)
+    if request.is_open and transition.action != RequestTransition.Action.CANCELLED:
+        _notify_deciders(request)
+    requester = request.requester
+    with translation.override(requester.preferred_language):
+        events.publish(
+            events.REQUEST_UPDATED, to=requester.pk, id=request.pk, stage=request.stage,
+            html=render_status(request, requester), balance_html=render_balance(requester),
+        )

@@ -1,0 +1,346 @@
+import csv
+import datetime
+import re
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from collab import services as collab_services
+from collab.models import Notification
+
+from . import attachments, certificates, leave, selectors, services, workflow
+from .forms import (
+    FORMS,
+    AdjustmentForm,
+    DelegationForm,
+    LeaveForm,
+    QueueFilterForm,
+)
+from .models import Request, RequestAttachment, RequestType
+from .workflow import NotDecider, WorkflowError
+
+User = get_user_model()
+
+
+@login_required
+def index(request):
+    return render(request, "requests/index.html", {
+        "my_requests": selectors.my_requests(request.user)[:100],
+        "balance": selectors.balance_summary(request.user),
+        "awaiting": selectors.awaiting_decision(request.user),
+        "is_hr": selectors.is_hr(request.user) or selectors.is_social_officer(request.user),
+    })
+
+
+@login_required
+def new(request):
+    return render(request, "requests/new.html", {"types": selectors.active_types()})
+
+
+def _active_type(code):
+    return get_object_or_404(RequestType, code=code, active=True)
+
+
+@login_required
+def create(request, code):
+    request_type = _active_type(code)
+    form_class = FORMS[request_type.family]
+    form = form_class(request.POST or None, request.FILES or None, request_type=request_type)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if request_type.family == RequestType.Family.LEAVE:
+                created = services.submit_leave(
+                    request.user, request_type, start=data["start_date"], end=data["end_date"],
+                    start_afternoon=data["start_afternoon"], end_morning=data["end_morning"],
+                    reason=data["reason"], uploads=data["attachments"],
+                )
+            elif request_type.family == RequestType.Family.CERTIFICATE:
+                created = services.submit_certificate(
+                    request.user, request_type, language=data["language"],
+                    purpose=data["purpose"], copies=data["copies"],
+                )
+            else:
+                created = services.submit_social(
+                    request.user, request_type, service=data["service"],
+                    description=data["description"], amount=data["amount"],
+                    uploads=data["attachments"],
+                )
+        except WorkflowError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Your request %(ref)s was submitted.")
+                             % {"ref": created.reference})
+            return redirect("requests:detail", pk=created.pk)
+    context = {"form": form, "request_type": request_type}
+    if request_type.family == RequestType.Family.LEAVE:
+        context["quote"] = _quote(request, request_type, form.data if form.is_bound else {})
+        context["balance"] = selectors.balance_summary(request.user)
+    return render(request, "requests/create.html", context)
+
+
+def _quote(request, request_type, data):
+    form = LeaveForm(data, request_type=request_type)
+    form.is_valid()
+    values = getattr(form, "cleaned_data", {})
+    return leave.quote(
+        request.user, request_type, values.get("start_date"), values.get("end_date"),
+        start_afternoon=values.get("start_afternoon", False),
+        end_morning=values.get("end_morning", False),
+    )
+
+
+@login_required
+def leave_quote(request, code):
+    """htmx: live cost in working days and the balance left, as the dates change."""
+    request_type = _active_type(code)
+    if request_type.family != RequestType.Family.LEAVE:
+        raise PermissionDenied
+    data = request.POST if request.method == "POST" else request.GET
+    return render(request, "requests/partials/leave_quote.html",
+                  {"quote": _quote(request, request_type, data), "request_type": request_type})
+
+
+def _visible_request(request, pk) -> Request:
+    item = get_object_or_404(
+        Request.objects.select_related("request_type", "requester", "requester__directorate",
+                                       "requester__manager"), pk=pk)
+    if not selectors.can_view(request.user, item):
+        raise PermissionDenied
+    return item
+
+
+@login_required
+def detail(request, pk):
+    item = _visible_request(request, pk)
+    return render(request, "requests/detail.html", {
+        "req": item,
+        "timeline": selectors.timeline(item),
+        "can_cancel": workflow.can_cancel(request.user, item),
+        "can_decide": workflow.can_decide(request.user, item),
+        "needs_form": services.needs_form_to_complete(item),
+        "attachments": item.attachments.all(),
+        "balance": (selectors.balance_summary(request.user)
+                    if item.requester_id == request.user.pk else None),
+    })
+
+
+def _notification_from_target(request) -> Notification | None:
+    target = request.htmx.target if request.htmx else None
+    match = re.fullmatch(r"notif-(\d+)", target or "")
+    if not match:
+        return None
+    return Notification.objects.filter(pk=int(match.group(1)), recipient=request.user).first()
+
+
+@login_required
+@require_POST
+def decide_step(request, pk, step):
+    decision = request.POST.get("decision") or request.GET.get("decision")
+    if decision not in {"approve", "reject"}:
+        return HttpResponse(_("Unknown decision."), status=400)
+    comment = request.POST.get("comment", "")
+    extra = {"salary": request.POST.get("salary", "")}
+    notification = _notification_from_target(request)
+    status, ok = 200, False
+    try:
+        item = services.decide(pk, request.user, approve=decision == "approve",
+                               comment=comment, expected_step=step, extra=extra)
+    except Request.DoesNotExist:
+        item, outcome, status = None, _("This request no longer exists."), 404
+    except NotDecider as exc:
+        item, outcome, status = None, str(exc), 403
+    except WorkflowError as exc:  # includes DecisionConflict
+        item, outcome = None, exc.message
+    else:
+        ok = True
+        outcome = _("Approved.") if decision == "approve" else _("Rejected.")
+        if item.is_open:
+            outcome = _("Approved: the request moves on to the next step.")
+    if notification is not None:
+        collab_services.mark_notifications_read(request.user, [notification.pk])
+        notification.refresh_from_db()
+        return render(request, "requests/partials/notification_outcome.html", {
+            "notification": notification, "outcome": outcome, "ok": ok,
+        }, status=status)
+    if status == 403:
+        raise PermissionDenied(outcome)
+    if status == 404:
+        return HttpResponse(outcome, status=404)
+    (messages.success if ok else messages.error)(request, outcome)
+    return redirect("requests:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def cancel(request, pk):
+    item = _visible_request(request, pk)
+    if item.requester_id != request.user.pk:
+        raise PermissionDenied
+    try:
+        services.cancel(pk, request.user, request.POST.get("comment", ""))
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Your request was cancelled."))
+    return redirect("requests:detail", pk=pk)
+
+
+@login_required
+def certificate_pdf(request, pk):
+    item = _visible_request(request, pk)
+    if item.request_type.family != RequestType.Family.CERTIFICATE:
+        raise PermissionDenied
+    certificate = item.certificate
+    if not certificate.issued_at:
+        messages.error(request, _("This certificate has not been issued yet."))
+        return redirect("requests:detail", pk=pk)
+    response = HttpResponse(certificates.certificate_pdf(certificate),
+                            content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{certificate.reference_number}.pdf"'
+    )
+    return response
+
+
+@login_required
+def attachment_download(request, pk, attachment_id):
+    item = _visible_request(request, pk)
+    attachment = get_object_or_404(RequestAttachment, pk=attachment_id, request=item)
+    response = StreamingHttpResponse(attachments.open_attachment(attachment),
+                                     content_type=attachment.content_type
+                                     or "application/octet-stream")
+    response["Content-Length"] = str(attachment.size)
+    safe = re.sub(r'[^\w.\- ]', "_", attachment.filename)
+    response["Content-Disposition"] = f'attachment; filename="{safe}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def hr_queue(request):
+    if not (selectors.is_hr(request.user) or selectors.is_social_officer(request.user)):
+        raise PermissionDenied
+    form = QueueFilterForm(request.GET or None)
+    filters = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "type_id": data["type"].pk if data["type"] else None,
+            "directorate_id": data["directorate"].pk if data["directorate"] else None,
+            "stage": data["stage"] or None,
+            "date_from": data["date_from"],
+            "date_to": data["date_to"],
+        }
+    elif not request.GET:
+        filters = {"stage": "waiting"}
+    queue = selectors.hr_queue(request.user, **filters)
+    if request.GET.get("format") == "csv":
+        return _queue_csv(queue)
+    return render(request, "requests/hr_queue.html", {"form": form, "queue": queue[:500]})
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _queue_csv(queue):
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield "\ufeff"  # lets spreadsheet software read UTF-8 (Arabic names)
+        yield writer.writerow([_("Reference"), _("Type"), _("Requester"), _("Directorate"),
+                               _("Stage"), _("Submitted at"), _("Details")])
+        for item in queue.iterator():
+            yield writer.writerow([
+                item.reference, item.request_type.name, item.requester.display_name,
+                item.requester.directorate.name if item.requester.directorate else "",
+                item.get_stage_display(),
+                timezone.localtime(item.created_at).strftime("%Y-%m-%d %H:%M"),
+                services.summary(item),
+            ])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="requests.csv"'
+    return response
+
+
+@login_required
+def team_calendar(request):
+    today = timezone.localdate()
+    try:
+        year = int(request.GET.get("year", today.year))
+        month = int(request.GET.get("month", today.month))
+        first = datetime.date(year, month, 1)
+    except ValueError:
+        first = today.replace(day=1)
+    previous = (first - datetime.timedelta(days=1)).replace(day=1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    return render(request, "requests/team_calendar.html", {
+        "weeks": selectors.team_calendar(request.user, first.year, first.month),
+        "month": first, "previous": previous, "following": following,
+        "team": selectors.team_members(request.user),
+    })
+
+
+@login_required
+def delegations(request):
+    form = DelegationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.delegate(request.user, form.cleaned_data["acting_manager"],
+                              form.cleaned_data["start_date"], form.cleaned_data["end_date"])
+        except WorkflowError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Your delegation was saved."))
+            return redirect("requests:delegations")
+    return render(request, "requests/delegations.html", {
+        "form": form,
+        "given": request.user.delegations_given.select_related("acting_manager"),
+        "received": request.user.delegations_received.select_related("manager"),
+    })
+
+
+@login_required
+def balance(request, username):
+    person = get_object_or_404(User, username=username)
+    if person.pk != request.user.pk and not selectors.is_hr(request.user):
+        raise PermissionDenied
+    year = timezone.localdate().year
+    form = None
+    if selectors.is_hr(request.user):
+        form = AdjustmentForm(request.POST or None, initial={"year": year})
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.adjust_balance(person, form.cleaned_data["year"],
+                                        form.cleaned_data["days"], form.cleaned_data["reason"],
+                                        request.user)
+            except WorkflowError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("The balance was adjusted."))
+                return redirect("requests:balance", username=person.username)
+    return render(request, "requests/balance.html", {
+        "person": person, "balance": selectors.balance_summary(person), "form": form,
+    })
+
+
+def verify(request, code=None):
+    """Public (no login): what an issued certificate states, found by its code."""
+    code = code or request.GET.get("code", "")
+    certificate = certificates.find_by_code(code) if code else None
+    lines = certificates.statement_lines(certificate.statement) if certificate else None
+    return render(request, "requests/verify.html", {
+        "code": code, "certificate": certificate, "lines": lines, "searched": bool(code),
+    })
+
+

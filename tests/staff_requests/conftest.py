@@ -1,0 +1,100 @@
+"""Fixtures for the requests app: a small ministry with a manager, HR and the
+social affairs officer, the default request types, and a private file store."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    # Service-level messages are checked in English; pages use each user's language.
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _file_store(settings, tmp_path):
+    from files.storage import get_file_store
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.FILE_STORE = "local"
+    settings.FILE_STORE_DIR = tmp_path / "store"
+    get_file_store.cache_clear()
+    yield
+    get_file_store.cache_clear()
+
+
+@pytest.fixture
+def types(db):
+    from requests.defaults import ensure_default_types
+    from requests.models import LeavePolicy, RequestType
+
+    ensure_default_types()
+    LeavePolicy.current()
+    return {t.code: t for t in RequestType.objects.all()}
+
+
+@pytest.fixture
+def org(db, user_factory, directorate_factory, types):
+    from django.contrib.auth.models import Group
+
+    from requests.models import SOCIAL_AFFAIRS_GROUP
+
+    directorate = directorate_factory()
+    hr_directorate = directorate_factory()
+    director = user_factory(directorate=directorate, role="manager", username="director",
+                            preferred_language="fr")
+    boss = user_factory(directorate=directorate, role="manager", username="boss")
+    director.manager = boss
+    director.save()
+    employee = user_factory(directorate=directorate, username="employee", manager=director,
+                            preferred_language="fr", full_name_ar="كريم بنعلي",
+                            first_name="Karim", last_name="Benali",
+                            job_title="Ingénieur d'État")
+    colleague = user_factory(directorate=directorate, username="colleague", manager=director)
+    deputy = user_factory(directorate=directorate, role="manager", username="deputy")
+    hr = user_factory(directorate=hr_directorate, role="hr_officer", username="hr")
+    social = user_factory(directorate=hr_directorate, role="hr_officer", username="social")
+    group, _ = Group.objects.get_or_create(name=SOCIAL_AFFAIRS_GROUP)
+    social.groups.add(group)
+    outsider = user_factory(directorate=directorate, username="outsider")
+    return {
+        "directorate": directorate, "director": director, "boss": boss,
+        "employee": employee, "colleague": colleague, "deputy": deputy, "hr": hr,
+        "social": social, "outsider": outsider,
+    }
+
+
+def next_monday(weeks: int = 1) -> datetime.date:
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    return today + datetime.timedelta(days=(7 - today.weekday()) + 7 * (weeks - 1))
+
+
+def clear_year_holidays():
+    from requests.models import PublicHoliday
+
+    PublicHoliday.objects.all().delete()
+
+
+@pytest.fixture
+def monday():
+    return next_monday(2)
+
+
+@pytest.fixture
+def client_for():
+    from django.test import Client
+
+    def make(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
