@@ -112,6 +112,10 @@ class FileStore(ABC):
         """Every stored key under ``prefix``."""
 
     @abstractmethod
+    def modified(self, key: str) -> float:
+        """When the object was written (Unix time)."""
+
+    @abstractmethod
     def _promote(self, temp_key: str, key: str) -> bool:
         """Move a finished temporary object to ``key``; False if ``key`` already existed."""
 
@@ -231,6 +235,12 @@ class LocalFileStore(FileStore):
     def size(self, key: str) -> int:
         try:
             return self._path(key).stat().st_size
+        except OSError as exc:
+            raise StoreError(str(exc)) from exc
+
+    def modified(self, key: str) -> float:
+        try:
+            return self._path(key).stat().st_mtime
         except OSError as exc:
             raise StoreError(str(exc)) from exc
 
@@ -354,6 +364,13 @@ class S3FileStore(FileStore):
         self.ensure_bucket()
         try:
             return self.client.stat_object(self.bucket, key).size
+        except Exception as exc:
+            raise StoreError(str(exc)) from exc
+
+    def modified(self, key: str) -> float:
+        self.ensure_bucket()
+        try:
+            return self.client.stat_object(self.bucket, key).last_modified.timestamp()
         except Exception as exc:
             raise StoreError(str(exc)) from exc
 

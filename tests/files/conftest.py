@@ -175,3 +175,66 @@ def clamd_socket():
     except subprocess.TimeoutExpired:
         process.kill()
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+# ---- Uploading through the real ASGI application ----------------------------
+
+
+class Uploader:
+    """POSTs to /upload/ through asgi.application as a signed-in user."""
+
+    def __init__(self, user):
+        from django.middleware.csrf import _get_new_csrf_string
+        from django.test import Client
+
+        client = Client()
+        client.force_login(user)
+        self.session = client.cookies["sessionid"].value
+        self.csrf = _get_new_csrf_string()
+        self.user = user
+
+    def __call__(self, body, name="file.bin", *, replace=None, csrf=True, chunked=False):
+        from asgiref.sync import async_to_sync
+
+        return async_to_sync(self._post)(body, name, replace, csrf, chunked)
+
+    async def _post(self, body, name, replace, csrf, chunked):
+        from asgi import application
+
+        params = {"name": name}
+        if replace is not None:
+            params["replace"] = str(replace)
+        headers = {"host": "127.0.0.1"}
+        if csrf:
+            headers["X-CSRFToken"] = self.csrf
+        cookies = {"sessionid": self.session, "csrftoken": self.csrf}
+        content = body
+        if chunked:
+            # An async generator: no Content-Length, the size is only known at the end.
+            async def stream():
+                for start in range(0, len(body), 65536):
+                    yield body[start : start + 65536]
+
+            content = stream()
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://127.0.0.1", cookies=cookies
+        ) as client:
+            return await client.post("/upload/", params=params, content=content, headers=headers)
+
+
+@pytest.fixture
+def uploader():
+    return Uploader
+
+
+@pytest.fixture
+def make_client():
+    from django.test import Client
+
+    def make(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
