@@ -23,13 +23,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Debian packages: gettext compiles the catalogues, chromium runs browser tests
+# Debian packages: gettext compiles the catalogues, chromium runs browser tests,
+# clamav-daemon is the malware scanner the files tests start (own signatures)
 # (never `playwright install`: it downloads, and this network does not allow it).
 system-deps:
 	@command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; }
 
 system-deps-test: system-deps
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core; }
+	@test -x /usr/sbin/clamd || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clamav-daemon clamdscan; }
 
 # Each app keeps its own catalogue (<app>/locale), so apps never conflict.
 APPS := collab chat files announcements requests

@@ -147,7 +147,7 @@ def clamd_socket():
                 f"PidFile {workdir / 'clamd.pid'}",
                 f"TemporaryDirectory {workdir}",
                 "LogFile /dev/null",
-                "StreamMaxLength 1M",
+                "StreamMaxLength 2M",
                 "MaxFileSize 1M",
                 "MaxScanSize 1M",
                 "AlertExceedsMax yes",
