@@ -74,7 +74,9 @@ def test_only_the_owner_shares_revokes_and_deletes(local_store, owner, colleague
 
 
 @pytest.mark.django_db
-def test_share_with_directorates(local_store, owner, user_factory, directorate_factory, make_client):
+def test_share_with_directorates(
+    local_store, owner, user_factory, directorate_factory, make_client
+):
     finance, legal, other = directorate_factory(), directorate_factory(), directorate_factory()
     accountant = user_factory(directorate=finance)
     lawyer = user_factory(directorate=legal)
@@ -236,7 +238,9 @@ def test_share_with_conversation_posts_an_attachment_through_chat_hooks(
         (cid, sender.pk, text, attachments)
     )
     fake_selectors = types.ModuleType("chat.selectors")
-    fake_selectors.conversation_ids_for = lambda user: [7] if user.pk in (owner.pk, colleague.pk) else []
+    fake_selectors.conversation_ids_for = lambda user: (
+        [7] if user.pk in (owner.pk, colleague.pk) else []
+    )
     monkeypatch.setitem(sys.modules, "chat.services", fake_services)
     monkeypatch.setitem(sys.modules, "chat.selectors", fake_selectors)
     file = upload(owner, b"agenda", "agenda.txt").file
@@ -266,7 +270,10 @@ def test_pages_search_filter_sort_and_htmx_pagination(local_store, owner, make_c
     by_name = client.get("/files/", {"sort": "name"}).content.decode()
     assert by_name.index("annual report.pdf") < by_name.index("holiday photo.png")
     partial = client.get(
-        "/files/", {"page": 2, "sort": "name"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="file-results"
+        "/files/",
+        {"page": 2, "sort": "name"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="file-results",
     )
     text = partial.content.decode()
     assert "<html" not in text and "note-" in text and 'hx-target="#file-results"' in text
