@@ -23,7 +23,7 @@ from anyio.from_thread import run as run_from_thread
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.middleware.csrf import InvalidTokenFormat, _check_token_format, _does_token_match
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -67,34 +67,33 @@ def _csrf_ok(request: Request) -> bool:
 class StreamReader:
     """A sync file-like view of the request body, read from a worker thread.
 
-    Each ``read`` pulls the next chunk from the event loop; at most one
-    chunk plus the caller's request is held at a time.
+    Each ``read(n)`` pulls body chunks from the event loop until ``n`` bytes
+    are there: at most one read's worth (a multipart part) is held at a time.
     """
 
     def __init__(self, request: Request):
         self._chunks = request.stream()
-        self._buffer = b""
+        self._buffer = bytearray()  # grows in place: no quadratic re-copying
         self._done = False
 
-    async def _next(self) -> bytes:
-        try:
-            return await self._chunks.__anext__()
-        except StopAsyncIteration:
-            return b""
+    async def _fill(self, n: int) -> None:
+        # One event-loop round trip gathers many body chunks (Daphne sends
+        # 8 KiB ones): a thread hop per chunk would cost more than the copy.
+        while not self._done and (n < 0 or len(self._buffer) < n):
+            try:
+                self._buffer += await self._chunks.__anext__()
+            except StopAsyncIteration:
+                self._done = True
 
     def read(self, n: int = -1) -> bytes:
-        while not self._done and (n < 0 or len(self._buffer) < n):
-            chunk = run_from_thread(self._next)
-            if not chunk:
-                self._done = True
-                break
-            self._buffer += chunk
-            if n < 0:
-                continue
-        if n < 0:
-            data, self._buffer = self._buffer, b""
+        if not self._done and (n < 0 or len(self._buffer) < n):
+            run_from_thread(self._fill, n)
+        if n < 0 or n >= len(self._buffer):
+            data = bytes(self._buffer)
+            self._buffer.clear()
         else:
-            data, self._buffer = self._buffer[:n], self._buffer[n:]
+            data = bytes(self._buffer[:n])
+            del self._buffer[:n]
         return data
 
 
@@ -172,7 +171,8 @@ def _upload_in_thread(user, request, name, replace_id, declared_size, language) 
                 "scan_status": version.scan_status,
             }
     finally:
-        close_old_connections()
+        # anyio's worker threads are reused: do not leave a connection behind in one.
+        connections.close_all()
 
 
 def _scan_in_thread(version_id: int) -> None:
@@ -184,7 +184,7 @@ def _scan_in_thread(version_id: int) -> None:
     except Exception:
         logger.exception("scanning version %s failed", version_id)
     finally:
-        close_old_connections()
+        connections.close_all()
 
 
 upload_app = Starlette(routes=[Route("/", upload, methods=["POST"])])
