@@ -11,6 +11,7 @@ multipart with fixed-size parts).
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import uuid
@@ -81,6 +82,23 @@ class HashingReader:
         return data
 
 
+class _Prefixed:
+    """Bytes already read, then the rest of the stream."""
+
+    def __init__(self, prefix: bytearray, source: HashingReader):
+        self.prefix = prefix
+        self.source = source
+
+    def read(self, n: int = -1) -> bytes:
+        if self.prefix:
+            if n is None or n < 0:
+                n = len(self.prefix)
+            data = bytes(self.prefix[:n])
+            del self.prefix[:n]
+            return data
+        return self.source.read(n)
+
+
 class FileStore(ABC):
     name: str
     # True when downloads can be handed to the store (short-lived signed URLs).
@@ -127,20 +145,36 @@ class FileStore(ABC):
         is dropped. Any failure, including ``TooLarge``, leaves nothing behind.
         """
         reader = HashingReader(stream, max_size)
+        # Small content (one part or less) is hashed before it is written: it
+        # goes straight to its final key, or nowhere if already stored.
+        first = bytearray()
+        while len(first) <= PART_SIZE:
+            block = reader.read(CHUNK)
+            if not block:
+                break
+            first += block
+        if len(first) <= PART_SIZE:
+            digest = reader.hash.hexdigest()
+            key = blob_key(digest)
+            if self.exists(key):
+                return Blob(key, reader.size, digest, reader.head, False)
+            self.put(key, io.BytesIO(first), len(first))
+            return Blob(key, reader.size, digest, reader.head, True)
+        reader = _Prefixed(first, reader)
         temp_key = f"{TEMP_PREFIX}{uuid.uuid4().hex}"
         try:
             self.put(temp_key, reader)
         except BaseException:
             self._discard(temp_key)
             raise
-        digest = reader.hash.hexdigest()
+        digest = reader.source.hash.hexdigest()
         key = blob_key(digest)
         try:
             created = self._promote(temp_key, key)
         except BaseException:
             self._discard(temp_key)
             raise
-        return Blob(key, reader.size, digest, reader.head, created)
+        return Blob(key, reader.source.size, digest, reader.source.head, created)
 
     def _discard(self, key: str) -> None:
         try:
