@@ -66,6 +66,8 @@ class FileVersion(models.Model):
         _("scan status"), max_length=16, choices=Scan.choices, default=Scan.PENDING
     )
     scan_detail = models.CharField(_("scan detail"), max_length=200, blank=True)
+    # A small WebP of an image version, itself stored by content hash.
+    thumbnail_key = models.CharField(_("thumbnail key"), max_length=200, blank=True)
 
     class Meta:
         ordering = ["-number"]

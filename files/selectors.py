@@ -127,4 +127,8 @@ def active_shares_of(file: File) -> QuerySet[Share]:
 
 
 def referenced_keys() -> set[str]:
-    return set(FileVersion.objects.values_list("blob_key", flat=True).distinct())
+    keys = set(FileVersion.objects.values_list("blob_key", flat=True).distinct())
+    keys.update(
+        FileVersion.objects.exclude(thumbnail_key="").values_list("thumbnail_key", flat=True)
+    )
+    return keys

@@ -9,6 +9,7 @@ crash between the two left behind.
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from typing import BinaryIO
@@ -121,7 +122,39 @@ def upload_file(
         if blob.created:
             _remove_blob_if_unused(blob.key)
         raise UploadRefused(_("The file could not be saved. Nothing was kept."), 500) from None
+    if version.available:
+        make_thumbnail(version)
     return version
+
+
+THUMBNAIL_SIZE = (160, 160)
+THUMBNAIL_MAX_BYTES = 25 * 1024 * 1024
+
+
+def make_thumbnail(version: FileVersion) -> None:
+    """A small WebP for an image version; only once the version is available
+    (a quarantined file is never decoded). Failure only means no thumbnail."""
+    if not version.is_image or version.size > THUMBNAIL_MAX_BYTES:
+        return
+    from PIL import Image
+
+    store = storage.get_file_store()
+    try:
+        data = b"".join(store.open(version.blob_key))
+        with Image.open(io.BytesIO(data)) as image:
+            image.draft("RGB", THUMBNAIL_SIZE)  # JPEG: decode at reduced size
+            image.thumbnail(THUMBNAIL_SIZE)
+            out = io.BytesIO()
+            image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB").save(
+                out, "WEBP", quality=80
+            )
+        out.seek(0)
+        thumb = store.save(out)
+    except Exception:  # undecodable, decompression bomb, store down
+        logger.warning("no thumbnail for version %s", version.pk, exc_info=True)
+        return
+    FileVersion.objects.filter(pk=version.pk).update(thumbnail_key=thumb.key)
+    version.thumbnail_key = thumb.key
 
 
 @transaction.atomic
@@ -190,6 +223,8 @@ def scan_version(version_id: int) -> FileVersion:
         version.scan_status, version.scan_detail = status, detail
         if status == FileVersion.Scan.INFECTED:
             _tell_about_infection(version)
+    if version.available:
+        make_thumbnail(version)
     return version
 
 

@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/delete/", views.delete, name="delete"),
     path("<int:pk>/download/", views.download, name="download"),
     path("<int:pk>/preview/", views.preview, name="preview"),
+    path("<int:pk>/thumbnail/", views.thumbnail, name="thumbnail"),
 ]

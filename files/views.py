@@ -227,6 +227,32 @@ def _stream_local(request, store, file, version, content_type, inline):
 
 @login_required
 @require_GET
+def thumbnail(request, pk):
+    number = request.GET.get("v")
+    number = int(number) if number and number.isdigit() else None
+    file, version = selectors.version_for_download(request.user, pk, number)
+    if not version.thumbnail_key:
+        raise Http404
+    store = storage.get_file_store()
+    if store.presigns:
+        return HttpResponseRedirect(
+            store.presigned_get(
+                version.thumbnail_key,
+                expires=timedelta(seconds=settings.FILES_DOWNLOAD_URL_SECONDS),
+                filename="thumbnail.webp",
+                content_type="image/webp",
+                inline=True,
+            )
+        )
+    response = StreamingHttpResponse(store.open(version.thumbnail_key), content_type="image/webp")
+    response["Content-Disposition"] = content_disposition("thumbnail.webp", True)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@login_required
+@require_GET
 def download(request, pk):
     return _serve(request, pk, inline_wanted=False)
 

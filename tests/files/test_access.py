@@ -286,3 +286,39 @@ def test_detail_shows_versions_and_preview(local_store, owner, make_client):
     page = make_client(owner).get(f"/files/{version.file_id}/").content.decode()
     assert "pdf-preview" in page  # current version is a PDF
     assert "?v=1" in page and "?v=2" in page
+
+
+def real_png(size=(800, 600)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (11, 92, 74)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_image_thumbnails(app_store, owner, colleague, make_client):
+    from PIL import Image
+
+    version = upload(owner, real_png(), "photo.png")
+    assert version.thumbnail_key
+    client = make_client(owner)
+    response = client.get(f"/files/{version.file_id}/thumbnail/")
+    thumb = Image.open(io.BytesIO(body(response)))
+    assert thumb.format == "WEBP" and max(thumb.size) == 160
+    assert f"/files/{version.file_id}/thumbnail/" in client.get("/files/").content.decode()
+    assert make_client(colleague).get(f"/files/{version.file_id}/thumbnail/").status_code == 404
+    # A thumbnail is referenced: the orphan sweep keeps it.
+    call_command("files_orphans", "--grace", "0", stdout=io.StringIO())
+    assert app_store.exists(version.thumbnail_key)
+    # Not an image, or not decodable: no thumbnail, the upload still works.
+    assert upload(owner, PNG, "broken.png").thumbnail_key == ""
+    assert upload(owner, PDF, "doc.pdf").thumbnail_key == ""
+
+
+@pytest.mark.django_db
+def test_no_thumbnail_while_quarantined(local_store, owner, settings):
+    settings.FILES_SCAN_ENABLED = True
+    version = upload(owner, real_png(), "photo.png")
+    assert version.scan_status == FileVersion.Scan.PENDING
+    assert version.thumbnail_key == ""
