@@ -193,12 +193,14 @@ class Uploader:
         self.csrf = _get_new_csrf_string()
         self.user = user
 
-    def __call__(self, body, name="file.bin", *, replace=None, csrf=True, chunked=False):
+    def __call__(
+        self, body, name="file.bin", *, replace=None, csrf=True, chunked=False, origin=None
+    ):
         from asgiref.sync import async_to_sync
 
-        return async_to_sync(self._post)(body, name, replace, csrf, chunked)
+        return async_to_sync(self._post)(body, name, replace, csrf, chunked, origin)
 
-    async def _post(self, body, name, replace, csrf, chunked):
+    async def _post(self, body, name, replace, csrf, chunked, origin):
         from asgi import application
 
         params = {"name": name}
@@ -207,6 +209,8 @@ class Uploader:
         headers = {"host": "127.0.0.1"}
         if csrf:
             headers["X-CSRFToken"] = self.csrf
+        if origin:
+            headers["Origin"] = origin
         cookies = {"sessionid": self.session, "csrftoken": self.csrf}
         content = body
         if chunked:

@@ -108,3 +108,23 @@ def test_scanning_disabled_files_are_available_at_once(local_store, settings, us
     settings.FILES_SCAN_ENABLED = False
     version = services.upload_file(user, io.BytesIO(b"memo"), "memo.txt")
     assert version.scan_status == FileVersion.Scan.NOT_SCANNED
+
+
+@pytest.mark.django_db
+def test_scan_command_retries_what_could_not_be_checked(
+    local_store, settings, clamd_socket, user, tmp_path
+):
+    from django.core.management import call_command
+
+    settings.FILES_SCAN_ENABLED = True
+    settings.CLAMD_SOCKET = str(tmp_path / "down.sock")
+    version = services.upload_file(user, io.BytesIO(b"memo"), "memo.txt")
+    services.scan_version(version.pk)
+    version.refresh_from_db()
+    assert version.scan_status == FileVersion.Scan.FAILED
+    settings.CLAMD_SOCKET = clamd_socket  # the scanner is back
+    out = io.StringIO()
+    call_command("files_scan", stdout=out)
+    version.refresh_from_db()
+    assert version.scan_status == FileVersion.Scan.CLEAN
+    assert f"version {version.pk}: clean" in out.getvalue()

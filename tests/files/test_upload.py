@@ -168,6 +168,9 @@ def test_database_failure_keeps_content_other_files_use(local_store, user, uploa
 
 def test_upload_needs_session_and_csrf(local_store, user, uploader):
     assert uploader(user)(b"data", "a.txt", csrf=False).status_code == 403
+    assert uploader(user)(b"data", "a.txt", origin="https://evil.example").status_code == 403
+    assert uploader(user)(b"data", "a.txt", origin="http://127.0.0.1").status_code == 200
+    File.objects.all().delete()
     response = uploader(user)
     response.session = "not-a-session"
     assert response(b"data", "a.txt").status_code == 401
