@@ -6,6 +6,7 @@ import io
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connections
 
 from files import services
 from tests.conftest import connect_socket
@@ -41,3 +42,6 @@ async def test_share_and_revoke_reach_the_recipient_live(local_store, user_facto
     removed = await next_event(communicator, "files.removed")
     assert removed == {"file_id": version.file_id}
     await communicator.disconnect()
+    # The thread that ran the sync calls keeps its connection otherwise
+    # (CONN_MAX_AGE), and PostgreSQL then refuses to drop the test database.
+    await sync_to_async(connections.close_all)()
