@@ -23,7 +23,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Debian packages: gettext compiles the catalogues, chromium runs browser tests
+# Debian packages: gettext compiles the catalogues, chromium runs browser tests,
+# clamav-daemon is the malware scanner the files tests start (own signatures)
 # (never `playwright install`: it downloads, and this network does not allow it).
 system-deps:
 	@command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; }
@@ -32,6 +33,7 @@ system-deps:
 
 system-deps-test: system-deps
 	@{ test -x /usr/bin/chromium && test -d /usr/share/fonts/truetype/noto; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core; }
+	@test -x /usr/sbin/clamd || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clamav-daemon clamdscan; }
 
 # Each app keeps its own catalogue (<app>/locale), so apps never conflict.
 APPS := collab chat files announcements requests

@@ -30,12 +30,14 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import path  # noqa: E402
 
 from collab.consumers import CollabConsumer  # noqa: E402
+from files.asgi import with_upload_endpoint  # noqa: E402
 
 websocket_urlpatterns = [path("ws/", CollabConsumer.as_asgi())]
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Uploads stream through Starlette under /upload/ (files/asgi.py).
+        "http": with_upload_endpoint(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

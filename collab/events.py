@@ -140,6 +140,20 @@ ACCOUNT_DISABLED = event(
 
 # ---- Files events (issue 4) -----------------------------------------------
 
+FILES_SHARED = event(
+    "files.shared",
+    Audience.USER,
+    {"file_id": int, "html": str},
+    "A file was shared with you (directly or through your directorate). `html` is its "
+    "row for the Shared with me list, rendered in your language.",
+)
+FILES_REMOVED = event(
+    "files.removed",
+    Audience.USER,
+    {"file_id": int},
+    "You lost access to a file (share revoked or file deleted): remove it from the page.",
+)
+
 
 
 # ---- Announcements events (issue 5) ---------------------------------------

@@ -237,6 +237,13 @@ STATICFILES_DIRS = []
 # File store: local disk under var/ by default, object storage when S3_* is set.
 FILE_STORE_DIR = Path(os.environ.get("FILE_STORE_DIR", VAR_DIR / "files"))
 FILE_STORE = "s3" if S3_ENDPOINT else "local"
+# Files app (issue 4): limits in bytes, malware scanning, download links.
+FILES_MAX_SIZE = int(os.environ.get("FILES_MAX_SIZE", 5 * 1024**3))
+FILES_USER_QUOTA = int(os.environ.get("FILES_USER_QUOTA", 20 * 1024**3))
+FILES_SCAN_ENABLED = env_bool("FILES_SCAN_ENABLED", default=False)
+FILES_SCANNER = os.environ.get("FILES_SCANNER", "files.scanning.ClamdScanner")
+CLAMD_SOCKET = os.environ.get("CLAMD_SOCKET", "/run/clamav/clamd.ctl")
+FILES_DOWNLOAD_URL_SECONDS = int(os.environ.get("FILES_DOWNLOAD_URL_SECONDS", 60))
 
 # Dotted paths of sync callables (user) -> list of group names that every
 # socket of that user joins on connect, after the consumer checked the user.

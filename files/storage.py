@@ -1,31 +1,108 @@
 """Where file bytes live: local disk (embedded default) or S3-compatible
 object storage through the official minio SDK (MinIO in production).
 
-Both implementations honour the same contract; objects are addressed by key.
+Both implementations honour the same contract (tests/files/test_storage.py
+runs one suite against both). Content is addressed by its SHA-256: ``save()``
+streams bytes in while hashing them, so identical content is stored once,
+and nothing is ever held whole in memory (reads are chunked; S3 uploads are
+multipart with fixed-size parts).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import logging
 import os
-import shutil
-import tempfile
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
 
+logger = logging.getLogger(__name__)
+
 CHUNK = 1024 * 1024
+# Multipart part size: the only buffer an S3 upload holds in memory.
+PART_SIZE = 8 * CHUNK
+HEAD_BYTES = 8192  # enough for magic-byte detection (filetype reads 8 KiB)
+BLOB_PREFIX = "blobs/"
+TEMP_PREFIX = "tmp/"
 
 
 class StoreError(Exception):
     """The file store failed or is unreachable."""
 
 
+class TooLarge(Exception):
+    """The stream went past the allowed size; nothing was kept."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"more than {limit} bytes")
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class Blob:
+    key: str
+    size: int
+    sha256: str
+    head: bytes  # the first bytes, for type detection without reading again
+    created: bool  # False when identical content was already stored
+
+
+def blob_key(sha256: str) -> str:
+    return f"{BLOB_PREFIX}{sha256[:2]}/{sha256}"
+
+
+class HashingReader:
+    """File-like wrapper: hashes, counts and enforces a maximum while read."""
+
+    def __init__(self, stream: BinaryIO, max_size: int | None = None):
+        self.stream = stream
+        self.max_size = max_size
+        self.size = 0
+        self.hash = hashlib.sha256()
+        self.head = b""
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.stream.read(n if n is not None and n >= 0 else CHUNK)
+        if data:
+            self.size += len(data)
+            if self.max_size is not None and self.size > self.max_size:
+                raise TooLarge(self.max_size)
+            self.hash.update(data)
+            if len(self.head) < HEAD_BYTES:
+                self.head += data[: HEAD_BYTES - len(self.head)]
+        return data
+
+
+class _Prefixed:
+    """Bytes already read, then the rest of the stream."""
+
+    def __init__(self, prefix: bytearray, source: HashingReader):
+        self.prefix = prefix
+        self.source = source
+
+    def read(self, n: int = -1) -> bytes:
+        if self.prefix:
+            if n is None or n < 0:
+                n = len(self.prefix)
+            data = bytes(self.prefix[:n])
+            del self.prefix[:n]
+            return data
+        return self.source.read(n)
+
+
 class FileStore(ABC):
     name: str
+    # True when downloads can be handed to the store (short-lived signed URLs).
+    presigns = False
 
     @abstractmethod
     def check(self) -> None:
@@ -48,6 +125,69 @@ class FileStore(ABC):
     @abstractmethod
     def size(self, key: str) -> int: ...
 
+    @abstractmethod
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Every stored key under ``prefix``."""
+
+    @abstractmethod
+    def modified(self, key: str) -> float:
+        """When the object was written (Unix time)."""
+
+    @abstractmethod
+    def _promote(self, temp_key: str, key: str) -> bool:
+        """Move a finished temporary object to ``key``; False if ``key`` already existed."""
+
+    def save(self, stream: BinaryIO, max_size: int | None = None) -> Blob:
+        """Stream ``stream`` in under its content hash.
+
+        Bytes go to a temporary key first (the hash is known only at the end),
+        then to ``blobs/<sha256>``; if that content is already there the copy
+        is dropped. Any failure, including ``TooLarge``, leaves nothing behind.
+        """
+        reader = HashingReader(stream, max_size)
+        # Small content (one part or less) is hashed before it is written: it
+        # goes straight to its final key, or nowhere if already stored.
+        first = bytearray()
+        while len(first) <= PART_SIZE:
+            block = reader.read(CHUNK)
+            if not block:
+                break
+            first += block
+        if len(first) <= PART_SIZE:
+            digest = reader.hash.hexdigest()
+            key = blob_key(digest)
+            if self.exists(key):
+                return Blob(key, reader.size, digest, reader.head, False)
+            self.put(key, io.BytesIO(first), len(first))
+            return Blob(key, reader.size, digest, reader.head, True)
+        reader = _Prefixed(first, reader)
+        temp_key = f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+        try:
+            self.put(temp_key, reader)
+        except BaseException:
+            self._discard(temp_key)
+            raise
+        digest = reader.source.hash.hexdigest()
+        key = blob_key(digest)
+        try:
+            created = self._promote(temp_key, key)
+        except BaseException:
+            self._discard(temp_key)
+            raise
+        return Blob(key, reader.source.size, digest, reader.source.head, created)
+
+    def _discard(self, key: str) -> None:
+        try:
+            self.delete(key)
+        except Exception:  # the orphan sweep removes what this could not
+            logger.warning("could not remove temporary object %s", key)
+
+    def presigned_get(
+        self, key: str, *, expires: timedelta, filename: str, content_type: str, inline: bool
+    ) -> str | None:
+        """A short-lived URL serving ``key`` directly, or None if the store cannot."""
+        return None
+
 
 class LocalFileStore(FileStore):
     name = "local"
@@ -68,16 +208,38 @@ class LocalFileStore(FileStore):
 
     def put(self, key: str, stream: BinaryIO, length: int = -1) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write beside the target then rename: a reader never sees half a file.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
         try:
-            with os.fdopen(fd, "wb") as out:
-                shutil.copyfileobj(stream, out, CHUNK)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(str(exc)) from exc
+        # Write beside the target then rename: a reader never sees half a file.
+        tmp = path.with_name(f".part-{uuid.uuid4().hex}")
+        try:
+            with tmp.open("wb") as out:
+                while True:
+                    block = stream.read(CHUNK)
+                    if not block:
+                        break
+                    out.write(block)
             os.replace(tmp, path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise StoreError(str(exc)) from exc
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
+
+    def _promote(self, temp_key: str, key: str) -> bool:
+        source, target = self._path(temp_key), self._path(key)
+        if target.exists():
+            source.unlink(missing_ok=True)
+            return False
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+        except OSError as exc:
+            raise StoreError(str(exc)) from exc
+        return True
 
     def open(self, key: str, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
         path = self._path(key)
@@ -102,14 +264,33 @@ class LocalFileStore(FileStore):
         self._path(key).unlink(missing_ok=True)
 
     def exists(self, key: str) -> bool:
-        return self._path(key).exists()
+        return self._path(key).is_file()
 
     def size(self, key: str) -> int:
-        return self._path(key).stat().st_size
+        try:
+            return self._path(key).stat().st_size
+        except OSError as exc:
+            raise StoreError(str(exc)) from exc
+
+    def modified(self, key: str) -> float:
+        try:
+            return self._path(key).stat().st_mtime
+        except OSError as exc:
+            raise StoreError(str(exc)) from exc
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        if not self.root.exists():
+            return
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.startswith(".part-"):
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield key
 
 
 class S3FileStore(FileStore):
     name = "s3"
+    presigns = True
 
     def __init__(self, endpoint, access_key, secret_key, bucket, secure=False, region=None):
         from minio import Minio
@@ -146,10 +327,35 @@ class S3FileStore(FileStore):
     def put(self, key: str, stream: BinaryIO, length: int = -1) -> None:
         self.ensure_bucket()
         try:
-            # Unknown length streams as multipart in 16 MiB parts: bounded memory.
-            self.client.put_object(self.bucket, key, stream, length, part_size=16 * CHUNK)
+            # Unknown length streams as multipart in PART_SIZE parts. One part
+            # at a time: minio's parallel mode queues parts without bound, so
+            # memory would grow with the file when reading outruns uploading.
+            # minio aborts the multipart upload itself on failure.
+            self.client.put_object(
+                self.bucket, key, stream, length, part_size=PART_SIZE, num_parallel_uploads=1
+            )
+        except TooLarge:
+            raise
         except Exception as exc:
             raise StoreError(str(exc)) from exc
+
+    def _promote(self, temp_key: str, key: str) -> bool:
+        from minio.commonconfig import ComposeSource, CopySource
+
+        if self.exists(key):
+            self.delete(temp_key)
+            return False
+        try:
+            size = self.client.stat_object(self.bucket, temp_key).size
+            if size > 5 * 1024**3:
+                # A single server-side copy stops at 5 GiB; compose copies in parts.
+                self.client.compose_object(self.bucket, key, [ComposeSource(self.bucket, temp_key)])
+            else:
+                self.client.copy_object(self.bucket, key, CopySource(self.bucket, temp_key))
+            self.client.remove_object(self.bucket, temp_key)
+        except Exception as exc:
+            raise StoreError(str(exc)) from exc
+        return True
 
     def open(self, key: str, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
         self.ensure_bucket()
@@ -182,8 +388,10 @@ class S3FileStore(FileStore):
             self.client.stat_object(self.bucket, key)
             return True
         except S3Error as exc:
-            if exc.code in {"NoSuchKey", "NoSuchObject", "NotFound"}:
+            if exc.code in {"NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound"}:
                 return False
+            raise StoreError(str(exc)) from exc
+        except Exception as exc:
             raise StoreError(str(exc)) from exc
 
     def size(self, key: str) -> int:
@@ -193,9 +401,39 @@ class S3FileStore(FileStore):
         except Exception as exc:
             raise StoreError(str(exc)) from exc
 
+    def modified(self, key: str) -> float:
+        self.ensure_bucket()
+        try:
+            return self.client.stat_object(self.bucket, key).last_modified.timestamp()
+        except Exception as exc:
+            raise StoreError(str(exc)) from exc
 
-@lru_cache(maxsize=1)
-def get_file_store() -> FileStore:
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        self.ensure_bucket()
+        try:
+            for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
+                yield obj.object_name
+        except Exception as exc:
+            raise StoreError(str(exc)) from exc
+
+    def presigned_get(
+        self, key: str, *, expires: timedelta, filename: str, content_type: str, inline: bool
+    ) -> str:
+        from .naming import content_disposition
+
+        # minio defaults to 7 days (TRAPS): always pass a short expiry.
+        return self.client.presigned_get_object(
+            self.bucket,
+            key,
+            expires=expires,
+            response_headers={
+                "response-content-type": content_type,
+                "response-content-disposition": content_disposition(filename, inline),
+            },
+        )
+
+
+def build_file_store() -> FileStore:
     if settings.FILE_STORE == "s3":
         endpoint = settings.S3_ENDPOINT.removeprefix("http://").removeprefix("https://")
         return S3FileStore(
@@ -207,3 +445,20 @@ def get_file_store() -> FileStore:
             region=settings.S3_REGION,
         )
     return LocalFileStore(settings.FILE_STORE_DIR)
+
+
+@lru_cache(maxsize=1)
+def get_file_store() -> FileStore:
+    return build_file_store()
+
+
+def prepare_file_store() -> None:
+    """At start: create the bucket if it is missing (the store may still be down)."""
+    store = get_file_store()
+    try:
+        if isinstance(store, S3FileStore):
+            store.ensure_bucket()
+        else:
+            store.check()
+    except StoreError as exc:
+        logger.warning("file store %s not ready at start: %s", store.name, exc)

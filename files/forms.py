@@ -1,0 +1,59 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from collab.models import Directorate, User
+
+from .naming import KINDS
+from .selectors import SORTS
+
+KIND_LABELS = {
+    "image": _("Images"),
+    "pdf": _("PDF"),
+    "document": _("Documents"),
+    "archive": _("Archives"),
+    "video": _("Videos"),
+    "audio": _("Audio"),
+}
+SORT_LABELS = {
+    "recent": _("Most recent"),
+    "oldest": _("Oldest"),
+    "name": _("Name A–Z"),
+    "-name": _("Name Z–A"),
+    "size": _("Smallest"),
+    "-size": _("Largest"),
+}
+
+
+class FileSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search by name"), required=False, max_length=200)
+    kind = forms.ChoiceField(
+        label=_("Type"),
+        required=False,
+        choices=[("", _("All types"))] + [(k, KIND_LABELS[k]) for k in KINDS],
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"), required=False, choices=[(k, SORT_LABELS[k]) for k in SORTS]
+    )
+
+
+class ShareForm(forms.Form):
+    users = forms.ModelMultipleChoiceField(
+        label=_("People"), required=False, queryset=User.objects.none()
+    )
+    directorates = forms.ModelMultipleChoiceField(
+        label=_("Directorates"), required=False, queryset=Directorate.objects.all()
+    )
+
+    def __init__(self, *args, owner=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = User.objects.filter(is_active=True)
+        if owner is not None:
+            people = people.exclude(pk=owner.pk)
+        self.fields["users"].queryset = people
+        self.fields["users"].label_from_instance = lambda u: f"{u.display_name} ({u.username})"
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("users") and not data.get("directorates"):
+            raise forms.ValidationError(_("Choose at least one person or directorate."))
+        return data

@@ -1,0 +1,149 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class File(models.Model):
+    """A document a member of staff owns; its bytes are in its versions."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="files",
+    )
+    name = models.CharField(_("name"), max_length=255)
+    current_version = models.ForeignKey(
+        "FileVersion",
+        verbose_name=_("current version"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        verbose_name = _("file")
+        verbose_name_plural = _("files")
+
+    def __str__(self):
+        return self.name
+
+
+class FileVersion(models.Model):
+    class Scan(models.TextChoices):
+        PENDING = "pending", _("Being checked")
+        CLEAN = "clean", _("Clean")
+        INFECTED = "infected", _("Blocked: malware found")
+        FAILED = "failed", _("Could not be checked")
+        NOT_SCANNED = "not_scanned", _("Not scanned")
+
+    # Only these may be seen by anyone but the owner.
+    AVAILABLE = (Scan.CLEAN, Scan.NOT_SCANNED)
+
+    file = models.ForeignKey(
+        File, verbose_name=_("file"), on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("number"))
+    blob_key = models.CharField(_("storage key"), max_length=200, db_index=True)
+    size = models.BigIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    content_type = models.CharField(_("detected type"), max_length=120)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    scan_status = models.CharField(
+        _("scan status"), max_length=16, choices=Scan.choices, default=Scan.PENDING
+    )
+    scan_detail = models.CharField(_("scan detail"), max_length=200, blank=True)
+    # A small WebP of an image version, itself stored by content hash.
+    thumbnail_key = models.CharField(_("thumbnail key"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["file", "number"], name="file_version_number"),
+        ]
+        verbose_name = _("file version")
+        verbose_name_plural = _("file versions")
+
+    def __str__(self):
+        return f"{self.file.name} v{self.number}"
+
+    @property
+    def available(self) -> bool:
+        return self.scan_status in self.AVAILABLE
+
+    @property
+    def is_image(self) -> bool:
+        from .naming import IMAGE_TYPES
+
+        return self.content_type in IMAGE_TYPES
+
+
+class Share(models.Model):
+    """Access to a file for one person, one directorate or one conversation."""
+
+    file = models.ForeignKey(
+        File, verbose_name=_("file"), on_delete=models.CASCADE, related_name="shares"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="file_shares",
+    )
+    directorate = models.ForeignKey(
+        "collab.Directorate",
+        verbose_name=_("directorate"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="file_shares",
+    )
+    # The chat app is built separately: a plain id, checked through its hook.
+    conversation_id = models.PositiveBigIntegerField(_("conversation"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("shared by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("shared at"), default=timezone.now)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(user__isnull=False, directorate__isnull=True, conversation_id__isnull=True)
+                    | Q(user__isnull=True, directorate__isnull=False, conversation_id__isnull=True)
+                    | Q(user__isnull=True, directorate__isnull=True, conversation_id__isnull=False)
+                ),
+                name="share_has_one_target",
+            ),
+        ]
+        indexes = [models.Index(fields=["file", "revoked_at"], name="share_file_active")]
+        verbose_name = _("share")
+        verbose_name_plural = _("shares")
+
+    def __str__(self):
+        return f"{self.file} → {self.user or self.directorate or self.conversation_id}"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,134 @@
+"""Reads of the files app. Access is decided here, at request time."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.http import Http404
+
+from .integrations import conversation_ids_for
+from .models import File, FileVersion, Share
+from .naming import KINDS
+
+SORTS = {
+    "recent": ("-updated_at", "-id"),
+    "oldest": ("updated_at", "id"),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "size": ("current_version__size", "id"),
+    "-size": ("-current_version__size", "-id"),
+}
+
+
+def _available_version_exists():
+    return Exists(
+        FileVersion.objects.filter(file=OuterRef("pk"), scan_status__in=FileVersion.AVAILABLE)
+    )
+
+
+def active_shares_for(user) -> QuerySet[Share]:
+    target = Q(user=user)
+    if user.directorate_id:
+        target |= Q(directorate_id=user.directorate_id)
+    conversations = conversation_ids_for(user)
+    if conversations:
+        target |= Q(conversation_id__in=conversations)
+    return Share.objects.filter(target, revoked_at__isnull=True)
+
+
+def shared_with(user) -> QuerySet[File]:
+    """Files others shared with ``user`` that someone besides the owner may see."""
+    shared = active_shares_for(user).filter(file=OuterRef("pk"))
+    return (
+        File.objects.filter(Exists(shared), _available_version_exists())
+        .exclude(owner=user)
+        .select_related("owner", "current_version")
+    )
+
+
+def owned_by(user) -> QuerySet[File]:
+    return File.objects.filter(owner=user).select_related("current_version")
+
+
+def directorate_files(directorate_id: int) -> QuerySet[File]:
+    shared = Share.objects.filter(
+        file=OuterRef("pk"), directorate_id=directorate_id, revoked_at__isnull=True
+    )
+    return File.objects.filter(Exists(shared), _available_version_exists()).select_related(
+        "owner", "current_version"
+    )
+
+
+def filter_files(files: QuerySet[File], q: str = "", kind: str = "", sort: str = "") -> QuerySet:
+    if q:
+        files = files.filter(name__icontains=q.strip())
+    if kind in KINDS:
+        match = Q()
+        for prefix in KINDS[kind]:
+            match |= Q(current_version__content_type__startswith=prefix)
+        files = files.filter(match)
+    return files.order_by(*SORTS.get(sort, SORTS["recent"]))
+
+
+def can_view(user, file: File) -> bool:
+    if file.owner_id == user.pk:
+        return True
+    return active_shares_for(user).filter(file=file).exists()
+
+
+def visible_file(user, file_id: int) -> File:
+    """The file if ``user`` may see it now; 404 otherwise (never 403: no probing)."""
+    file = File.objects.select_related("owner", "current_version").filter(pk=file_id).first()
+    if file is None or not can_view(user, file):
+        raise Http404
+    if file.owner_id != user.pk and latest_available_version(file) is None:
+        raise Http404  # quarantined or blocked: downloadable by no one else
+    return file
+
+
+def owned_file(user, file_id: int) -> File:
+    file = File.objects.select_related("current_version").filter(pk=file_id, owner=user).first()
+    if file is None:
+        raise Http404
+    return file
+
+
+def latest_available_version(file: File) -> FileVersion | None:
+    return file.versions.filter(scan_status__in=FileVersion.AVAILABLE).order_by("-number").first()
+
+
+def versions_for(user, file: File) -> QuerySet[FileVersion]:
+    versions = file.versions.all()
+    if file.owner_id != user.pk:
+        versions = versions.filter(scan_status__in=FileVersion.AVAILABLE)
+    return versions.order_by("-number")
+
+
+def version_for_download(user, file_id: int, number: int | None) -> tuple[File, FileVersion]:
+    file = visible_file(user, file_id)
+    versions = versions_for(user, file)
+    if user.pk != file.owner_id:
+        version = versions.filter(number=number).first() if number else versions.first()
+    else:
+        version = versions.filter(number=number).first() if number else file.current_version
+        if version is not None and version.scan_status == FileVersion.Scan.INFECTED:
+            version = None  # blocked even for its owner
+    if version is None:
+        raise Http404
+    return file, version
+
+
+def used_bytes(user) -> int:
+    total = FileVersion.objects.filter(file__owner=user).aggregate(total=Sum("size"))["total"]
+    return total or 0
+
+
+def active_shares_of(file: File) -> QuerySet[Share]:
+    return file.shares.filter(revoked_at__isnull=True).select_related("user", "directorate")
+
+
+def referenced_keys() -> set[str]:
+    keys = set(FileVersion.objects.values_list("blob_key", flat=True).distinct())
+    keys.update(
+        FileVersion.objects.exclude(thumbnail_key="").values_list("thumbnail_key", flat=True)
+    )
+    return keys

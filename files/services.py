@@ -1,0 +1,425 @@
+"""Writes of the files app: one function per use case.
+
+Order for an upload: check limits, stream the bytes into the store (nothing
+is written to the database yet), then record the version in one transaction.
+If the store fails, no row exists; if the database fails, the object this
+upload created is removed. ``manage.py files_orphans`` sweeps whatever a
+crash between the two left behind.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+from typing import BinaryIO
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from collab import events
+from collab.models import User
+from collab.services import notify
+
+from . import integrations, selectors, storage
+from .models import File, FileVersion, Share
+from .naming import detect_type, sanitise_name
+from .scanning import CLEAN, INFECTED, get_scanner
+from .storage import StoreError, TooLarge
+
+logger = logging.getLogger(__name__)
+
+
+class UploadRefused(Exception):
+    """A clear, translated reason why an upload was not kept."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class ShareRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# ---- Uploads ---------------------------------------------------------------
+
+
+def upload_limit(user: User) -> tuple[int, int]:
+    """(largest file allowed now, bytes left in the user's quota)."""
+    remaining = max(0, settings.FILES_USER_QUOTA - selectors.used_bytes(user))
+    return min(settings.FILES_MAX_SIZE, remaining), remaining
+
+
+def check_upload(user: User, declared_size: int | None) -> int:
+    """Refuse before any byte is stored when the declared size cannot fit.
+
+    Returns the number of bytes the stream may carry at most.
+    """
+    limit, remaining = upload_limit(user)
+    if declared_size is not None:
+        if declared_size > settings.FILES_MAX_SIZE:
+            raise UploadRefused(
+                _("This file is too large: the limit is %(limit)s per file.")
+                % {"limit": filesizeformat(settings.FILES_MAX_SIZE)},
+                413,
+            )
+        if declared_size > remaining:
+            raise UploadRefused(
+                _("Not enough space left: you have %(left)s of your %(quota)s quota.")
+                % {
+                    "left": filesizeformat(remaining),
+                    "quota": filesizeformat(settings.FILES_USER_QUOTA),
+                },
+                413,
+            )
+    return limit
+
+
+def upload_file(
+    owner: User,
+    stream: BinaryIO,
+    name: str,
+    *,
+    declared_size: int | None = None,
+    replace: File | None = None,
+) -> FileVersion:
+    """Store a new file (or a new version of ``replace``) and record it."""
+    limit = check_upload(owner, declared_size)
+    if replace is not None and replace.owner_id != owner.pk:
+        raise UploadRefused(_("Only the owner can add a version."), 403)
+    store = storage.get_file_store()
+    try:
+        blob = store.save(stream, max_size=limit)
+    except TooLarge:
+        if limit < settings.FILES_MAX_SIZE:
+            raise UploadRefused(
+                _("Not enough space left in your quota for this file."), 413
+            ) from None
+        raise UploadRefused(
+            _("This file is too large: the limit is %(limit)s per file.")
+            % {"limit": filesizeformat(settings.FILES_MAX_SIZE)},
+            413,
+        ) from None
+    except StoreError:
+        logger.exception("file store failed during an upload")
+        raise UploadRefused(
+            _("The file could not be stored: storage is unavailable. Nothing was kept."), 503
+        ) from None
+    try:
+        version = _record_version(owner, blob, sanitise_name(name), replace)
+    except Exception:
+        logger.exception("recording an upload failed; removing its object")
+        if blob.created:
+            _remove_blob_if_unused(blob.key)
+        raise UploadRefused(_("The file could not be saved. Nothing was kept."), 500) from None
+    if version.available:
+        make_thumbnail(version)
+    return version
+
+
+THUMBNAIL_SIZE = (160, 160)
+THUMBNAIL_MAX_BYTES = 25 * 1024 * 1024
+
+
+def make_thumbnail(version: FileVersion) -> None:
+    """A small WebP for an image version; only once the version is available
+    (a quarantined file is never decoded). Failure only means no thumbnail."""
+    if not version.is_image or version.size > THUMBNAIL_MAX_BYTES:
+        return
+    from PIL import Image
+
+    store = storage.get_file_store()
+    try:
+        data = b"".join(store.open(version.blob_key))
+        with Image.open(io.BytesIO(data)) as image:
+            image.draft("RGB", THUMBNAIL_SIZE)  # JPEG: decode at reduced size
+            image.thumbnail(THUMBNAIL_SIZE)
+            out = io.BytesIO()
+            image.convert("RGBA" if image.mode in ("RGBA", "LA", "P") else "RGB").save(
+                out, "WEBP", quality=80
+            )
+        out.seek(0)
+        thumb = store.save(out)
+    except Exception:  # undecodable, decompression bomb, store down
+        logger.warning("no thumbnail for version %s", version.pk, exc_info=True)
+        return
+    FileVersion.objects.filter(pk=version.pk).update(thumbnail_key=thumb.key)
+    version.thumbnail_key = thumb.key
+
+
+@transaction.atomic
+def _record_version(owner: User, blob, name: str, replace: File | None) -> FileVersion:
+    now = timezone.now()
+    if replace is None:
+        file = File.objects.create(owner=owner, name=name, created_at=now, updated_at=now)
+        number = 1
+    else:
+        file = File.objects.select_for_update().get(pk=replace.pk, owner=owner)
+        number = (file.versions.order_by("-number").values_list("number", flat=True).first()) or 0
+        number += 1
+    scanning = settings.FILES_SCAN_ENABLED
+    version = FileVersion.objects.create(
+        file=file,
+        number=number,
+        blob_key=blob.key,
+        size=blob.size,
+        sha256=blob.sha256,
+        content_type=detect_type(blob.head),
+        uploaded_by=owner,
+        uploaded_at=now,
+        scan_status=FileVersion.Scan.PENDING if scanning else FileVersion.Scan.NOT_SCANNED,
+    )
+    file.current_version = version
+    file.updated_at = now
+    file.save(update_fields=["current_version", "updated_at"])
+    return version
+
+
+def _remove_blob_if_unused(key: str) -> None:
+    if FileVersion.objects.filter(blob_key=key).exists():
+        return
+    try:
+        storage.get_file_store().delete(key)
+    except StoreError:
+        logger.warning("could not remove %s; the orphan sweep will", key)
+
+
+# ---- Scanning --------------------------------------------------------------
+
+
+def scan_version(version_id: int) -> FileVersion:
+    """Run the scanner over a stored version and record its verdict.
+
+    A scanner that is down or a file over its limits leaves the version
+    FAILED: never clean, never visible to anyone but its owner.
+    """
+    version = FileVersion.objects.select_related("file", "file__owner").get(pk=version_id)
+    try:
+        chunks = storage.get_file_store().open(version.blob_key)
+        result = get_scanner().scan(chunks)
+    except StoreError as exc:
+        result = None
+        detail = f"store: {exc.__class__.__name__}"
+    if result is None:
+        status, detail = FileVersion.Scan.FAILED, detail
+    elif result.verdict == CLEAN:
+        status, detail = FileVersion.Scan.CLEAN, ""
+    elif result.verdict == INFECTED:
+        status, detail = FileVersion.Scan.INFECTED, result.detail
+    else:
+        status, detail = FileVersion.Scan.FAILED, result.detail
+    with transaction.atomic():
+        FileVersion.objects.filter(pk=version.pk).update(scan_status=status, scan_detail=detail)
+        version.scan_status, version.scan_detail = status, detail
+        if status == FileVersion.Scan.INFECTED:
+            _tell_about_infection(version)
+    if version.available:
+        make_thumbnail(version)
+    return version
+
+
+def _tell_about_infection(version: FileVersion) -> None:
+    owner = version.file.owner
+    link = reverse("files:detail", args=[version.file_id])
+    admins = User.objects.filter(
+        Q(role=User.Role.ADMINISTRATOR) | Q(is_superuser=True), is_active=True
+    ).exclude(pk=owner.pk)
+    for recipient in [owner, *admins]:
+        with translation.override(recipient.preferred_language):
+            notify(
+                recipient,
+                kind="files.infected",
+                title=_("Malware found in “%(name)s”: the file is blocked")
+                % {"name": version.file.name},
+                body=_("Owner: %(owner)s. Signature: %(signature)s")
+                % {"owner": owner.username, "signature": version.scan_detail},
+                link=link if recipient == owner else reverse("admin:index"),
+            )
+
+
+def scan_after_upload(version_id: int) -> None:
+    if settings.FILES_SCAN_ENABLED:
+        scan_version(version_id)
+
+
+# ---- Sharing ---------------------------------------------------------------
+
+
+def _require_shareable(file: File, by: User) -> None:
+    if file.owner_id != by.pk:
+        raise ShareRefused(_("Only the owner can share this file."))
+    if selectors.latest_available_version(file) is None:
+        raise ShareRefused(_("This file is still being checked and cannot be shared yet."))
+
+
+def _announce(file: File, recipients, by: User) -> None:
+    link = reverse("files:detail", args=[file.pk])
+    for recipient in recipients:
+        if recipient.pk == by.pk or not recipient.is_active:
+            continue
+        with translation.override(recipient.preferred_language):
+            notify(
+                recipient,
+                kind="files.shared",
+                title=_("%(person)s shared “%(name)s” with you")
+                % {"person": by.display_name, "name": file.name},
+                link=link,
+                actions=[{"label": _("Open"), "url": link, "style": "primary", "comment": False}],
+            )
+            html = render_to_string(
+                "files/partials/file_row.html",
+                {"file": file, "viewer": recipient, "shared": True},
+            )
+        events.publish(events.FILES_SHARED, to=recipient.pk, file_id=file.pk, html=html)
+
+
+@transaction.atomic
+def share_with_users(file: File, users, by: User) -> list[Share]:
+    _require_shareable(file, by)
+    created = []
+    for user in users:
+        if user.pk == file.owner_id:
+            continue
+        if Share.objects.filter(file=file, user=user, revoked_at__isnull=True).exists():
+            continue
+        created.append(Share.objects.create(file=file, user=user, created_by=by))
+    _announce(file, [share.user for share in created], by)
+    return created
+
+
+@transaction.atomic
+def share_with_directorates(file: File, directorates, by: User) -> list[Share]:
+    _require_shareable(file, by)
+    created = []
+    for directorate in directorates:
+        if Share.objects.filter(
+            file=file, directorate=directorate, revoked_at__isnull=True
+        ).exists():
+            continue
+        created.append(Share.objects.create(file=file, directorate=directorate, created_by=by))
+    members = User.objects.filter(
+        directorate__in=[share.directorate for share in created], is_active=True
+    )
+    _announce(file, members, by)
+    return created
+
+
+@transaction.atomic
+def share_with_conversation(file: File, conversation_id: int, by: User) -> Share:
+    """Share with a chat conversation: posts an attachment message there.
+
+    Needs chat's hooks (files.integrations); raises ShareRefused when chat
+    does not provide them yet, so nothing half-done is recorded.
+    """
+    _require_shareable(file, by)
+    if not integrations.chat_available():
+        raise ShareRefused(_("Sharing with a conversation is not available yet."))
+    if conversation_id not in integrations.conversation_ids_for(by):
+        raise ShareRefused(_("You are not a member of this conversation."))
+    share = Share.objects.create(file=file, conversation_id=conversation_id, created_by=by)
+    version = selectors.latest_available_version(file)
+    integrations.post_attachment(
+        conversation_id,
+        by,
+        file.name,
+        {
+            "file_id": file.pk,
+            "name": file.name,
+            "size": version.size,
+            "content_type": version.content_type,
+            "url": reverse("files:download", args=[file.pk]),
+        },
+    )
+    return share
+
+
+def _share_recipients(share: Share):
+    if share.user_id:
+        return [share.user]
+    if share.directorate_id:
+        return list(User.objects.filter(directorate_id=share.directorate_id, is_active=True))
+    return []
+
+
+@transaction.atomic
+def revoke_share(share: Share, by: User) -> None:
+    if share.file.owner_id != by.pk:
+        raise ShareRefused(_("Only the owner can revoke a share."))
+    if share.revoked_at is not None:
+        return
+    share.revoked_at = timezone.now()
+    share.save(update_fields=["revoked_at"])
+    for user in _share_recipients(share):
+        if not selectors.can_view(user, share.file):
+            events.publish(events.FILES_REMOVED, to=user.pk, file_id=share.file_id)
+
+
+def delete_file(file: File, by: User) -> None:
+    """The owner deletes a file: every share ends at once, unused bytes go."""
+    if file.owner_id != by.pk:
+        raise ShareRefused(_("Only the owner can delete this file."))
+    with transaction.atomic():
+        recipients = {
+            user.pk
+            for share in selectors.active_shares_of(file)
+            for user in _share_recipients(share)
+        }
+        keys = set(file.versions.values_list("blob_key", flat=True))
+        file_id = file.pk
+        File.objects.filter(pk=file_id).update(current_version=None)
+        file.delete()
+        for user_id in recipients:
+            events.publish(events.FILES_REMOVED, to=user_id, file_id=file_id)
+        # Content may be shared with other files (same hash): remove only what
+        # no version references any more, once the delete is committed.
+        transaction.on_commit(lambda: [_remove_blob_if_unused(key) for key in keys])
+
+
+# ---- Orphans ---------------------------------------------------------------
+
+
+def sweep_orphans(*, dry_run: bool = False, grace_seconds: int = 3600) -> dict:
+    """Remove objects no version references, and versions whose object is gone.
+
+    Temporary objects from interrupted uploads count as orphans. Objects
+    younger than ``grace_seconds`` are left alone: an upload may be writing
+    them or about to record them. Returns what was found (and removed
+    unless ``dry_run``).
+    """
+    store = storage.get_file_store()
+    stored = set(store.keys())
+    referenced = selectors.referenced_keys()
+    cutoff = time.time() - grace_seconds
+    orphan_objects = sorted(
+        key for key in stored if key not in referenced and store.modified(key) <= cutoff
+    )
+    missing = sorted(referenced - stored)
+    dangling = list(
+        FileVersion.objects.filter(blob_key__in=missing).values_list("pk", flat=True)
+    )
+    if not dry_run:
+        for key in orphan_objects:
+            store.delete(key)
+        with transaction.atomic():
+            affected = set(
+                FileVersion.objects.filter(pk__in=dangling).values_list("file_id", flat=True)
+            )
+            FileVersion.objects.filter(pk__in=dangling).delete()
+            for file in File.objects.filter(pk__in=affected):
+                latest = file.versions.order_by("-number").first()
+                if latest is None:
+                    file.delete()
+                elif file.current_version_id != latest.pk:
+                    file.current_version = latest
+                    file.save(update_fields=["current_version"])
+    return {"objects": orphan_objects, "versions": dangling}

@@ -1,0 +1,116 @@
+/* Files: uploads with progress and cancel (several at once, button or drag
+ * and drop) streamed to /upload/, and live rows on "Shared with me". */
+(function () {
+  "use strict";
+
+  function t(key) {
+    const tpl = document.getElementById("files-i18n");
+    const el = tpl && tpl.content.querySelector('[data-key="' + key + '"]');
+    return el ? el.textContent : key;
+  }
+
+  function csrfToken() {
+    const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function uploadOne(zone, file) {
+    const list = zone.querySelector(".upload-list");
+    const item = document.createElement("li");
+    item.className = "upload-item";
+    const name = document.createElement("span");
+    name.className = "upload-name";
+    name.dir = "auto";
+    name.textContent = file.name;
+    const bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    bar.setAttribute("aria-label", file.name);
+    const state = document.createElement("span");
+    state.className = "upload-state";
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "link-button upload-cancel";
+    cancel.textContent = t("cancel");
+    item.append(name, bar, state, cancel);
+    list.appendChild(item);
+
+    const max = Number(zone.dataset.maxSize || 0);
+    const limit = Number(zone.dataset.limit || 0);
+    // Refuse before sending a byte when the size is known to be over a limit.
+    if (max && file.size > max) { fail(t("too_large")); return; }
+    if (zone.dataset.limit !== undefined && file.size > limit) { fail(t("no_space")); return; }
+
+    const base = zone.dataset.uploadUrl;
+    const url = base + (base.indexOf("?") >= 0 ? "&" : "?") + "name=" + encodeURIComponent(file.name);
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("X-CSRFToken", csrfToken());
+    xhr.setRequestHeader("Content-Type", "application/octet-stream");
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
+    };
+    xhr.onload = () => {
+      let data = {};
+      try { data = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+      if (xhr.status === 200 && data.ok) {
+        bar.value = 100;
+        state.textContent = t("done");
+        item.classList.add("is-done");
+        cancel.remove();
+        document.body.dispatchEvent(new CustomEvent("files-uploaded", { detail: data }));
+        if (zone.classList.contains("upload-version")) window.location.reload();
+      } else {
+        fail(data.error || t("failed"));
+      }
+    };
+    xhr.onerror = () => fail(t("failed"));
+    xhr.onabort = () => { state.textContent = t("cancelled"); item.classList.add("is-cancelled"); cancel.remove(); };
+    cancel.addEventListener("click", () => xhr.abort());
+    xhr.send(file);
+
+    function fail(message) {
+      state.textContent = message;
+      item.classList.add("is-failed");
+      item.setAttribute("role", "alert");
+      cancel.remove();
+    }
+  }
+
+  function setupZone(zone) {
+    const input = zone.querySelector('input[type="file"]');
+    if (input) {
+      input.addEventListener("change", () => {
+        Array.from(input.files).forEach((f) => uploadOne(zone, f));
+        input.value = "";
+      });
+    }
+    ["dragenter", "dragover"].forEach((type) => zone.addEventListener(type, (e) => {
+      e.preventDefault();
+      zone.classList.add("is-dragging");
+    }));
+    ["dragleave", "drop"].forEach((type) => zone.addEventListener(type, () => zone.classList.remove("is-dragging")));
+    zone.addEventListener("drop", (e) => {
+      e.preventDefault();
+      const files = e.dataTransfer ? Array.from(e.dataTransfer.files) : [];
+      (zone.classList.contains("upload-version") ? files.slice(0, 1) : files).forEach((f) => uploadOne(zone, f));
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll(".upload-zone").forEach(setupZone);
+    if (!window.collab) return;
+    window.collab.on("files.shared", (data) => {
+      const rows = document.querySelector("[data-live-shares] #file-rows");
+      if (!rows || rows.querySelector("#file-" + data.file_id)) return;
+      const empty = rows.querySelector(".empty-row");
+      if (empty) empty.remove();
+      rows.insertAdjacentHTML("afterbegin", data.html);
+      if (window.htmx) window.htmx.process(rows.firstElementChild);
+    });
+    window.collab.on("files.removed", (data) => {
+      const row = document.getElementById("file-" + data.file_id);
+      if (row && !document.querySelector("#upload-zone")) row.remove();
+    });
+  });
+})();

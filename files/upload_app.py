@@ -1,0 +1,197 @@
+"""Streaming upload endpoint (Starlette), mounted at /upload/ in asgi.py.
+
+Django's ASGI handler reads a whole request body before a view runs (TRAPS),
+so uploads go through this small Starlette app instead: the body flows from
+``request.stream()`` chunk by chunk into the file store (multipart to S3)
+while being hashed, never whole in memory. See docs/benchmarks.md "Uploads"
+for why this path rather than presigned direct-to-storage uploads.
+
+``POST /upload/?name=<file name>[&replace=<file id>]`` with the raw bytes as
+body. Authenticated by the Django session cookie plus the CSRF token in the
+``X-CSRFToken`` header. Answers JSON: ``{"ok": true, "file_id", "version",
+"name", "size", "sha256", "content_type"}`` or ``{"ok": false, "error"}``
+with a translated message.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import import_module
+from urllib.parse import urlparse
+
+import anyio
+from anyio.from_thread import run as run_from_thread
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth import get_user
+from django.db import close_old_connections, connections
+from django.middleware.csrf import InvalidTokenFormat, _check_token_format, _does_token_match
+from django.utils import translation
+from django.utils.translation import gettext as _
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+logger = logging.getLogger(__name__)
+
+
+class _Session:
+    """The minimum of an HttpRequest that django.contrib.auth.get_user reads."""
+
+    def __init__(self, session):
+        self.session = session
+
+
+def _user_for(session_key: str | None):
+    if not session_key:
+        return None
+    engine = import_module(settings.SESSION_ENGINE)
+    user = get_user(_Session(engine.SessionStore(session_key)))
+    return user if user.is_authenticated and user.is_active else None
+
+
+def _csrf_ok(request: Request) -> bool:
+    # A browser's cross-site POST carries its Origin: it must be this host
+    # (or a trusted origin), as Django's own CSRF check requires.
+    origin = request.headers.get("origin")
+    if origin and origin not in settings.CSRF_TRUSTED_ORIGINS:
+        if urlparse(origin).netloc != request.headers.get("host", ""):
+            return False
+    secret = request.cookies.get(settings.CSRF_COOKIE_NAME, "")
+    token = request.headers.get("x-csrftoken", "")
+    if not secret or not token:
+        return False
+    try:
+        _check_token_format(secret)
+        _check_token_format(token)
+    except InvalidTokenFormat:
+        return False
+    return _does_token_match(token, secret)
+
+
+class StreamReader:
+    """A sync file-like view of the request body, read from a worker thread.
+
+    Each ``read(n)`` pulls body chunks from the event loop until ``n`` bytes
+    are there: at most one read's worth (a multipart part) is held at a time.
+    """
+
+    def __init__(self, request: Request):
+        self._chunks = request.stream()
+        self._buffer = bytearray()  # grows in place: no quadratic re-copying
+        self._done = False
+
+    async def _fill(self, n: int) -> None:
+        # One event-loop round trip gathers many body chunks (Daphne sends
+        # 8 KiB ones): a thread hop per chunk would cost more than the copy.
+        while not self._done and (n < 0 or len(self._buffer) < n):
+            try:
+                self._buffer += await self._chunks.__anext__()
+            except StopAsyncIteration:
+                self._done = True
+
+    def read(self, n: int = -1) -> bytes:
+        if not self._done and (n < 0 or len(self._buffer) < n):
+            run_from_thread(self._fill, n)
+        if n < 0 or n >= len(self._buffer):
+            data = bytes(self._buffer)
+            self._buffer.clear()
+        else:
+            data = bytes(self._buffer[:n])
+            del self._buffer[:n]
+        return data
+
+
+def _refuse(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"ok": False, "error": message}, status_code=status)
+
+
+async def upload(request: Request) -> JSONResponse:
+    user = await sync_to_async(_user_for)(request.cookies.get(settings.SESSION_COOKIE_NAME))
+    if user is None:
+        return _refuse("not signed in", 401)
+    language = user.preferred_language or settings.LANGUAGE_CODE
+    if not _csrf_ok(request):
+        with translation.override(language):
+            return _refuse(_("Your session has expired: reload the page and try again."), 403)
+    declared = request.headers.get("content-length")
+    declared_size = int(declared) if declared and declared.isdigit() else None
+    name = request.query_params.get("name", "")
+    replace_id = request.query_params.get("replace", "")
+    response_data = await anyio.to_thread.run_sync(
+        _upload_in_thread, user, request, name, replace_id, declared_size, language
+    )
+    status = response_data.pop("_status", 200)
+    background = None
+    if response_data.get("ok") and settings.FILES_SCAN_ENABLED:
+        background = BackgroundTask(
+            anyio.to_thread.run_sync, _scan_in_thread, response_data["version_id"]
+        )
+    return JSONResponse(response_data, status_code=status, background=background)
+
+
+def _upload_in_thread(user, request, name, replace_id, declared_size, language) -> dict:
+    from . import selectors, services
+
+    close_old_connections()
+    try:
+        with translation.override(language):
+            try:
+                replace = None
+                if replace_id:
+                    if not replace_id.isdigit():
+                        return {"ok": False, "error": _("No such file."), "_status": 404}
+                    replace = selectors.owned_file(user, int(replace_id))
+                # Refuse on the declared size before reading a single byte.
+                services.check_upload(user, declared_size)
+                version = services.upload_file(
+                    user,
+                    StreamReader(request),
+                    name,
+                    declared_size=declared_size,
+                    replace=replace,
+                )
+            except services.UploadRefused as exc:
+                return {"ok": False, "error": exc.message, "_status": exc.status}
+            except Exception as exc:  # Http404 from owned_file, client gone...
+                from django.http import Http404
+
+                if isinstance(exc, Http404):
+                    return {"ok": False, "error": _("No such file."), "_status": 404}
+                logger.exception("upload failed")
+                return {
+                    "ok": False,
+                    "error": _("The upload failed. Nothing was kept."),
+                    "_status": 500,
+                }
+            return {
+                "ok": True,
+                "file_id": version.file_id,
+                "version_id": version.pk,
+                "version": version.number,
+                "name": version.file.name,
+                "size": version.size,
+                "sha256": version.sha256,
+                "content_type": version.content_type,
+                "scan_status": version.scan_status,
+            }
+    finally:
+        # anyio's worker threads are reused: do not leave a connection behind in one.
+        connections.close_all()
+
+
+def _scan_in_thread(version_id: int) -> None:
+    from . import services
+
+    close_old_connections()
+    try:
+        services.scan_after_upload(version_id)
+    except Exception:
+        logger.exception("scanning version %s failed", version_id)
+    finally:
+        connections.close_all()
+
+
+upload_app = Starlette(routes=[Route("/", upload, methods=["POST"])])

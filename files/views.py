@@ -1,0 +1,264 @@
+"""Thin views: parse, check permission (selectors), call one service, render."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_POST
+
+from collab.models import Directorate
+
+from . import selectors, services, storage
+from .forms import FileSearchForm, ShareForm
+from .models import FileVersion, Share
+from .naming import content_disposition, is_previewable
+
+PAGE_SIZE = 20
+
+
+def _listing(request, files, template, extra):
+    form = FileSearchForm(request.GET or None)
+    if form.is_valid():
+        files = selectors.filter_files(
+            files, form.cleaned_data["q"], form.cleaned_data["kind"], form.cleaned_data["sort"]
+        )
+    else:
+        files = selectors.filter_files(files)
+    page = Paginator(files, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page, **extra}
+    if request.htmx and request.htmx.target == "file-results":
+        return render(request, "files/partials/file_list.html", context)
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def my_files(request):
+    limit, remaining = services.upload_limit(request.user)
+    return _listing(
+        request,
+        selectors.owned_by(request.user),
+        "files/my_files.html",
+        {
+            "section": "mine",
+            "used": selectors.used_bytes(request.user),
+            "quota": settings.FILES_USER_QUOTA,
+            "max_size": settings.FILES_MAX_SIZE,
+            "limit": limit,
+        },
+    )
+
+
+@login_required
+@require_GET
+def shared_with_me(request):
+    return _listing(
+        request,
+        selectors.shared_with(request.user),
+        "files/shared.html",
+        {"section": "shared", "shared": True},
+    )
+
+
+@login_required
+@require_GET
+def directorate_files(request, pk=None):
+    pk = pk or request.user.directorate_id
+    if pk is None:
+        raise Http404
+    directorate = get_object_or_404(Directorate, pk=pk)
+    if directorate.pk != request.user.directorate_id and not request.user.is_administrator:
+        raise Http404
+    return _listing(
+        request,
+        selectors.directorate_files(directorate.pk),
+        "files/directorate.html",
+        {"section": "directorate", "directorate": directorate, "shared": True},
+    )
+
+
+@login_required
+def detail(request, pk):
+    file = selectors.visible_file(request.user, pk)
+    is_owner = file.owner_id == request.user.pk
+    form = ShareForm(owner=request.user) if is_owner else None
+    return render(
+        request,
+        "files/detail.html",
+        {
+            "file": file,
+            "is_owner": is_owner,
+            "versions": selectors.versions_for(request.user, file),
+            "shares": selectors.active_shares_of(file) if is_owner else [],
+            "form": form,
+            "shareable": is_owner and selectors.latest_available_version(file) is not None,
+            "preview_version": _preview_version(request.user, file),
+        },
+    )
+
+
+def _preview_version(user, file):
+    try:
+        _, version = selectors.version_for_download(user, file.pk, None)
+    except Http404:
+        return None
+    return version if is_previewable(version.content_type) else None
+
+
+@login_required
+@require_POST
+def share(request, pk):
+    file = selectors.owned_file(request.user, pk)
+    form = ShareForm(request.POST, owner=request.user)
+    if form.is_valid():
+        try:
+            people = services.share_with_users(file, form.cleaned_data["users"], request.user)
+            units = services.share_with_directorates(
+                file, form.cleaned_data["directorates"], request.user
+            )
+            messages.success(
+                request,
+                _("Shared with %(n)d recipient(s).") % {"n": len(people) + len(units)},
+            )
+        except services.ShareRefused as exc:
+            messages.error(request, exc.message)
+    else:
+        for error in form.non_field_errors():
+            messages.error(request, error)
+    return redirect("files:detail", pk=file.pk)
+
+
+@login_required
+@require_POST
+def revoke(request, pk, share_pk):
+    file = selectors.owned_file(request.user, pk)
+    share_obj = get_object_or_404(Share, pk=share_pk, file=file)
+    services.revoke_share(share_obj, request.user)
+    messages.success(request, _("The share was revoked."))
+    return redirect("files:detail", pk=file.pk)
+
+
+@login_required
+@require_POST
+def delete(request, pk):
+    file = selectors.owned_file(request.user, pk)
+    name = file.name
+    services.delete_file(file, request.user)
+    messages.success(request, _("“%(name)s” was deleted.") % {"name": name})
+    return redirect("files:mine")
+
+
+# ---- Downloads -------------------------------------------------------------
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _serve(request, pk, inline_wanted: bool):
+    number = request.GET.get("v")
+    number = int(number) if number and number.isdigit() else None
+    file, version = selectors.version_for_download(request.user, pk, number)
+    # HTML and SVG (and anything not in the safe list) are never rendered inline.
+    inline = inline_wanted and is_previewable(version.content_type)
+    content_type = version.content_type if inline else _download_type(version)
+    store = storage.get_file_store()
+    if store.presigns:
+        url = store.presigned_get(
+            version.blob_key,
+            expires=timedelta(seconds=settings.FILES_DOWNLOAD_URL_SECONDS),
+            filename=file.name,
+            content_type=content_type,
+            inline=inline,
+        )
+        response = HttpResponseRedirect(url)
+        response["Cache-Control"] = "private, no-store"
+        return response
+    return _stream_local(request, store, file, version, content_type, inline)
+
+
+def _download_type(version: FileVersion) -> str:
+    # Markup is sent as an opaque download: never as text/html or image/svg+xml.
+    if version.content_type in {"text/html", "image/svg+xml", "application/xml"}:
+        return "application/octet-stream"
+    return version.content_type
+
+
+def _stream_local(request, store, file, version, content_type, inline):
+    size = version.size
+    start, end, status = 0, size - 1, 200
+    header = request.headers.get("Range", "")
+    match = _RANGE.match(header.strip()) if header else None
+    if header and match and (match.group(1) or match.group(2)):
+        first, last = match.groups()
+        if first:
+            start = int(first)
+            end = min(int(last), size - 1) if last else size - 1
+        else:  # suffix range: the last N bytes
+            start = max(0, size - int(last))
+        if start >= size or start > end:
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        status = 206
+    try:
+        chunks = store.open(version.blob_key, offset=start, length=end - start + 1)
+    except storage.StoreError:
+        raise Http404 from None
+    response = StreamingHttpResponse(chunks, status=status, content_type=content_type)
+    response["Content-Length"] = str(end - start + 1)
+    response["Accept-Ranges"] = "bytes"
+    if status == 206:
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    response["Content-Disposition"] = content_disposition(file.name, inline)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    if content_type != "application/pdf":  # the browser's PDF viewer needs to run
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@login_required
+@require_GET
+def thumbnail(request, pk):
+    number = request.GET.get("v")
+    number = int(number) if number and number.isdigit() else None
+    file, version = selectors.version_for_download(request.user, pk, number)
+    if not version.thumbnail_key:
+        raise Http404
+    store = storage.get_file_store()
+    if store.presigns:
+        return HttpResponseRedirect(
+            store.presigned_get(
+                version.thumbnail_key,
+                expires=timedelta(seconds=settings.FILES_DOWNLOAD_URL_SECONDS),
+                filename="thumbnail.webp",
+                content_type="image/webp",
+                inline=True,
+            )
+        )
+    response = StreamingHttpResponse(store.open(version.thumbnail_key), content_type="image/webp")
+    response["Content-Disposition"] = content_disposition("thumbnail.webp", True)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@login_required
+@require_GET
+def download(request, pk):
+    return _serve(request, pk, inline_wanted=False)
+
+
+@xframe_options_sameorigin  # PDFs preview in an iframe on the file's page
+@login_required
+@require_GET
+def preview(request, pk):
+    return _serve(request, pk, inline_wanted=True)

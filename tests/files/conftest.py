@@ -1,0 +1,244 @@
+"""Fixtures for the files app: both stores, moto's S3 server, clamd."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from files.storage import LocalFileStore, S3FileStore
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env() -> dict:
+    """The environment for a helper process that must not see our project.
+
+    Our `requests/` app shadows the PyPI `requests` that moto imports (TRAPS):
+    neither the project root nor the current directory may be on its path.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "DJANGO_SETTINGS_MODULE"}}
+    return env
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """moto's S3 server as a subprocess on a free loopback port.
+
+    Not ThreadedMotoServer in-process (as the issue first said): in-process,
+    moto's `import requests` finds our Django app `requests/` on sys.path and
+    fails with "No module named 'requests.adapters'" (TRAPS.md). A subprocess
+    whose cwd is outside the project and whose PYTHONPATH is clean imports
+    the real package.
+    """
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="moto-")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        cwd=workdir,
+        env=clean_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError("moto server died: " + process.stderr.read().decode()[-2000:])
+        try:
+            httpx.get(url + "/moto-api/", timeout=1)
+            break
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError("moto server did not start") from None
+            time.sleep(0.2)
+    yield {"endpoint": f"127.0.0.1:{port}", "url": url, "process": process}
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def make_s3_store(moto_server, bucket=None) -> S3FileStore:
+    return S3FileStore(
+        moto_server["endpoint"],
+        "testing",
+        "testing",
+        bucket or f"files-{uuid.uuid4().hex[:12]}",
+        region="us-east-1",
+    )
+
+
+@pytest.fixture(params=["local", "s3"])
+def any_store(request, tmp_path):
+    """Each store implementation in turn: the same suite runs against both."""
+    if request.param == "local":
+        return LocalFileStore(tmp_path / "store")
+    return make_s3_store(request.getfixturevalue("moto_server"))
+
+
+@pytest.fixture(params=["local", "s3"])
+def app_store(request, tmp_path, settings, monkeypatch):
+    """Make the application use one store implementation for this test."""
+    from files import storage
+
+    if request.param == "local":
+        store = LocalFileStore(tmp_path / "store")
+    else:
+        store = make_s3_store(request.getfixturevalue("moto_server"))
+    monkeypatch.setattr(storage, "get_file_store", lambda: store)
+    return store
+
+
+@pytest.fixture
+def local_store(tmp_path, monkeypatch):
+    from files import storage
+
+    store = LocalFileStore(tmp_path / "store")
+    monkeypatch.setattr(storage, "get_file_store", lambda: store)
+    return store
+
+
+EICAR = (
+    b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+)
+
+
+@pytest.fixture(scope="session")
+def clamd_socket():
+    """A private clamd whose only signature is the EICAR string's MD5 (TRAPS:
+    the public feed cannot be downloaded here). Installed by
+    `make system-deps-test` (Debian clamav-daemon)."""
+    import hashlib
+
+    clamd = shutil.which("clamd") or "/usr/sbin/clamd"
+    if not Path(clamd).exists():
+        pytest.fail("clamd is missing: run `make system-deps-test` (Debian clamav-daemon)")
+    workdir = Path(tempfile.mkdtemp(prefix="clamd-"))
+    db = workdir / "db"
+    db.mkdir()
+    (db / "test.hdb").write_text(f"{hashlib.md5(EICAR).hexdigest()}:{len(EICAR)}:Eicar-Test-Sig\n")
+    sock = workdir / "clamd.sock"
+    conf = workdir / "clamd.conf"
+    conf.write_text(
+        "\n".join(
+            [
+                f"LocalSocket {sock}",
+                f"DatabaseDirectory {db}",
+                "Foreground yes",
+                f"PidFile {workdir / 'clamd.pid'}",
+                f"TemporaryDirectory {workdir}",
+                "LogFile /dev/null",
+                "StreamMaxLength 2M",
+                "MaxFileSize 1M",
+                "MaxScanSize 1M",
+                "AlertExceedsMax yes",
+                "",
+            ]
+        )
+    )
+    if os.geteuid() == 0:
+        conf.write_text(conf.read_text() + "User root\n")
+    process = subprocess.Popen(
+        [clamd, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 60
+    while not sock.exists():
+        if process.poll() is not None:
+            raise RuntimeError("clamd died: " + process.stderr.read().decode()[-2000:])
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("clamd did not start")
+        time.sleep(0.2)
+    yield str(sock)
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+# ---- Uploading through the real ASGI application ----------------------------
+
+
+class Uploader:
+    """POSTs to /upload/ through asgi.application as a signed-in user."""
+
+    def __init__(self, user):
+        from django.middleware.csrf import _get_new_csrf_string
+        from django.test import Client
+
+        client = Client()
+        client.force_login(user)
+        self.session = client.cookies["sessionid"].value
+        self.csrf = _get_new_csrf_string()
+        self.user = user
+
+    def __call__(
+        self, body, name="file.bin", *, replace=None, csrf=True, chunked=False, origin=None
+    ):
+        from asgiref.sync import async_to_sync
+
+        return async_to_sync(self._post)(body, name, replace, csrf, chunked, origin)
+
+    async def _post(self, body, name, replace, csrf, chunked, origin):
+        from asgi import application
+
+        params = {"name": name}
+        if replace is not None:
+            params["replace"] = str(replace)
+        headers = {"host": "127.0.0.1"}
+        if csrf:
+            headers["X-CSRFToken"] = self.csrf
+        if origin:
+            headers["Origin"] = origin
+        cookies = {"sessionid": self.session, "csrftoken": self.csrf}
+        content = body
+        if chunked:
+            # An async generator: no Content-Length, the size is only known at the end.
+            async def stream():
+                for start in range(0, len(body), 65536):
+                    yield body[start : start + 65536]
+
+            content = stream()
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://127.0.0.1", cookies=cookies
+        ) as client:
+            return await client.post("/upload/", params=params, content=content, headers=headers)
+
+
+@pytest.fixture
+def uploader():
+    return Uploader
+
+
+@pytest.fixture
+def make_client():
+    from django.test import Client
+
+    def make(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

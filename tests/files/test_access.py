@@ -1,0 +1,324 @@
+"""Sharing, permission at request time, downloads and their headers."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pytest
+from django.core.management import call_command
+
+from files import services
+from files.models import File, FileVersion, Share
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def upload(user, data: bytes, name="doc.txt", replace=None) -> FileVersion:
+    return services.upload_file(user, io.BytesIO(data), name, replace=replace)
+
+
+def body(response) -> bytes:
+    if response.status_code == 302:
+        return httpx.get(response["Location"]).content
+    return b"".join(response.streaming_content)
+
+
+@pytest.fixture
+def owner(user_factory):
+    return user_factory()
+
+
+@pytest.fixture
+def colleague(user_factory):
+    return user_factory()
+
+
+@pytest.mark.django_db
+def test_non_recipient_gets_404_everywhere(app_store, owner, colleague, make_client):
+    file = upload(owner, PDF, "secret.pdf").file
+    client = make_client(colleague)
+    for url in (f"/files/{file.pk}/", f"/files/{file.pk}/download/", f"/files/{file.pk}/preview/"):
+        assert client.get(url).status_code == 404, url
+    assert client.get(f"/files/{file.pk + 1000}/download/").status_code == 404
+    assert file.name not in make_client(colleague).get("/files/shared/").content.decode()
+
+
+@pytest.mark.django_db
+def test_share_with_user_grants_access_and_revoke_removes_it(
+    app_store, owner, colleague, make_client
+):
+    file = upload(owner, b"minutes of the meeting", "minutes.txt").file
+    client = make_client(colleague)
+    [share] = services.share_with_users(file, [colleague], owner)
+    assert body(client.get(f"/files/{file.pk}/download/")) == b"minutes of the meeting"
+    assert "minutes.txt" in client.get("/files/shared/").content.decode()
+    services.revoke_share(share, owner)
+    assert client.get(f"/files/{file.pk}/download/").status_code == 404
+    assert "minutes.txt" not in client.get("/files/shared/").content.decode()
+
+
+@pytest.mark.django_db
+def test_only_the_owner_shares_revokes_and_deletes(local_store, owner, colleague, make_client):
+    file = upload(owner, b"x", "x.txt").file
+    with pytest.raises(services.ShareRefused):
+        services.share_with_users(file, [colleague], colleague)
+    [share] = services.share_with_users(file, [colleague], owner)
+    client = make_client(colleague)
+    assert client.post(f"/files/{file.pk}/shares/{share.pk}/revoke/").status_code == 404
+    assert client.post(f"/files/{file.pk}/delete/").status_code == 404
+    assert Share.objects.get(pk=share.pk).revoked_at is None
+    assert File.objects.filter(pk=file.pk).exists()
+
+
+@pytest.mark.django_db
+def test_share_with_directorates(
+    local_store, owner, user_factory, directorate_factory, make_client
+):
+    finance, legal, other = directorate_factory(), directorate_factory(), directorate_factory()
+    accountant = user_factory(directorate=finance)
+    lawyer = user_factory(directorate=legal)
+    outsider = user_factory(directorate=other)
+    file = upload(owner, b"budget 2027", "budget.txt").file
+    services.share_with_directorates(file, [finance, legal], owner)
+    for person in (accountant, lawyer):
+        client = make_client(person)
+        assert body(client.get(f"/files/{file.pk}/download/")) == b"budget 2027"
+        assert "budget.txt" in client.get("/files/directorate/").content.decode()
+        assert person.notifications.filter(kind="files.shared").count() == 1
+    outsider_client = make_client(outsider)
+    assert outsider_client.get(f"/files/{file.pk}/download/").status_code == 404
+    assert outsider_client.get(f"/files/directorate/{finance.pk}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_owner_delete_removes_access_at_once_and_unused_bytes(
+    app_store, owner, colleague, make_client, django_capture_on_commit_callbacks
+):
+    file = upload(owner, b"to be deleted", "gone.txt").file
+    services.share_with_users(file, [colleague], owner)
+    key = file.current_version.blob_key
+    with django_capture_on_commit_callbacks(execute=True):
+        response = make_client(owner).post(f"/files/{file.pk}/delete/")
+    assert response.status_code == 302
+    assert make_client(colleague).get(f"/files/{file.pk}/download/").status_code == 404
+    assert not app_store.exists(key)
+
+
+@pytest.mark.django_db
+def test_delete_keeps_bytes_another_file_uses(
+    local_store, owner, colleague, make_client, django_capture_on_commit_callbacks
+):
+    mine = upload(owner, b"identical", "a.txt").file
+    theirs = upload(colleague, b"identical", "b.txt").file
+    with django_capture_on_commit_callbacks(execute=True):
+        services.delete_file(mine, owner)
+    assert local_store.exists(theirs.current_version.blob_key)
+    assert body(make_client(colleague).get(f"/files/{theirs.pk}/download/")) == b"identical"
+
+
+@pytest.mark.django_db
+def test_local_download_headers_and_ranges(local_store, owner, make_client):
+    data = bytes(range(256)) * 4
+    file = upload(owner, data, "تقرير.bin").file
+    client = make_client(owner)
+    response = client.get(f"/files/{file.pk}/download/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert "filename*=UTF-8''%D8%AA" in response["Content-Disposition"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Accept-Ranges"] == "bytes"
+    assert body(response) == data
+    partial = client.get(f"/files/{file.pk}/download/", HTTP_RANGE="bytes=10-19")
+    assert partial.status_code == 206
+    assert partial["Content-Range"] == f"bytes 10-19/{len(data)}"
+    assert body(partial) == data[10:20]
+    suffix = client.get(f"/files/{file.pk}/download/", HTTP_RANGE="bytes=-5")
+    assert body(suffix) == data[-5:]
+    assert client.get(f"/files/{file.pk}/download/", HTTP_RANGE="bytes=5000-").status_code == 416
+
+
+@pytest.mark.django_db
+def test_previewable_types_inline_markup_never(local_store, owner, make_client):
+    client = make_client(owner)
+    pdf = upload(owner, PDF, "a.pdf").file
+    png = upload(owner, PNG, "b.png").file
+    html = upload(owner, b"<html><body><script>alert(1)</script></body></html>", "c.png").file
+    svg = upload(owner, b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>', "d.svg")
+    for file, ctype in ((pdf, "application/pdf"), (png, "image/png")):
+        response = client.get(f"/files/{file.pk}/preview/")
+        assert response["Content-Disposition"].startswith("inline;")
+        assert response["Content-Type"] == ctype
+        # Downloading is always an attachment.
+        assert client.get(f"/files/{file.pk}/download/")["Content-Disposition"].startswith(
+            "attachment;"
+        )
+    for file in (html, svg.file):
+        response = client.get(f"/files/{file.pk}/preview/")
+        assert response["Content-Disposition"].startswith("attachment;")
+        assert response["Content-Type"] == "application/octet-stream"
+        assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_s3_download_is_a_short_lived_url_issued_after_the_check(
+    moto_server, owner, colleague, make_client, monkeypatch, settings
+):
+    from files import storage
+    from tests.files.conftest import make_s3_store
+
+    store = make_s3_store(moto_server)
+    monkeypatch.setattr(storage, "get_file_store", lambda: store)
+    settings.FILES_DOWNLOAD_URL_SECONDS = 45
+    file = upload(owner, b"<svg xmlns='http://www.w3.org/2000/svg'/>", "x.svg").file
+    assert make_client(colleague).get(f"/files/{file.pk}/download/").status_code == 404
+    response = make_client(owner).get(f"/files/{file.pk}/preview/")
+    assert response.status_code == 302
+    query = parse_qs(urlparse(response["Location"]).query)
+    assert query["X-Amz-Expires"] == ["45"]
+    served = httpx.get(response["Location"])
+    assert served.headers["content-disposition"].startswith("attachment;")  # SVG never inline
+    assert served.headers["content-type"] == "application/octet-stream"
+    assert served.content.startswith(b"<svg")
+
+
+@pytest.mark.django_db
+def test_orphan_sweep_both_ways(app_store, owner, colleague):
+    kept = upload(owner, b"kept", "kept.txt")
+    dangling = upload(colleague, b"object will vanish", "lost.txt")
+    orphan = app_store.save(io.BytesIO(b"no record points here"))
+    app_store.put("tmp/interrupted", io.BytesIO(b"half an upload"))
+    app_store.delete(dangling.blob_key)
+    out = io.StringIO()
+    call_command("files_orphans", "--grace", "0", stdout=out)
+    report = out.getvalue()
+    assert orphan.key in report and "tmp/interrupted" in report
+    assert f"file version {dangling.pk}" in report
+    assert "2 orphan object(s), 1 dangling version(s) removed." in report
+    assert sorted(app_store.keys()) == [kept.blob_key]
+    assert not FileVersion.objects.filter(pk=dangling.pk).exists()
+    assert not File.objects.filter(pk=dangling.file_id).exists()  # it had no other version
+    assert FileVersion.objects.filter(pk=kept.pk).exists()
+
+
+@pytest.mark.django_db
+def test_orphan_sweep_dry_run_and_grace(local_store, owner):
+    orphan = local_store.save(io.BytesIO(b"fresh orphan"))
+    out = io.StringIO()
+    call_command("files_orphans", stdout=out)  # default grace: too young to touch
+    assert "0 orphan object(s)" in out.getvalue()
+    out = io.StringIO()
+    call_command("files_orphans", "--dry-run", "--grace", "0", stdout=out)
+    assert f"would remove object without a record: {orphan.key}" in out.getvalue()
+    assert local_store.exists(orphan.key)
+
+
+@pytest.mark.django_db
+def test_share_with_conversation_needs_chat(local_store, owner):
+    file = upload(owner, b"agenda", "agenda.txt").file
+    with pytest.raises(services.ShareRefused):
+        services.share_with_conversation(file, 7, owner)
+    assert not Share.objects.exists()
+
+
+@pytest.mark.django_db
+def test_share_with_conversation_posts_an_attachment_through_chat_hooks(
+    local_store, owner, colleague, make_client, monkeypatch
+):
+    """The contract with chat (files.integrations): when chat provides its
+    hooks, sharing posts one attachment message and members get access."""
+    import sys
+    import types
+
+    posted = []
+    fake_services = types.ModuleType("chat.services")
+    fake_services.send_message = lambda cid, sender, text, attachments: posted.append(
+        (cid, sender.pk, text, attachments)
+    )
+    fake_selectors = types.ModuleType("chat.selectors")
+    fake_selectors.conversation_ids_for = lambda user: (
+        [7] if user.pk in (owner.pk, colleague.pk) else []
+    )
+    monkeypatch.setitem(sys.modules, "chat.services", fake_services)
+    monkeypatch.setitem(sys.modules, "chat.selectors", fake_selectors)
+    file = upload(owner, b"agenda", "agenda.txt").file
+    with pytest.raises(services.ShareRefused):
+        services.share_with_conversation(file, 8, owner)  # not a member of 8
+    services.share_with_conversation(file, 7, owner)
+    [(cid, sender, text, attachments)] = posted
+    assert (cid, sender, text) == (7, owner.pk, "agenda.txt")
+    assert attachments[0]["file_id"] == file.pk
+    assert attachments[0]["url"] == f"/files/{file.pk}/download/"
+    assert body(make_client(colleague).get(attachments[0]["url"])) == b"agenda"
+
+
+@pytest.mark.django_db
+def test_pages_search_filter_sort_and_htmx_pagination(local_store, owner, make_client):
+    upload(owner, PNG, "holiday photo.png")
+    upload(owner, PDF, "annual report.pdf")
+    for n in range(25):
+        upload(owner, f"note {n}".encode(), f"note-{n:02}.txt")
+    client = make_client(owner)
+    page = client.get("/files/").content.decode()
+    assert 'id="upload-zone"' in page and "27" in page
+    found = client.get("/files/", {"q": "REPORT"}).content.decode()
+    assert "annual report.pdf" in found and "holiday photo.png" not in found
+    images = client.get("/files/", {"kind": "image"}).content.decode()
+    assert "holiday photo.png" in images and "annual report.pdf" not in images
+    by_name = client.get("/files/", {"sort": "name"}).content.decode()
+    assert by_name.index("annual report.pdf") < by_name.index("holiday photo.png")
+    partial = client.get(
+        "/files/",
+        {"page": 2, "sort": "name"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="file-results",
+    )
+    text = partial.content.decode()
+    assert "<html" not in text and "note-" in text and 'hx-target="#file-results"' in text
+
+
+@pytest.mark.django_db
+def test_detail_shows_versions_and_preview(local_store, owner, make_client):
+    version = upload(owner, PNG, "scan.png")
+    upload(owner, PDF, "scan.png", replace=version.file)
+    page = make_client(owner).get(f"/files/{version.file_id}/").content.decode()
+    assert "pdf-preview" in page  # current version is a PDF
+    assert "?v=1" in page and "?v=2" in page
+
+
+def real_png(size=(800, 600)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (11, 92, 74)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_image_thumbnails(app_store, owner, colleague, make_client):
+    from PIL import Image
+
+    version = upload(owner, real_png(), "photo.png")
+    assert version.thumbnail_key
+    client = make_client(owner)
+    response = client.get(f"/files/{version.file_id}/thumbnail/")
+    thumb = Image.open(io.BytesIO(body(response)))
+    assert thumb.format == "WEBP" and max(thumb.size) == 160
+    assert f"/files/{version.file_id}/thumbnail/" in client.get("/files/").content.decode()
+    assert make_client(colleague).get(f"/files/{version.file_id}/thumbnail/").status_code == 404
+    # A thumbnail is referenced: the orphan sweep keeps it.
+    call_command("files_orphans", "--grace", "0", stdout=io.StringIO())
+    assert app_store.exists(version.thumbnail_key)
+    # Not an image, or not decodable: no thumbnail, the upload still works.
+    assert upload(owner, PNG, "broken.png").thumbnail_key == ""
+    assert upload(owner, PDF, "doc.pdf").thumbnail_key == ""
+
+
+@pytest.mark.django_db
+def test_no_thumbnail_while_quarantined(local_store, owner, settings):
+    settings.FILES_SCAN_ENABLED = True
+    version = upload(owner, real_png(), "photo.png")
+    assert version.scan_status == FileVersion.Scan.PENDING
+    assert version.thumbnail_key == ""

@@ -1,0 +1,179 @@
+"""One suite, two stores: local disk and S3 (minio SDK over HTTP against moto)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tracemalloc
+
+import pytest
+
+from files.storage import (
+    PART_SIZE,
+    S3FileStore,
+    StoreError,
+    TooLarge,
+    blob_key,
+)
+
+
+class PatternStream:
+    """``size`` bytes made on the fly: the test itself never holds them."""
+
+    def __init__(self, size: int, seed: bytes = b"collab"):
+        self.remaining = size
+        self.block = (hashlib.sha256(seed).digest() * 4096)[: 64 * 1024]
+        self.hash = hashlib.sha256()
+
+    def read(self, n=-1):
+        n = self.remaining if n is None or n < 0 else min(n, self.remaining)
+        out = (self.block * (n // len(self.block) + 1))[:n]
+        self.remaining -= n
+        self.hash.update(out)
+        return out
+
+
+def test_save_addresses_content_by_sha256(any_store):
+    data = b"hello " * 1000
+    blob = any_store.save(io.BytesIO(data))
+    assert blob.sha256 == hashlib.sha256(data).hexdigest()
+    assert blob.key == blob_key(blob.sha256)
+    assert blob.size == len(data)
+    assert blob.created
+    assert blob.head == data[:8192]
+    assert any_store.exists(blob.key)
+    assert any_store.size(blob.key) == len(data)
+    assert b"".join(any_store.open(blob.key)) == data
+
+
+def test_identical_content_is_stored_once(any_store):
+    first = any_store.save(io.BytesIO(b"same bytes"))
+    second = any_store.save(io.BytesIO(b"same bytes"))
+    assert first.key == second.key
+    assert first.created and not second.created
+    assert list(any_store.keys()) == [first.key]  # no temporary object left
+
+
+def test_ranges(any_store):
+    data = bytes(range(256)) * 10
+    blob = any_store.save(io.BytesIO(data))
+    assert b"".join(any_store.open(blob.key, offset=100, length=50)) == data[100:150]
+    assert b"".join(any_store.open(blob.key, offset=2500)) == data[2500:]
+
+
+def test_too_large_leaves_nothing(any_store):
+    with pytest.raises(TooLarge):
+        any_store.save(io.BytesIO(b"x" * 5000), max_size=4999)
+    assert list(any_store.keys()) == []
+    blob = any_store.save(io.BytesIO(b"x" * 5000), max_size=5000)
+    assert blob.size == 5000
+
+
+def test_failure_mid_stream_leaves_nothing(any_store):
+    class Broken:
+        def __init__(self):
+            self.sent = 0
+
+        def read(self, n=-1):
+            if self.sent > 3 * 1024 * 1024:
+                raise ConnectionResetError("client went away")
+            self.sent += 1024 * 1024
+            return b"y" * 1024 * 1024
+
+    with pytest.raises((ConnectionResetError, StoreError)):
+        any_store.save(Broken())
+    assert list(any_store.keys()) == []
+
+
+def test_delete_and_missing(any_store):
+    blob = any_store.save(io.BytesIO(b"bye"))
+    any_store.delete(blob.key)
+    assert not any_store.exists(blob.key)
+    any_store.delete(blob.key)  # deleting twice is fine
+    with pytest.raises(StoreError):
+        b"".join(any_store.open(blob.key))
+
+
+def test_keys_lists_by_prefix(any_store):
+    a = any_store.save(io.BytesIO(b"a"))
+    b = any_store.save(io.BytesIO(b"b"))
+    any_store.put("tmp/leftover", io.BytesIO(b"partial"))
+    assert sorted(any_store.keys("blobs/")) == sorted([a.key, b.key])
+    assert list(any_store.keys("tmp/")) == ["tmp/leftover"]
+
+
+def test_multipart_streaming_memory_is_bounded(any_store):
+    """64 MiB through save(): Python allocations stay a few parts, not the file."""
+    size = 64 * 1024 * 1024
+    stream = PatternStream(size)
+    tracemalloc.start()
+    try:
+        blob = any_store.save(stream)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert blob.size == size
+    assert blob.sha256 == stream.hash.hexdigest()
+    assert any_store.size(blob.key) == size
+    assert peak < 4 * PART_SIZE, peak  # half of the 64 MiB that went through
+
+
+def test_bucket_is_created_when_missing(moto_server):
+    from tests.files.conftest import make_s3_store
+
+    store = make_s3_store(moto_server)
+    assert not store.client.bucket_exists(store.bucket)
+    with pytest.raises(StoreError):
+        store.check()
+    store.ensure_bucket()
+    store.check()
+    assert store.client.bucket_exists(store.bucket)
+
+
+def test_presigned_get_is_short_lived_and_serves_bytes(moto_server):
+    from datetime import timedelta
+
+    import httpx
+
+    from tests.files.conftest import make_s3_store
+
+    store = make_s3_store(moto_server)
+    blob = store.save(io.BytesIO(b"%PDF-1.4 signed"))
+    url = store.presigned_get(
+        blob.key,
+        expires=timedelta(seconds=60),
+        filename="تقرير.pdf",
+        content_type="application/pdf",
+        inline=False,
+    )
+    assert "X-Amz-Expires=60" in url
+    response = httpx.get(url)
+    assert response.status_code == 200
+    assert response.content == b"%PDF-1.4 signed"
+    assert response.headers["content-disposition"].startswith("attachment;")
+
+
+def test_s3_store_down_raises_store_error():
+    store = S3FileStore("127.0.0.1:9", "k", "s", "nobucket")
+    store.client._http.connection_pool_kw["retries"] = False
+    with pytest.raises(StoreError):
+        store.save(io.BytesIO(b"data"))
+
+
+def test_local_store_unwritable_raises_store_error(tmp_path):
+    from files.storage import LocalFileStore
+
+    root = tmp_path / "ro"
+    root.mkdir()
+    os.chmod(root, 0o500)
+    store = LocalFileStore(root / "inner")
+    try:
+        if os.geteuid() == 0:
+            # root ignores permissions: a file where the directory should be fails for root too.
+            (root / "inner").parent.chmod(0o700)
+            (root / "inner").write_text("not a directory")
+        with pytest.raises(StoreError):
+            store.save(io.BytesIO(b"data"))
+    finally:
+        os.chmod(root, 0o700)

@@ -1,0 +1,205 @@
+"""The streaming upload endpoint, through the real ASGI application."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from files.models import File, FileVersion
+from files.storage import StoreError
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_upload_stores_content_and_records_server_side_facts(app_store, user, uploader):
+    body = PDF + b"x" * 200_000
+    response = uploader(user)(body, "تقرير سنوي.pdf")
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["ok"] is True
+    assert data["sha256"] == hashlib.sha256(body).hexdigest()
+    assert data["size"] == len(body)
+    assert data["content_type"] == "application/pdf"
+    version = FileVersion.objects.get(pk=data["version_id"])
+    assert version.file.name == "تقرير سنوي.pdf"  # Arabic kept
+    assert version.file.owner == user
+    assert b"".join(app_store.open(version.blob_key)) == body
+
+
+def test_streamed_upload_without_length_is_hashed_the_same(app_store, user, uploader):
+    body = b"streamed " * 50_000
+    data = uploader(user)(body, "notes.txt", chunked=True).json()
+    assert data["ok"]
+    assert data["sha256"] == hashlib.sha256(body).hexdigest()
+    assert data["content_type"] == "text/plain"
+
+
+def test_type_comes_from_content_not_name_or_browser(local_store, user, uploader):
+    html = b"<!DOCTYPE html><html><script>alert(1)</script></html>"
+    data = uploader(user)(html, "holiday.jpg").json()
+    assert data["content_type"] == "text/html"
+    data = uploader(user)(PNG, "report.pdf").json()
+    assert data["content_type"] == "image/png"
+
+
+@pytest.mark.parametrize(
+    ("raw", "kept"),
+    [
+        ("../../etc/passwd", "passwd"),
+        ("C:\\Users\\x\\..\\evil.exe", "evil.exe"),
+        ("report\x00\x07\x1b[31m.pdf", "report[31m.pdf"),
+        ("invoice\u202efdp.exe", "invoicefdp.exe"),
+        ("  ..  ", "file"),
+        ("محضر الاجتماع.docx", "محضر الاجتماع.docx"),
+    ],
+)
+def test_names_are_sanitised(local_store, user, uploader, raw, kept):
+    data = uploader(user)(b"same content", raw).json()
+    assert data["name"] == kept
+    assert File.objects.get(pk=data["file_id"]).name == kept
+
+
+def test_identical_content_is_stored_once(app_store, user, user_factory, uploader):
+    other = user_factory()
+    first = uploader(user)(b"the same memo", "a.txt").json()
+    second = uploader(other)(b"the same memo", "b.txt").json()
+    v1 = FileVersion.objects.get(pk=first["version_id"])
+    v2 = FileVersion.objects.get(pk=second["version_id"])
+    assert v1.blob_key == v2.blob_key
+    assert list(app_store.keys()) == [v1.blob_key]
+
+
+def test_max_size_refused_before_any_byte_is_stored(local_store, user, uploader, settings):
+    settings.FILES_MAX_SIZE = 1000
+    settings.LANGUAGE_CODE = "en"
+    user.preferred_language = "en"
+    user.save()
+    response = uploader(user)(b"x" * 1001, "big.bin")
+    assert response.status_code == 413
+    assert "too large" in response.json()["error"]
+    assert not File.objects.exists()
+    assert list(local_store.keys()) == []
+
+
+def test_max_size_enforced_on_a_stream_of_unknown_length(app_store, user, uploader, settings):
+    settings.FILES_MAX_SIZE = 100_000
+    response = uploader(user)(b"x" * 300_000, "big.bin", chunked=True)
+    assert response.status_code == 413
+    assert not File.objects.exists()
+    assert list(app_store.keys()) == []
+
+
+def test_quota_is_per_user_and_translated(local_store, user, user_factory, uploader, settings):
+    settings.FILES_USER_QUOTA = 1500
+    user.preferred_language = "fr"
+    user.save()
+    assert uploader(user)(b"a" * 1000, "one.bin").status_code == 200
+    response = uploader(user)(b"b" * 1000, "two.bin")
+    assert response.status_code == 413
+    assert "quota" in response.json()["error"]
+    assert "Pas assez" in response.json()["error"] or "espace" in response.json()["error"]
+    assert File.objects.filter(owner=user).count() == 1
+    assert len(list(local_store.keys())) == 1
+    # Another user has a quota of their own.
+    assert uploader(user_factory())(b"c" * 1000, "three.bin").status_code == 200
+
+
+def test_storage_down_during_upload_leaves_no_row(local_store, user, uploader, monkeypatch):
+    sent = {"n": 0}
+    original = type(local_store).put
+
+    def failing_put(self, key, stream, length=-1):
+        stream.read(65536)  # part of the body went through, then the store fails
+        sent["n"] += 1
+        raise StoreError("disk unavailable")
+
+    monkeypatch.setattr(type(local_store), "put", failing_put)
+    user.preferred_language = "en"
+    user.save()
+    response = uploader(user)(b"y" * 500_000, "doc.txt")
+    assert sent["n"] == 1
+    assert response.status_code == 503
+    assert "storage is unavailable" in response.json()["error"]
+    assert not File.objects.exists() and not FileVersion.objects.exists()
+    monkeypatch.setattr(type(local_store), "put", original)
+    assert list(local_store.keys()) == []
+
+
+def test_s3_down_during_upload_leaves_no_row(user, uploader, monkeypatch):
+    from files import storage
+
+    dead = storage.S3FileStore("127.0.0.1:9", "k", "s", "bucket")
+    dead.client._http.connection_pool_kw["retries"] = False
+    monkeypatch.setattr(storage, "get_file_store", lambda: dead)
+    response = uploader(user)(b"z" * 1000, "doc.txt")
+    assert response.status_code == 503
+    assert not FileVersion.objects.exists()
+
+
+def test_database_failure_after_upload_removes_the_object(app_store, user, uploader, monkeypatch):
+    from django.db import DatabaseError
+
+    def broken_create(*args, **kwargs):
+        raise DatabaseError("database went away")
+
+    monkeypatch.setattr(FileVersion.objects, "create", broken_create)
+    response = uploader(user)(b"bytes that must not stay", "doc.txt")
+    assert response.status_code == 500
+    assert "Nothing was kept" in response.json()["error"] or response.json()["error"]
+    assert not File.objects.exists()
+    assert list(app_store.keys()) == []
+
+
+def test_database_failure_keeps_content_other_files_use(local_store, user, uploader, monkeypatch):
+    from django.db import DatabaseError
+
+    kept = uploader(user)(b"shared content", "first.txt").json()
+    monkeypatch.setattr(
+        FileVersion.objects, "create", lambda *a, **k: (_ for _ in ()).throw(DatabaseError())
+    )
+    assert uploader(user)(b"shared content", "second.txt").status_code == 500
+    key = FileVersion.objects.get(pk=kept["version_id"]).blob_key
+    assert local_store.exists(key)
+
+
+def test_upload_needs_session_and_csrf(local_store, user, uploader):
+    assert uploader(user)(b"data", "a.txt", csrf=False).status_code == 403
+    assert uploader(user)(b"data", "a.txt", origin="https://evil.example").status_code == 403
+    assert uploader(user)(b"data", "a.txt", origin="http://127.0.0.1").status_code == 200
+    File.objects.all().delete()
+    response = uploader(user)
+    response.session = "not-a-session"
+    assert response(b"data", "a.txt").status_code == 401
+    assert not File.objects.exists()
+
+
+def test_new_version_keeps_history(app_store, user, user_factory, uploader, make_client):
+    up = uploader(user)
+    first = up(b"version one", "plan.txt").json()
+    second = up(b"version two!", "ignored name.txt", replace=first["file_id"]).json()
+    assert second["file_id"] == first["file_id"] and second["version"] == 2
+    file = File.objects.get(pk=first["file_id"])
+    assert file.name == "plan.txt"
+    assert file.current_version.number == 2
+    assert list(file.versions.values_list("number", flat=True)) == [2, 1]
+    client = make_client(user)
+    old = client.get(f"/files/{file.pk}/download/?v=1")
+    new = client.get(f"/files/{file.pk}/download/")
+    assert _body(old) == b"version one"
+    assert _body(new) == b"version two!"
+    # Someone else cannot add a version to my file.
+    stranger = uploader(user_factory())(b"hijack", "x.txt", replace=file.pk)
+    assert stranger.status_code == 404
+    assert file.versions.count() == 2
+
+
+def _body(response):
+    import httpx
+
+    if response.status_code == 302:
+        return httpx.get(response["Location"]).content
+    return b"".join(response.streaming_content)
