@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP to Django, WebSocket /ws/ to the one consumer."""
+"""ASGI entry point: HTTP to Django (uploads under /upload/ to a Starlette
+sub-app that streams to the file store), WebSocket /ws/ to the one consumer."""
 
 import os
 
@@ -6,37 +7,27 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collab.settings")
 
 from django.core.asgi import get_asgi_application  # noqa: E402
 
-from django.conf import settings  # noqa: E402
-
 django_asgi_app = get_asgi_application()
-if settings.DEBUG:
-    # Under `make run` Daphne serves /static/ itself; in production nginx does.
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-
-    django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
-
-from django.conf import settings  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
-
-if not settings.PRODUCTION:
-    # Plain Daphne serves no static files: on embedded defaults (make run, the
-    # browser tests) Django serves /static/ itself; in production the reverse
-    # proxy does.
-    django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from collab.consumers import CollabConsumer  # noqa: E402
 from files.asgi import with_upload_endpoint  # noqa: E402
 
+if not settings.PRODUCTION:
+    # Plain Daphne serves no static files: on embedded defaults (make run, the
+    # browser tests) Django serves /static/ itself; in production nginx does.
+    django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
+
 websocket_urlpatterns = [path("ws/", CollabConsumer.as_asgi())]
 
 application = ProtocolTypeRouter(
     {
-        # Uploads stream through Starlette under /upload/ (files/asgi.py).
         "http": with_upload_endpoint(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
