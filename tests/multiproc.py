@@ -109,7 +109,8 @@ def shared_database_url(settings_dict: dict) -> str:
 
 def _close_async_orm_thread() -> None:
     # sync_to_async (thread_sensitive) runs the ORM of async tests in one
-    # executor thread; its connection must not outlive the database swap.
+    # executor thread; its connection must not outlive the database swap, and
+    # PostgreSQL refuses to drop a test database that a connection still uses.
     from asgiref.sync import SyncToAsync
     from django.db import connections
 
