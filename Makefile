@@ -60,6 +60,10 @@ test: install-dev system-deps-test
 	$(PY) manage.py compilemessages -v 0 --ignore=.venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmarks print figures, recorded in docs/benchmarks.md (loopback Redis needed).
+bench: install-dev
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} $(PY) bench/channel_layers.py $(BENCH_ARGS)
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 

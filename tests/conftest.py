@@ -170,23 +170,19 @@ async def connect_socket(user=None, origin: bytes | None = b"http://127.0.0.1", 
 def live_daphne_pair(request, transactional_db, settings, tmp_path):
     """Two real Daphne workers on free loopback ports, as behind nginx in production.
 
-    They share the test database (PostgreSQL) and one Redis with this test
-    process, whose channel layer is switched to the same Redis and prefix, so
-    ``publish()``/``notify()`` here reach sockets there. Yields the two
-    ``tests.multiproc.DaphneProcess`` objects; they are stopped afterwards.
-    Parametrize it indirectly with "pubsub" or "core" to pick the Redis layer
-    (default: settings.CHANNEL_LAYER_BACKEND).
+    They share the test database and one Redis with this test process, whose
+    channel layer is switched to the same Redis and prefix, so
+    ``publish()``/``notify()`` here reach sockets there. On PostgreSQL they use
+    the test database; on SQLite (whose test database lives in this process's
+    memory) this process moves onto a file copy for the test's duration. Yields
+    the two ``tests.multiproc.DaphneProcess`` objects; they are stopped
+    afterwards. Parametrize it indirectly with "pubsub" or "core" to pick the
+    Redis layer (default: settings.CHANNEL_LAYER_BACKEND).
     """
     from django.db import connection
 
     from tests import multiproc
 
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "live Daphne workers share the test database through PostgreSQL (set "
-            "DATABASE_URL): pytest-django keeps the SQLite test database in this "
-            "process's memory, invisible to a subprocess"
-        )
     redis_url = redis_url_or_skip()
     prefix = multiproc.unique_prefix()
     backend = getattr(request, "param", None) or settings.CHANNEL_LAYER_BACKEND
@@ -199,19 +195,20 @@ def live_daphne_pair(request, transactional_db, settings, tmp_path):
             "CONFIG": {"hosts": [redis_url], "prefix": prefix},
         }
     }
-    env = multiproc.worker_env(
-        database_url=multiproc.shared_database_url(connection.settings_dict),
-        redis_url=redis_url,
-        prefix=prefix,
-        secret_key=settings.SECRET_KEY,
-        var_dir=tmp_path / "var",
-        CHANNEL_LAYER_BACKEND=backend,
-    )
-    workers = []
-    try:
-        for n in (1, 2):
-            workers.append(multiproc.start_daphne(env, tmp_path, f"daphne{n}"))
-        yield workers
-    finally:
-        for worker in workers:
-            worker.stop()
+    with multiproc.shared_test_database(connection, tmp_path) as database_url:
+        env = multiproc.worker_env(
+            database_url=database_url,
+            redis_url=redis_url,
+            prefix=prefix,
+            secret_key=settings.SECRET_KEY,
+            var_dir=tmp_path / "var",
+            CHANNEL_LAYER_BACKEND=backend,
+        )
+        workers = []
+        try:
+            for n in (1, 2):
+                workers.append(multiproc.start_daphne(env, tmp_path, f"daphne{n}"))
+            yield workers
+        finally:
+            for worker in workers:
+                worker.stop()

@@ -6,12 +6,13 @@ the way two production workers behind nginx do. Tests then talk to them with
 real clients (``websockets``, ``httpx``) and publish from the test process
 through the same channel layer.
 
-Only PostgreSQL can be shared: pytest-django keeps the SQLite test database
-in this process's memory, where a subprocess cannot see it.
+On SQLite the in-memory test database is copied to a file for the test's
+duration (``shared_test_database``), since a subprocess cannot see memory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -101,9 +102,64 @@ def start_daphne(
 
 
 def shared_database_url(settings_dict: dict) -> str:
-    """DATABASE_URL of the database this test process uses (the test database)."""
+    """DATABASE_URL of the PostgreSQL database this test process uses (the test database)."""
     url = urlparse(os.environ["DATABASE_URL"])
     return urlunparse(url._replace(path="/" + settings_dict["NAME"]))
+
+
+def _close_async_orm_thread() -> None:
+    # sync_to_async (thread_sensitive) runs the ORM of async tests in one
+    # executor thread; its connection must not outlive the database swap, and
+    # PostgreSQL refuses to drop a test database that a connection still uses.
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    executor = getattr(SyncToAsync, "single_thread_executor", None)
+    if executor is not None:
+        executor.submit(connections.close_all).result(timeout=10)
+
+
+@contextlib.contextmanager
+def shared_test_database(connection, tmp_path: Path):
+    """Yield a DATABASE_URL that subprocesses can open, holding the test database.
+
+    PostgreSQL: the test database itself. SQLite: pytest-django keeps the test
+    database in memory, visible to this process only, so it is copied to a
+    file and this process is moved onto the copy until the block ends (the
+    in-memory database is kept alive and untouched meanwhile).
+    """
+    if connection.vendor == "postgresql":
+        yield shared_database_url(connection.settings_dict)
+        _close_async_orm_thread()
+        return
+    if connection.vendor != "sqlite":
+        raise RuntimeError(f"no shared test database for {connection.vendor}")
+    import sqlite3
+
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    memory_name = connection.settings_dict["NAME"]
+    path = Path(tmp_path) / "shared-test.sqlite3"
+    keeper = None
+    if connection.is_in_memory_db():
+        keeper = sqlite3.connect(memory_name, uri=True)  # keeps the memory database alive
+        with sqlite3.connect(path) as target:
+            keeper.backup(target)
+        target.close()
+        # Django never closes an in-memory SQLite connection; this one must go.
+        BaseDatabaseWrapper.close(connection)
+        connection.settings_dict["NAME"] = str(path)
+    else:
+        path = Path(memory_name)
+    try:
+        yield f"sqlite:///{path}"
+    finally:
+        _close_async_orm_thread()
+        if keeper is not None:
+            connection.close()
+            connection.settings_dict["NAME"] = memory_name
+            connection.ensure_connection()
+            keeper.close()
 
 
 def worker_env(

@@ -15,7 +15,6 @@ import pytest
 import websockets
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.db import connections
 from django.test import Client
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -88,9 +87,6 @@ async def flush_layer():
     layer = get_channel_layer()
     if hasattr(layer, "flush"):
         await layer.flush()
-    # sync_to_async ran the ORM in a worker thread: close its connection, or
-    # PostgreSQL refuses to drop the test database at the end of the session.
-    await sync_to_async(connections.close_all)()
 
 
 # Both Redis layers the settings offer (CHANNEL_LAYER_BACKEND) carry events across workers.
