@@ -8,6 +8,8 @@ dropdown and user menu opening inside the screen.
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from playwright.sync_api import expect
 
@@ -29,6 +31,51 @@ UNNAMED_CONTROLS = """() => [...document.querySelectorAll(
 
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 
+# WCAG AA for every visible text: 4.5:1, or 3:1 for large text, against the
+# background it sits on (backgrounds are flat colours here; translucent ones
+# are composited over their ancestors').
+LOW_CONTRAST = """() => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, bottom) => [0, 1, 2].map((i) => top[i] * top[3] + bottom[i] * (1 - top[3]))
+    .concat([1]);
+  const background = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+    }
+    return layers.reverse().reduce((below, layer) => over(layer, below), [255, 255, 255, 1]);
+  };
+  const lum = (c) => {
+    const [r, g, b] = c.slice(0, 3).map((v) => {
+      v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const failures = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    const box = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    if (box.width <= 1 || box.height <= 1 || style.visibility === "hidden") continue;
+    const back = background(el);
+    const fg = over(parse(style.color), back);
+    const [hi, lo] = [lum(fg), lum(back)].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (parseInt(style.fontWeight, 10) >= 700 && size >= 18.66);
+    if (ratio < (large ? 3 : 4.5)) {
+      failures.push(`${el.tagName}.${el.className} "${el.textContent.trim().slice(0, 40)}" `
+                    + ratio.toFixed(2));
+    }
+  }
+  return failures;
+}"""
+
 OUTSIDE_VIEWPORT = """(selector) => {
   const r = document.querySelector(selector).getBoundingClientRect();
   return r.left < -1 || r.right > window.innerWidth + 1; }"""
@@ -37,6 +84,7 @@ OUTSIDE_VIEWPORT = """(selector) => {
 def check_view(page, name: str) -> None:
     assert page.evaluate(OVERFLOW) <= 1, f"{name}: the page scrolls sideways"
     assert page.evaluate(UNNAMED_CONTROLS) == [], f"{name}: controls without a name"
+    assert page.evaluate(LOW_CONTRAST) == [], f"{name}: text below WCAG AA contrast"
     screenshot(page, f"look/{name}")
 
 
@@ -103,3 +151,10 @@ def test_skip_link_and_focus_ring_show_for_keyboard_users(live_url, page, user_f
     assert outline != "none"
     page.keyboard.press("Enter")
     expect(page.locator("#main")).to_be_focused()
+
+
+def test_chromium_has_an_arabic_font():
+    # Without fonts-noto-core (installed by `make test`) Arabic shows as empty boxes.
+    families = subprocess.run(["fc-list", ":lang=ar", "family"], capture_output=True,
+                              text=True, check=True).stdout
+    assert "Noto Sans Arabic" in families or "Noto Naskh Arabic" in families, families
