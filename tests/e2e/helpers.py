@@ -37,7 +37,7 @@ def login(page, base_url: str, username: str, password: str = "Secret-pass-123")
     page.goto(f"{base_url}/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.locator("form button[type=submit]").last.click()
+    page.locator("#main form button[type=submit]").click()
     page.wait_for_url(re.compile(r"^(?!.*/login/).*$"), timeout=DEFAULT_TIMEOUT_MS)
     wait_for_socket(page)
 
