@@ -248,3 +248,18 @@ def test_every_foundation_page_renders_in_each_language(language, user_factory):
         if url != "/notifications/panel/":
             assert f'lang="{language}" dir="{direction}"' in html_tag(content), url
             assert DIRECTORY_LINK[language] in content, url
+
+
+@pytest.mark.parametrize(
+    ("minutes", "expected"),
+    [(1, "منذ دقيقة"), (2, "منذ دقيقتين"), (3, "منذ 3 دقائق"), (11, "منذ 11 دقيقة")],
+)
+def test_arabic_relative_times_agree_with_the_number(minutes, expected):
+    # Django's own Arabic says "منذ 3 دقيقة"; collab's catalogue corrects it.
+    from datetime import timedelta
+
+    from django.contrib.humanize.templatetags.humanize import naturaltime
+    from django.utils import timezone, translation
+
+    with translation.override("ar"):
+        assert naturaltime(timezone.now() - timedelta(minutes=minutes, seconds=5)) == expected

@@ -165,7 +165,10 @@ def browser(django_db_setup):
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Two shared cores in CI: give live updates more than the default 5 s.
+    expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
 
     # Playwright's sync API keeps its asyncio loop marked as running in this
     # thread; Django would then refuse every ORM call of the tests. Nothing

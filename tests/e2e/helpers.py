@@ -37,7 +37,7 @@ def login(page, base_url: str, username: str, password: str = "Secret-pass-123")
     page.goto(f"{base_url}/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.locator("form button[type=submit]").last.click()
+    page.locator("#main form button[type=submit]").click()
     page.wait_for_url(re.compile(r"^(?!.*/login/).*$"), timeout=DEFAULT_TIMEOUT_MS)
     wait_for_socket(page)
 
@@ -49,8 +49,9 @@ def wait_for_socket(page) -> None:
 
 
 def screenshot(page, name: str, full_page: bool = True) -> Path:
-    """Save a screenshot under the ignored artifacts/e2e/ folder."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', name)}.png"
+    """Save a screenshot under the ignored artifacts/e2e/ folder ("a/b" makes a subfolder)."""
+    parts = [re.sub(r"[^A-Za-z0-9_.-]+", "-", part) for part in name.split("/") if part]
+    path = ARTIFACTS.joinpath(*parts).with_suffix(".png")
+    path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path), full_page=full_page)
     return path
