@@ -53,10 +53,16 @@ def test_services_and_start_order():
         assert "ports" not in services[worker], "only nginx is published"
     assert services["migrate"]["restart"] == "no"
     assert "migrate --no-input" in " ".join(services["migrate"]["command"])
-    assert set(services["nginx"]["depends_on"]) == {"web1", "web2"}
-    # The scheduler placeholder is there, commented, for the announcements issue.
-    text = (DOCKER / "compose.yml").read_text()
-    assert re.search(r'^\s*#.*"manage.py", "publish_scheduled"', text, re.M)
+    assert set(services["nginx"]["depends_on"]) == {"web1", "web2", "uploads"}
+    assert services["scheduler"]["command"] == ["python", "manage.py", "publish_scheduled"]
+
+
+def test_uploads_stream_through_uvicorn():
+    # Daphne buffers a whole request body before the app sees it; uvicorn streams.
+    uploads = compose()["services"]["uploads"]
+    assert uploads["command"][:2] == ["uvicorn", "asgi:application"]
+    assert "proxy_pass http://collab_uploads;" in location("/upload/")
+    assert "server uploads:8000" in nginx()
 
 
 def test_every_interpolated_variable_is_documented():
