@@ -201,7 +201,7 @@ FILE_STORE = "s3" if S3_ENDPOINT else "local"
 # the consumer also closes with 1009 if a larger text reaches it.
 # Dotted paths of sync callables (user) -> list of group names that every
 # socket of that user joins on connect, after the consumer checked the user.
-COLLAB_SOCKET_GROUP_PROVIDERS: list[str] = []
+COLLAB_SOCKET_GROUP_PROVIDERS: list[str] = ["chat.selectors.socket_groups"]
 
 WEBSOCKET_MAX_FRAME_BYTES = int(os.environ.get("WEBSOCKET_MAX_FRAME_BYTES", 65536))
 
