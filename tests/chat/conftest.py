@@ -53,11 +53,11 @@ async def frames_until(communicator, predicate, timeout=3.0):
 async def drain(communicator, wait=0.3) -> list[dict]:
     """Every frame that arrives within ``wait`` seconds."""
     frames = []
-    while True:
-        try:
-            frames.append(json.loads(await communicator.receive_from(timeout=wait)))
-        except TimeoutError:
-            return frames
+    # receive_nothing() waits without cancelling the application (a timed-out
+    # receive_from() would cancel it and close the socket).
+    while not await communicator.receive_nothing(timeout=wait):
+        frames.append(json.loads(await communicator.receive_from()))
+    return frames
 
 
 def is_event(name, **fields):
