@@ -17,7 +17,7 @@ from collab.services import notify
 
 from . import live
 from .models import MAX_MESSAGE_LENGTH, REACTIONS, Conversation, Membership, Message, Reaction
-from .text import excerpt, fold, mentioned_usernames, render_body
+from .text import excerpt, index_text, mentioned_usernames, render_body
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 
@@ -171,7 +171,7 @@ def send_message(user: User, conversation_id, body: str, reply_to: int | None = 
             author=user,
             body=body,
             body_html=render_body(body),
-            search_text=fold(body),
+            search_text=index_text(body),
             reply_to=quoted,
             created_at=now,
         )
@@ -249,7 +249,7 @@ def edit_message(user: User, conversation_id, seq: int, body: str) -> Message:
         message,
         body=body,
         body_html=render_body(body),
-        search_text=fold(body),
+        search_text=index_text(body),
         edited_at=timezone.now(),
     )
 

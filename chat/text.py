@@ -88,9 +88,28 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", stripped.translate(_FOLD_MAP))
 
 
+# The definite article and the clitics written joined to it: a search for
+# "مدرسة" must find "المدرسة", "والمدرسة", "بالمدرسة" as well.
+_ARABIC_PREFIXES = ("وال", "بال", "فال", "كال", "لل", "ال")
+
+
+def index_text(text: str) -> str:
+    """What is stored for search: the folded text, plus each word without its article."""
+    folded = fold(text)
+    extra = [bare for word in re.findall(r"\w+", folded) if (bare := _bare(word)) != word]
+    return folded + (" " + " ".join(extra) if extra else "")
+
+
+def _bare(word: str) -> str:
+    for prefix in _ARABIC_PREFIXES:
+        if word.startswith(prefix) and len(word) - len(prefix) >= 2:
+            return word[len(prefix):]
+    return word
+
+
 def search_terms(query: str) -> list[str]:
     """Folded words of a query, without punctuation."""
-    return [w for w in re.findall(r"\w+", fold(query)) if w][:10]
+    return [_bare(w) for w in re.findall(r"\w+", fold(query)) if w][:10]
 
 
 def mentioned_usernames(text: str) -> set[str]:

@@ -40,6 +40,12 @@ def _usernames(text: str) -> list[int]:
 @require_GET
 def index(request):
     items = selectors.conversations_for(request.user)
+    if request.GET.get("part") == "sidebar":
+        # Refreshed by chat.js after a reconnect: counts may have moved meanwhile.
+        active = _int(request.GET.get("active"))
+        return render(
+            request, "chat/partials/conversation_list.html", {"items": items, "active_id": active}
+        )
     return render(request, "chat/index.html", {"items": items})
 
 

@@ -15,3 +15,10 @@ def render_message(message):
 @register.filter
 def get_state(presence: dict, user_id) -> str:
     return presence.get(user_id, "offline")
+
+
+@register.simple_tag
+def presence_of(user_id) -> str:
+    from chat import live
+
+    return live.presence_of([user_id])[user_id]
