@@ -7,11 +7,14 @@ Nothing here is ever the only copy of something that matters.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
 
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 PRESENCE_TTL = 75  # seconds; clients send a heartbeat every 30 s
 PRESENCE_STATES = ("online", "away")
@@ -58,25 +61,50 @@ class MemoryStore:
             self._data.clear()
 
 
+def _fail_open(default):
+    """Redis down must not stop the chat: messages are stored in the database
+    and resynced; only these helpers (limits, typing, presence) degrade."""
+
+    def wrap(method):
+        def wrapped(self, *args, **kwargs):
+            import redis
+
+            try:
+                return method(self, *args, **kwargs)
+            except redis.RedisError:
+                logger.warning("chat live store unavailable: %s", method.__name__)
+                return default(*args) if callable(default) else default
+
+        return wrapped
+
+    return wrap
+
+
 class RedisStore:
     def __init__(self, url: str, prefix: str):
         import redis
 
-        self.client = redis.Redis.from_url(url, socket_timeout=2, decode_responses=True)
+        self.client = redis.Redis.from_url(
+            url, socket_timeout=1, socket_connect_timeout=1, decode_responses=True
+        )
         self.prefix = prefix
 
+    @_fail_open(0)
     def incr(self, key: str, ttl: float) -> int:
         pipe = self.client.pipeline()
         pipe.incr(key)
         pipe.expire(key, int(ttl) or 1, nx=True)
         return pipe.execute()[0]
 
+    @_fail_open(False)
     def set_once(self, key: str, ttl: float) -> bool:
         return bool(self.client.set(key, 1, nx=True, px=int(ttl * 1000)))
 
+    @_fail_open(None)
     def set(self, key: str, value: str, ttl: float) -> None:
         self.client.set(key, value, px=int(ttl * 1000))
 
+    @_fail_open(lambda keys: [None] * len(keys))
     def get_many(self, keys: list[str]) -> list:
         return self.client.mget(keys) if keys else []
 
