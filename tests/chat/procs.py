@@ -128,17 +128,33 @@ class Stage:
         out = self.manage("shell", stdin=SETUP)
         self.data = json.loads(out.split("SETUP", 1)[1].strip().splitlines()[0])
         for _ in range(self.count):
-            port = free_port()
-            log = open(self.workdir / f"daphne-{port}.log", "w")  # noqa: SIM115
-            proc = subprocess.Popen(
-                [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "asgi:application"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            )
-            self.daphnes.append((port, proc))
+            self.daphnes.append(self._daphne(free_port()))
         for port, _proc in self.daphnes:
-            # Any answer means Daphne is serving (healthz may say "degraded": no S3 here).
-            wait_for(lambda p=port: httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=2)
-                     .status_code > 0, timeout=60, what=f"daphne on {port}")
+            self._wait_daphne(port)
+
+    def _daphne(self, port: int) -> tuple[int, subprocess.Popen]:
+        log = open(self.workdir / f"daphne-{port}.log", "a")  # noqa: SIM115
+        proc = subprocess.Popen(
+            [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "asgi:application"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        return port, proc
+
+    def _wait_daphne(self, port: int) -> None:
+        # Any answer means Daphne is serving (healthz may say "degraded": no S3 here).
+        wait_for(lambda: httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                 .status_code > 0, timeout=60, what=f"daphne on {port}")
+
+    def stop_daphne(self, index: int) -> None:
+        _port, proc = self.daphnes[index]
+        proc.terminate()
+        proc.wait(10)
+
+    def start_daphne(self, index: int) -> None:
+        """Start again on the same port (a restarted process behind the same address)."""
+        port, _proc = self.daphnes[index]
+        self.daphnes[index] = self._daphne(port)
+        self._wait_daphne(port)
 
     def stop(self):
         for _port, proc in self.daphnes:
