@@ -148,7 +148,18 @@ def _next(conversation_id: int, counter: str, **also) -> int:
     return Conversation.objects.filter(pk=conversation_id).values_list(counter, flat=True).get()
 
 
-def send_message(user: User, conversation_id, body: str, reply_to: int | None = None) -> Message:
+def send_message(
+    user: User,
+    conversation_id,
+    body: str,
+    reply_to: int | None = None,
+    attachments: list[dict] | None = None,
+) -> Message:
+    """Store a message and broadcast it to the conversation after commit.
+
+    ``attachments`` is the hook of the files issue: [{"name", "url", "size"}]
+    for files it already stored and checked; they are rendered with the message.
+    """
     body = _clean_body(body)
     membership = membership_of(user, conversation_id)
     conversation = membership.conversation
@@ -174,6 +185,12 @@ def send_message(user: User, conversation_id, body: str, reply_to: int | None = 
             search_text=index_text(body),
             reply_to=quoted,
             created_at=now,
+            attachments=[
+                {"name": str(f["name"])[:255], "url": str(f["url"]), "size": int(f.get("size", 0))}
+                for f in (attachments or [])
+                # Links only to our own paths or http(s): never javascript: and the like.
+                if str(f.get("url", "")).startswith(("/", "https://", "http://"))
+            ],
         )
         # Writing in a conversation means having read it.
         Membership.objects.filter(pk=membership.pk).update(last_read_seq=seq)

@@ -320,3 +320,13 @@ def test_send_inserts_one_message_and_no_query_per_recipient(two_directorates, u
     inserts = [q for q in large.captured_queries if q["sql"].upper().startswith("INSERT")]
     assert len(inserts) == 1
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_attachments_hook_renders_files_with_the_message(two_directorates):
+    channel_a, _, a, _ = two_directorates
+    message = services.send_message(
+        a[0], channel_a.pk, "التقرير",
+        attachments=[{"name": "<b>rapport</b>.pdf", "url": "/files/1/", "size": 10}],
+    )
+    html = services.render_message(message)
+    assert 'href="/files/1/"' in html and "&lt;b&gt;rapport&lt;/b&gt;.pdf" in html
