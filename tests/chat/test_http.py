@@ -200,3 +200,28 @@ def test_search_result_opens_the_message_in_context(two_directorates):
         reverse("chat:conversation", args=[channel_a.pk]) + "?around=10"
     ).content.decode()
     assert f'id="msg-{channel_a.pk}-10"' in page and f'id="msg-{channel_a.pk}-79"' not in page
+
+
+def test_administrator_creates_a_ministry_channel_in_the_admin(user_factory, directorate):
+    admin_user = user_factory(directorate=directorate, role="administrator",
+                              is_staff=True, is_superuser=True)
+    staff = user_factory(directorate=directorate)
+    response = client_for(admin_user).post(
+        reverse("admin:chat_conversation_add"),
+        {"title": "كل الموظفين", "posting_roles": '["communication_officer"]'},
+    )
+    assert response.status_code == 302
+    channel = Conversation.objects.get(kind="ministry")
+    assert channel.posting_roles == ["communication_officer"]
+    assert channel.memberships.filter(user=staff).exists()
+
+
+def test_errors_come_in_the_users_language(two_directorates):
+    channel_a, _, a, _ = two_directorates
+    url = reverse("chat:send", args=[channel_a.pk])
+    client = client_for(a[0])
+    client.cookies["django_language"] = "fr"
+    a[0].preferred_language = "fr"
+    a[0].save()
+    html = client.post(url, {"body": ""}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Un message ne peut pas être vide." in html

@@ -273,3 +273,11 @@ async def test_presence_heartbeat_and_watch(two_directorates):
     bad = await call(sock, "chat.presence", {"state": "invisible", "watch": []}, ref="3")
     assert bad["code"] == "bad_state"
     await sock.disconnect()
+
+
+async def test_socket_errors_are_in_the_users_language(two_directorates):
+    channel_a, _, a, _ = two_directorates
+    sock = await open_socket(a[0])  # preferred language: Arabic (the default)
+    reply = await call(sock, "chat.send", {"conversation": channel_a.pk, "body": " "})
+    assert reply["message"] == "لا يمكن أن تكون الرسالة فارغة."
+    await sock.disconnect()
