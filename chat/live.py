@@ -130,9 +130,15 @@ def store():
         return _store
 
 
+def _env_rate_limit() -> tuple[int, int]:
+    """CHAT_RATE_LIMIT="count/seconds" in the environment (default 20 per 10 s)."""
+    count, _, window = os.environ.get("CHAT_RATE_LIMIT", "20/10").partition("/")
+    return int(count), int(window or 10)
+
+
 def allow_message(user_id: int) -> bool:
     """Per-user rate limit on sending: a fixed window of CHAT_RATE_LIMIT."""
-    count, window = getattr(settings, "CHAT_RATE_LIMIT", (20, 10))
+    count, window = getattr(settings, "CHAT_RATE_LIMIT", None) or _env_rate_limit()
     bucket = int(time.time() // window)
     return store().incr(f"{prefix()}rate:{user_id}:{bucket}", window + 1) <= count
 

@@ -51,6 +51,10 @@
 
   function decorate(el) {
     if (Number(el.dataset.author) === me) el.classList.add("is-mine");
+    const tools = document.getElementById("msg-tools");
+    if (tools && !el.classList.contains("is-deleted") && !el.querySelector(".msg-tools")) {
+      el.querySelector(".msg-seen").before(tools.content.cloneNode(true));
+    }
     renderSeen(el);
   }
 
