@@ -54,8 +54,18 @@ def render_message(message: Message, language: str | None = None) -> str:
 
 
 def render_message_all(message: Message) -> dict:
-    """The message rendered once per language: one payload for every member."""
-    return {code: render_message(message, code) for code in LANGUAGES}
+    """The message rendered once per language its members use: one payload for all.
+
+    One query (not one per recipient); an all-Arabic directorate gets one render
+    and a third of the bytes of a payload carrying every language.
+    """
+    used = set(
+        Membership.objects.filter(conversation_id=message.conversation_id)
+        .values_list("user__preferred_language", flat=True)
+        .distinct()
+    )
+    codes = [code for code in LANGUAGES if code in used] or LANGUAGES
+    return {code: render_message(message, code) for code in codes}
 
 
 def reaction_summary(message: Message) -> list[dict]:

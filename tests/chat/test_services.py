@@ -330,3 +330,14 @@ def test_attachments_hook_renders_files_with_the_message(two_directorates):
     )
     html = services.render_message(message)
     assert 'href="/files/1/"' in html and "&lt;b&gt;rapport&lt;/b&gt;.pdf" in html
+
+
+def test_payload_carries_the_languages_of_the_members(two_directorates):
+    channel_a, _, a, _ = two_directorates
+    a[1].preferred_language = "fr"
+    a[1].save()
+    message = services.send_message(a[0], channel_a.pk, "texte")
+    message = services.edit_message(a[0], channel_a.pk, message.seq, "texte corrigé")
+    html = services.render_message_all(Message.objects.get(pk=message.pk))
+    assert sorted(html) == ["ar", "fr"]
+    assert "(modifié)" in html["fr"] and "(معدّلة)" in html["ar"]
