@@ -108,7 +108,9 @@ def membership_of(user: User, conversation_id, *, lock: bool = False) -> Members
         raise unknown_conversation() from None
     rows = Membership.objects.select_related("conversation")
     if lock:
-        rows = rows.select_for_update()
+        # Lock the membership only: the conversation row is where senders take
+        # their seq, and read marks must not queue behind them.
+        rows = rows.select_for_update(of=("self",))
     membership = rows.filter(user=user, conversation_id=conversation_id).first()
     if membership is None or not user.is_active:
         raise unknown_conversation()
