@@ -225,3 +225,16 @@ def test_errors_come_in_the_users_language(two_directorates):
     a[0].save()
     html = client.post(url, {"body": ""}, HTTP_HX_REQUEST="true").content.decode()
     assert "Un message ne peut pas être vide." in html
+
+
+def test_a_script_shows_as_text_in_search_and_notifications(two_directorates):
+    channel_a, _, a, _ = two_directorates
+    services.send_message(a[0], channel_a.pk, f"@{a[1].username} <script>alert(1)</script> تقرير")
+    client = client_for(a[1])
+    for url in (reverse("chat:search") + "?q=تقرير", reverse("notifications"),
+                reverse("notification_panel")):
+        html = client.get(url).content.decode()
+        assert "<script>alert(1)</script>" not in html, url
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get(
+        reverse("chat:search") + "?q=تقرير"
+    ).content.decode()

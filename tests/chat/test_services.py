@@ -341,3 +341,15 @@ def test_payload_carries_the_languages_of_the_members(two_directorates):
     html = services.render_message_all(Message.objects.get(pk=message.pk))
     assert sorted(html) == ["ar", "fr"]
     assert "(modifié)" in html["fr"] and "(معدّلة)" in html["ar"]
+
+
+def test_presence_expires_without_heartbeat(monkeypatch, two_directorates):
+    from chat import live
+
+    _, _, a, _ = two_directorates
+    monkeypatch.setattr(live, "PRESENCE_TTL", 0.3)
+    live.set_presence(a[0].pk, "online")
+    live.set_presence(a[1].pk, "away")
+    assert live.presence_of([a[0].pk, a[1].pk]) == {a[0].pk: "online", a[1].pk: "away"}
+    time.sleep(0.5)
+    assert live.presence_of([a[0].pk, a[1].pk]) == {a[0].pk: "offline", a[1].pk: "offline"}
