@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -156,6 +156,23 @@ def _next(conversation_id: int, counter: str, **also) -> int:
     locks the whole database), so concurrent writers get distinct numbers in
     commit order; the unique (conversation, seq) constraint backs it up.
     """
+    if connection.vendor == "postgresql":
+        # One round trip: increment and read back under the same row lock.
+        # Column names come from the model, values are parameters.
+        meta = Conversation._meta
+        column = meta.get_field(counter).column
+        sets = [f'"{column}" = "{column}" + 1']
+        values = []
+        for name, value in also.items():
+            sets.append(f'"{meta.get_field(name).column}" = %s')
+            values.append(value)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{meta.db_table}" SET {", ".join(sets)} WHERE id = %s '
+                f'RETURNING "{column}"',
+                [*values, conversation_id],
+            )
+            return cursor.fetchone()[0]
     Conversation.objects.filter(pk=conversation_id).update(**{counter: F(counter) + 1}, **also)
     return Conversation.objects.filter(pk=conversation_id).values_list(counter, flat=True).get()
 
