@@ -78,3 +78,17 @@ def is_reply(ref):
 async def call(communicator, action, data, ref="r1"):
     await communicator.send_json_to({"action": action, "ref": ref, "data": data})
     return await frames_until(communicator, is_reply(ref))
+
+
+@pytest.fixture(autouse=True)
+def no_lingering_connections():
+    # Socket actions run on a thread pool; with CONN_MAX_AGE > 0 those threads
+    # keep PostgreSQL connections open after the test, and the test database
+    # cannot be dropped at the end. Closing them after each use avoids that.
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    previous = settings_dict.get("CONN_MAX_AGE", 0)
+    settings_dict["CONN_MAX_AGE"] = 0
+    yield
+    settings_dict["CONN_MAX_AGE"] = previous
