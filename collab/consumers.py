@@ -124,7 +124,13 @@ class CollabConsumer(AsyncWebsocketConsumer):
             return
         handler = import_string(action.handler)
         try:
-            result = await database_sync_to_async(handler)(self.user, data)
+            # Not thread-sensitive: Channels would otherwise run every action of
+            # every socket of this process on one thread, one after the other
+            # (chat sends queued for seconds under load; docs/benchmarks.md).
+            # Handlers are self-contained sync functions; Django connections
+            # are per thread and closed when stale by database_sync_to_async.
+            run = database_sync_to_async(handler, thread_sensitive=False)
+            result = await run(self.user, data)
         except ActionError as exc:
             await self.error(exc.code, exc.message, ref)
             return

@@ -136,6 +136,60 @@ ACCOUNT_DISABLED = event(
 
 # ---- Chat events (issue 3) ------------------------------------------------
 
+CHAT_MESSAGE = event(
+    "chat.message",
+    Audience.CONVERSATION,
+    {"conversation": int, "seq": int, "change": int, "author_id": int, "html": dict,
+     "preview": str},
+    "A message was stored. `html` maps each language code to the rendered message; "
+    "`seq` is its number in the conversation, `preview` a short plain excerpt.",
+)
+CHAT_MESSAGE_CHANGED = event(
+    "chat.message.changed",
+    Audience.CONVERSATION,
+    {"conversation": int, "seq": int, "change": int, "html": dict, "deleted": bool,
+     "pinned": bool},
+    "A message was edited, deleted, reacted to, pinned or unpinned. `change` orders "
+    "the changes of a conversation; `html` replaces the message.",
+)
+CHAT_TYPING = event(
+    "chat.typing",
+    Audience.CONVERSATION,
+    {"conversation": int, "user_id": int, "names": dict},
+    "A member is typing (ephemeral, throttled, never stored). `names` maps languages "
+    "to the member's display name.",
+)
+CHAT_SEEN = event(
+    "chat.seen",
+    Audience.CONVERSATION,
+    {"conversation": int, "user_id": int, "names": dict, "seq": int},
+    "A member of a direct conversation or group has read up to `seq` (read receipts).",
+)
+CHAT_READ = event(
+    "chat.read",
+    Audience.USER,
+    {"conversation": int, "seq": int, "unread": int},
+    "You read a conversation up to `seq` in one of your tabs; `unread` is what is left.",
+)
+CHAT_CONVERSATION_ADDED = event(
+    "chat.conversation.added",
+    Audience.USER,
+    {"conversation": int, "html": str},
+    "You became a member of a conversation; `html` is its sidebar item. Your sockets "
+    "already joined its group.",
+)
+CHAT_CONVERSATION_REMOVED = event(
+    "chat.conversation.removed",
+    Audience.USER,
+    {"conversation": int},
+    "You are no longer a member of a conversation; your sockets already left its group.",
+)
+CHAT_CONVERSATION_UPDATED = event(
+    "chat.conversation.updated",
+    Audience.CONVERSATION,
+    {"conversation": int, "title": str, "member_ids": list},
+    "A group was renamed or its members changed.",
+)
 
 
 # ---- Files events (issue 4) -----------------------------------------------
@@ -228,6 +282,64 @@ SYNC = action(
 
 # ---- Chat actions (issue 3) -----------------------------------------------
 
+CHAT_SEND = action(
+    "chat.send",
+    {"conversation": int, "body": str, "reply_to": int},
+    "chat.actions.send",
+    "Post a message (reply_to: the seq of the quoted message). The reply holds its seq.",
+    optional=("reply_to",),
+)
+CHAT_RESYNC = action(
+    "chat.resync",
+    {"conversations": dict},
+    "chat.actions.resync",
+    "After a reconnect: {conversation id: [last seq, last change]} for each open "
+    "conversation; the reply holds exactly the missed messages in order and the missed "
+    "edits/deletions.",
+)
+CHAT_READ_ACTION = action(
+    "chat.read",
+    {"conversation": int, "seq": int},
+    "chat.actions.read",
+    "Mark a conversation read up to seq.",
+)
+CHAT_TYPING_ACTION = action(
+    "chat.typing",
+    {"conversation": int},
+    "chat.actions.typing",
+    "Say you are typing; throttled, never stored.",
+)
+CHAT_EDIT = action(
+    "chat.edit",
+    {"conversation": int, "seq": int, "body": str},
+    "chat.actions.edit",
+    "Edit one of your messages.",
+)
+CHAT_DELETE = action(
+    "chat.delete",
+    {"conversation": int, "seq": int},
+    "chat.actions.delete",
+    "Delete one of your messages.",
+)
+CHAT_REACT = action(
+    "chat.react",
+    {"conversation": int, "seq": int, "emoji": str},
+    "chat.actions.react",
+    "Toggle your reaction (one of the small emoji set) on a message.",
+)
+CHAT_PIN = action(
+    "chat.pin",
+    {"conversation": int, "seq": int, "pinned": bool},
+    "chat.actions.pin",
+    "Pin or unpin a message in a conversation.",
+)
+CHAT_PRESENCE = action(
+    "chat.presence",
+    {"state": str, "watch": list},
+    "chat.actions.presence",
+    "Heartbeat: your state (online/away); the reply gives the presence of the watched "
+    "user ids (online/away/offline).",
+)
 
 
 # ---- Other apps' actions ---------------------------------------------------

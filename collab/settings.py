@@ -252,6 +252,7 @@ FILES_DOWNLOAD_URL_SECONDS = int(os.environ.get("FILES_DOWNLOAD_URL_SECONDS", 60
 # Dotted paths of sync callables (user) -> list of group names that every
 # socket of that user joins on connect, after the consumer checked the user.
 COLLAB_SOCKET_GROUP_PROVIDERS: list[str] = [
+    "chat.selectors.socket_groups",  # one group per conversation the user is in
     "announcements.sockets.socket_groups",  # the all-staff announcements group
 ]
 

@@ -1,0 +1,335 @@
+"""Chat fan-out benchmark: two Daphne processes sharing Redis, N websocket clients.
+
+    .venv/bin/python bench/chat_fanout.py [--clients 1000] [--duration 10]
+
+Starts its own redis-server and SQLite file (never the shared Redis), creates
+N users in groups of 10, 100 and 1,000 members, connects every user's socket
+(half on each Daphne), and has a sender post at a steady rate into each group
+in turn. Prints, per group size: messages/s delivered, end-to-end latency
+p50/p95/p99 (sender's clock to receiver's clock, same machine), sequence gaps
+and database queries per message. Then the baseline: the same clients and
+fan-out through raw Redis pub/sub (two small `websockets` servers that relay a
+Redis channel with websockets.broadcast), and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.chat.procs import DAPHNE, PYTHON, RedisServer, free_port, wait_for  # noqa: E402
+
+SETUP = """
+import json
+from django.contrib.auth.hashers import make_password
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from collab.models import User
+from chat import services
+N, SIZES = {n}, {sizes}
+users = User.objects.bulk_create(
+    [User(username=f"bench{run}-{{i}}", password=make_password(None)) for i in range(N + 1)]
+)
+sessions = []
+for u in users:
+    s = SessionStore()
+    s["_auth_user_id"] = str(u.pk)
+    s["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    s["_auth_user_hash"] = u.get_session_auth_hash()
+    s.create()
+    sessions.append(s.session_key)
+sender = users[N]
+groups, queries = {{}}, {{}}
+for size in SIZES:
+    group = services.create_group(sender, f"g{{size}}", [u.pk for u in users[:size]])
+    groups[size] = group.pk
+    services.send_message(sender, group.pk, "warm up")
+    with CaptureQueriesContext(connection) as q:
+        services.send_message(sender, group.pk, "measure")
+    sql = [x["sql"].split()[0].upper() for x in q.captured_queries]
+    queries[size] = {{"total": len(sql), "insert": sql.count("INSERT")}}
+print("SETUP" + json.dumps({{"sessions": sessions, "groups": groups, "queries": queries}}))
+"""
+
+RAW_SERVER = """
+import asyncio, json, sys
+import redis.asyncio as redis
+from websockets.asyncio.server import broadcast, serve
+
+PORT, URL = int(sys.argv[1]), sys.argv[2]
+members = {}
+
+async def handler(ws):
+    joined = json.loads(await ws.recv())["join"]
+    for c in joined:
+        members.setdefault(c, set()).add(ws)
+    try:
+        await ws.wait_closed()
+    finally:
+        for c in joined:
+            members[c].discard(ws)
+
+async def relay():
+    client = redis.Redis.from_url(URL)
+    pubsub = client.pubsub()
+    await pubsub.psubscribe("raw.*")
+    async for message in pubsub.listen():
+        if message["type"] == "pmessage":
+            conv = int(message["channel"].split(b".")[1])
+            broadcast(members.get(conv, ()), message["data"].decode())
+
+async def main():
+    async with serve(handler, "127.0.0.1", PORT, max_queue=None):
+        await relay()
+
+asyncio.run(main())
+"""
+
+FRAME = re.compile(r'"conversation":(\d+),"seq":(\d+).*"preview":"b ([0-9.]+)', re.S)
+
+
+def percentile(values, p):
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+class Receivers:
+    def __init__(self):
+        self.latencies: dict[int, list[float]] = {}
+        self.seen: dict[int, dict[int, set]] = {}  # conv -> client -> seqs
+        self.last_at: dict[int, float] = {}
+
+    def record(self, client: int, raw: str):
+        now = time.time()
+        match = FRAME.search(raw)
+        if not match:
+            return
+        conv, seq, sent = int(match.group(1)), int(match.group(2)), float(match.group(3))
+        self.latencies.setdefault(conv, []).append(now - sent)
+        self.seen.setdefault(conv, {}).setdefault(client, set()).add(seq)
+        self.last_at[conv] = now
+
+
+async def open_clients(urls, sessions, memberships, receivers, raw=False):
+    from websockets.asyncio.client import connect
+
+    sockets = []
+
+    async def one(index):
+        url, origin = urls[index % len(urls)]
+        headers = {"Cookie": f"sessionid={sessions[index]}"}
+        ws = await connect(url, additional_headers=headers, origin=origin, max_queue=None)
+        if raw:
+            await ws.send(json.dumps({"join": memberships[index]}))
+        else:
+            await ws.recv()  # hello
+        sockets.append(ws)
+
+        async def read():
+            try:
+                async for raw_frame in ws:
+                    receivers.record(index, raw_frame)
+            except Exception:
+                pass
+
+        asyncio.create_task(read())
+
+    for start in range(0, len(sessions), 50):  # connect in waves
+        await asyncio.gather(*(one(i) for i in range(start, min(start + 50, len(sessions)))))
+    return sockets
+
+
+async def run_phase(send_one, conv, rate, duration, receivers):
+    """Send at a steady rate; returns the list of seqs sent."""
+    sent = []
+    interval = 1.0 / rate
+    start = time.perf_counter()
+    for n in range(int(rate * duration)):
+        delay = start + n * interval - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sent.append(await send_one(conv, n))
+    # Let the tail arrive: until nothing came for 2 s (at most 30 s).
+    deadline = time.time() + 30
+    await asyncio.sleep(1.0)
+    while time.time() < deadline and time.time() - receivers.last_at.get(conv, 0) < 2.0:
+        await asyncio.sleep(0.5)
+    return sent
+
+
+def report(name, receivers, conv, members, sent, started):
+    lat = [x * 1000 for x in receivers.latencies.get(conv, [])]
+    elapsed = max(receivers.last_at.get(conv, started) - started, 1e-9)
+    expected = set(sent)
+    gaps = sum(
+        len(expected - receivers.seen.get(conv, {}).get(c, set())) for c in members
+    )
+    rate = len(lat) / elapsed
+    print(f"  {name:<9} delivered {len(lat):>7} ({rate:8.0f}/s)  latency ms p50 "
+          f"{percentile(lat, 50):7.1f} p95 {percentile(lat, 95):7.1f} "
+          f"p99 {percentile(lat, 99):7.1f}  gaps {gaps}")
+    return {"rate": rate, "p99": percentile(lat, 99), "gaps": gaps}
+
+
+async def bench(args, stage_dir: Path):
+    redis = RedisServer(stage_dir)
+    redis.start()
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url or f"sqlite:///{stage_dir / 'db.sqlite3'}",
+        "COLLAB_VAR_DIR": str(stage_dir / "var"),
+        "REDIS_URL": redis.url,
+        "CHANNEL_LAYER_PREFIX": "chatbench",
+        "CHAT_RATE_LIMIT": "100000/10",
+        "DJANGO_DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    procs = []
+    try:
+        subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT,
+                       env=env, check=True)
+        sizes = [s for s in (10, 100, 1000) if s <= args.clients]
+        out = subprocess.run([PYTHON, "manage.py", "shell"], cwd=ROOT, env=env, check=True,
+                             input=SETUP.format(n=args.clients, sizes=sizes, run=int(time.time())),
+                             capture_output=True, text=True).stdout
+        data = json.loads(out.split("SETUP", 1)[1].strip().splitlines()[0])
+        groups = {int(k): v for k, v in data["groups"].items()}
+        sessions = data["sessions"]
+        memberships = [[groups[s] for s in sizes if i < s] for i in range(args.clients)]
+
+        ports = [free_port(), free_port()]
+        for port in ports:
+            procs.append(subprocess.Popen(
+                [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "asgi:application"],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        raw_ports = [free_port(), free_port()]
+        for port in raw_ports:
+            procs.append(subprocess.Popen([PYTHON, "-c", RAW_SERVER, str(port), redis.url],
+                                          cwd=stage_dir))
+        import httpx
+
+        for port in ports:
+            wait_for(lambda p=port: httpx.get(f"http://127.0.0.1:{p}/healthz").status_code > 0,
+                     timeout=60, what="daphne")
+
+        print(f"chat fan-out: {args.clients} clients over 2 Daphne processes, "
+              f"{args.duration:.0f} s per phase, machine: {os.cpu_count()} cores")
+        print("database queries per message (send_message):")
+        for size in sizes:
+            q = data["queries"][str(size)]
+            print(f"  {size:>5} members: {q['total']} queries, {q['insert']} insert")
+
+        # ---- Channels (the real path) ----
+        receivers = Receivers()
+        urls = [(f"ws://127.0.0.1:{p}/ws/", f"http://127.0.0.1:{p}") for p in ports]
+        sockets = await open_clients(urls, sessions[: args.clients], memberships, receivers)
+        from websockets.asyncio.client import connect
+
+        senders = []
+        for k in range(args.senders):
+            url, origin = urls[k % len(urls)]
+            ws = await connect(url, origin=origin,
+                               additional_headers={"Cookie": f"sessionid={sessions[-1]}"})
+            await ws.recv()
+            senders.append(ws)
+
+            async def drain_sender(ws=ws):
+                async for _frame in ws:  # replies and its own copies of the messages
+                    pass
+
+            asyncio.create_task(drain_sender())
+
+        async def send_channels_nowait(conv, n):
+            # Fire and forget at a steady rate, round robin over the sender sockets.
+            await senders[n % len(senders)].send(json.dumps({
+                "action": "chat.send", "ref": str(n),
+                "data": {"conversation": conv, "body": f"b {time.time():.6f}"}}))
+            return n
+
+        results = {}
+        print("Channels (Daphne x2, RedisPubSubChannelLayer):")
+        for size, rate in zip(sizes, args.rates, strict=False):
+            conv = groups[size]
+            started = time.time()
+            await run_phase(send_channels_nowait, conv, rate, args.duration, receivers)
+            first = 3  # seqs 1-2 were the setup's warm-up messages
+            sent = list(range(first, first + int(rate * args.duration)))
+            results[size] = report(f"{size} x{rate}/s", receivers, conv,
+                                   range(size), sent, started)
+        for ws in sockets + senders:
+            await ws.close()
+
+        # ---- Baseline: raw Redis pub/sub relayed by websockets ----
+        import redis.asyncio as aioredis
+
+        raw_receivers = Receivers()
+        raw_urls = [(f"ws://127.0.0.1:{p}/", f"http://127.0.0.1:{p}") for p in raw_ports]
+        raw_sockets = await open_clients(raw_urls, sessions[: args.clients], memberships,
+                                         raw_receivers, raw=True)
+        publisher = aioredis.Redis.from_url(redis.url)
+        filler = "x" * 2400  # about the size of the three rendered languages
+
+        async def send_raw(conv, n):
+            frame = json.dumps({"type": "event", "event": "chat.message", "data": {
+                "conversation": conv, "seq": n + 3, "change": 0, "author_id": 0,
+                "html": {"ar": filler}, "preview": f"b {time.time():.6f}"}},
+                separators=(",", ":"))
+            await publisher.publish(f"raw.{conv}", frame)
+            return n + 3
+
+        print("Baseline (raw Redis pub/sub + websockets.broadcast, 2 processes):")
+        for size, rate in zip(sizes, args.rates, strict=False):
+            conv = groups[size]
+            started = time.time()
+            sent = await run_phase(send_raw, conv, rate, args.duration, raw_receivers)
+            base = report(f"{size} x{rate}/s", raw_receivers, conv, range(size), sent, started)
+            ours = results[size]
+            print(f"  ratio     channels/raw: throughput {ours['rate'] / base['rate']:.2f}, "
+                  f"p99 latency {ours['p99'] / base['p99']:.1f}x")
+        for ws in raw_sockets:
+            await ws.close()
+        await publisher.aclose()
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        redis.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--senders", type=int, default=10,
+                        help="sender sockets sharing the rate (one socket runs its actions "
+                             "one after the other)")
+    parser.add_argument("--database-url", default="",
+                        help="e.g. a PostgreSQL database of your own (default: a temporary "
+                             "SQLite file)")
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--rates", type=int, nargs="+", default=[100, 100, 10],
+                        help="messages/s into the 10, 100 and 1,000-member groups")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="chat-bench-") as tmp:
+        asyncio.run(bench(args, Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""Reads of the chat. Every read starts from the user's membership."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import F, Q
+from django.utils.translation import gettext as _
+
+from collab import events
+from collab.models import User
+
+from .models import Conversation, Membership, Message
+from .text import search_terms
+
+PAGE_SIZE = 30
+RESYNC_LIMIT = 200
+
+
+def socket_groups(user: User) -> list[str]:
+    """COLLAB_SOCKET_GROUP_PROVIDERS hook: every socket joins its conversations' groups."""
+    ids = Membership.objects.filter(user=user).values_list("conversation_id", flat=True)
+    return [events.group_name(events.Audience.CONVERSATION, pk) for pk in ids]
+
+
+@dataclass
+class ConversationItem:
+    conversation: Conversation
+    membership: Membership
+    title: str
+    unread: int
+    other: User | None = None  # the other person of a direct conversation
+
+    @property
+    def pk(self):
+        return self.conversation.pk
+
+
+def _title(conversation: Conversation, user_id: int, others: list[User]) -> str:
+    if conversation.kind == Conversation.Kind.DIRECTORATE and conversation.directorate:
+        return conversation.directorate.name
+    if conversation.kind == Conversation.Kind.DIRECT:
+        return others[0].display_name if others else _("Former member")
+    return conversation.title
+
+
+def describe(membership: Membership) -> ConversationItem:
+    conversation = membership.conversation
+    others = []
+    if conversation.kind == Conversation.Kind.DIRECT:
+        others = list(
+            User.objects.filter(chat_memberships__conversation=conversation).exclude(
+                pk=membership.user_id
+            )
+        )
+    return ConversationItem(
+        conversation=conversation,
+        membership=membership,
+        title=_title(conversation, membership.user_id, others),
+        unread=max(0, conversation.last_seq - membership.last_read_seq),
+        other=others[0] if others else None,
+    )
+
+
+def conversations_for(user: User) -> list[ConversationItem]:
+    """The user's conversations, latest activity first, with unread counts."""
+    memberships = list(
+        Membership.objects.filter(user=user)
+        .select_related("conversation__directorate")
+        .order_by("-conversation__last_activity_at", "-conversation_id")
+    )
+    direct_ids = [
+        m.conversation_id for m in memberships if m.conversation.kind == Conversation.Kind.DIRECT
+    ]
+    others: dict[int, list[User]] = {}
+    for row in (
+        Membership.objects.filter(conversation_id__in=direct_ids)
+        .exclude(user=user)
+        .select_related("user")
+    ):
+        others.setdefault(row.conversation_id, []).append(row.user)
+    return [
+        ConversationItem(
+            conversation=m.conversation,
+            membership=m,
+            title=_title(m.conversation, user.pk, others.get(m.conversation_id, [])),
+            unread=max(0, m.conversation.last_seq - m.last_read_seq),
+            other=(others.get(m.conversation_id) or [None])[0],
+        )
+        for m in memberships
+    ]
+
+
+def total_unread(user: User) -> int:
+    return sum(
+        max(0, last - read)
+        for last, read in Membership.objects.filter(user=user).values_list(
+            "conversation__last_seq", "last_read_seq"
+        )
+    )
+
+
+def _messages(conversation_id: int):
+    return (
+        Message.objects.filter(conversation_id=conversation_id)
+        .select_related("author", "reply_to__author")
+        .prefetch_related("reactions")
+    )
+
+
+def history(conversation: Conversation, before_seq: int | None = None, limit: int = PAGE_SIZE):
+    """One page of messages before ``before_seq`` (keyset on seq, never OFFSET).
+
+    Returns (messages oldest first, seq to ask for the next older page or None).
+    """
+    rows = _messages(conversation.pk)
+    if before_seq is not None:
+        rows = rows.filter(seq__lt=before_seq)
+    page = list(rows.order_by("-seq")[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    page.reverse()
+    return page, (page[0].seq if more and page else None)
+
+
+def around(conversation: Conversation, seq: int, limit: int = PAGE_SIZE):
+    """A page that contains ``seq`` (for links from search): older half, then newer."""
+    older = list(_messages(conversation.pk).filter(seq__lte=seq).order_by("-seq")[: limit // 2])
+    newer = list(_messages(conversation.pk).filter(seq__gt=seq).order_by("seq")[: limit // 2])
+    older.reverse()
+    return older + newer
+
+
+def members(conversation: Conversation) -> list[Membership]:
+    return list(conversation.memberships.select_related("user").order_by("user__username"))
+
+
+def pinned(conversation: Conversation) -> list[Message]:
+    return list(
+        Message.objects.filter(conversation=conversation, pinned_at__isnull=False)
+        .select_related("author")
+        .order_by("-pinned_at")
+    )
+
+
+def _cursor(value) -> tuple[int, int] | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value, 0
+    if isinstance(value, list) and len(value) == 2 and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        return value[0], value[1]
+    return None
+
+
+def resync(user: User, cursors: dict) -> dict:
+    """What the user missed in each conversation after (last seq, last change).
+
+    One query per conversation, so new messages and changes come from one
+    snapshot. ``messages``: every message after the last seq, in seq order
+    (with their current text); ``changes``: messages at or before the last
+    seq changed after the last change (edits, deletions, reactions, pins).
+    """
+    from .services import render_message
+
+    wanted: dict[int, tuple[int, int]] = {}
+    for key, value in cursors.items():
+        cursor = _cursor(value)
+        if not str(key).isdigit() or cursor is None:
+            continue
+        wanted[int(key)] = cursor
+    memberships = {
+        m.conversation_id: m
+        for m in Membership.objects.filter(user=user, conversation_id__in=list(wanted)[:100])
+        .select_related("conversation")
+    }
+    result = {}
+    for conversation_id, (last_seq, last_change) in wanted.items():
+        membership = memberships.get(conversation_id)
+        if membership is None:
+            continue
+        rows = list(
+            _messages(conversation_id)
+            .filter(Q(seq__gt=last_seq) | Q(seq__lte=last_seq, change__gt=last_change))
+            .order_by("seq")[: RESYNC_LIMIT * 2 + 1]
+        )
+        new = [m for m in rows if m.seq > last_seq]
+        changed = sorted((m for m in rows if m.seq <= last_seq), key=lambda m: m.change)
+        more = len(new) > RESYNC_LIMIT or len(rows) > RESYNC_LIMIT * 2
+        new = new[:RESYNC_LIMIT]
+        result[str(conversation_id)] = {
+            "messages": [
+                {"seq": m.seq, "change": m.change, "html": render_message(m)} for m in new
+            ],
+            "changes": [
+                {
+                    "seq": m.seq,
+                    "change": m.change,
+                    "html": render_message(m),
+                    "deleted": m.is_deleted,
+                    "pinned": m.pinned_at is not None,
+                }
+                for m in changed
+            ],
+            "more": more,
+            "unread": max(0, membership.conversation.last_seq - membership.last_read_seq),
+        }
+    gone = [str(pk) for pk in wanted if pk not in memberships]
+    return {"conversations": result, "gone": gone}
+
+
+def search(user: User, query: str, limit: int = 50) -> list[Message]:
+    """Messages of the user's conversations matching every word of the query.
+
+    Both sides are folded (chat.text.fold). PostgreSQL uses full-text search
+    on the folded column (GIN index, migration 0002); SQLite a containment scan.
+    """
+    terms = search_terms(query)
+    if not terms:
+        return []
+    rows = Message.objects.filter(
+        conversation__memberships__user=user, deleted_at__isnull=True
+    ).select_related("author", "conversation__directorate")
+    if connection.vendor == "postgresql":
+        tsquery = " & ".join(f"{term}:*" for term in terms)
+        rows = rows.extra(
+            where=["to_tsvector('simple', chat_message.search_text) @@ to_tsquery('simple', %s)"],
+            params=[tsquery],
+        )
+    else:
+        for term in terms:
+            rows = rows.filter(search_text__contains=term)
+    return list(rows.order_by(F("created_at").desc(), "-pk")[:limit])

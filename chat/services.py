@@ -1,0 +1,570 @@
+"""Writes of the chat. Persist in one transaction, then publish (after commit)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from collab import events
+from collab.actions import ActionError
+from collab.models import Directorate, User
+from collab.services import notify
+
+from . import live
+from .models import MAX_MESSAGE_LENGTH, REACTIONS, Conversation, Membership, Message, Reaction
+from .text import excerpt, index_text, mentioned_usernames, render_body
+
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
+
+
+class ChatError(ActionError):
+    """A refused chat operation: ``code`` for clients, ``message`` translated."""
+
+
+def group_of(conversation_id: int) -> str:
+    return events.group_name(events.Audience.CONVERSATION, conversation_id)
+
+
+# ---- Rendering -------------------------------------------------------------
+
+
+def _names(user: User | None) -> dict:
+    names = {}
+    for code in LANGUAGES:
+        with translation.override(code):
+            names[code] = user.display_name if user else _("Former member")
+    return names
+
+
+def render_message(message: Message, language: str | None = None) -> str:
+    context = {
+        "message": message,
+        "reactions": reaction_summary(message),
+        "emoji_set": REACTIONS,
+    }
+    if language is None:
+        return render_to_string("chat/partials/message.html", context)
+    with translation.override(language):
+        return render_to_string("chat/partials/message.html", context)
+
+
+def render_message_all(message: Message) -> dict:
+    """The message rendered once per language its members use: one payload for all.
+
+    One query (not one per recipient); an all-Arabic directorate gets one render
+    and a third of the bytes of a payload carrying every language.
+    """
+    used = set(
+        Membership.objects.filter(conversation_id=message.conversation_id)
+        .values_list("user__preferred_language", flat=True)
+        .distinct()
+    )
+    codes = [code for code in LANGUAGES if code in used] or LANGUAGES
+    return {code: render_message(message, code) for code in codes}
+
+
+def reaction_summary(message: Message) -> list[dict]:
+    cache = getattr(message, "_prefetched_objects_cache", {})
+    rows = cache["reactions"] if "reactions" in cache else message.reactions.all()
+    summary: dict[str, list[int]] = {}
+    for reaction in rows:
+        summary.setdefault(reaction.emoji, []).append(reaction.user_id)
+    return [
+        {"emoji": e, "count": len(summary[e]), "users": ",".join(map(str, summary[e]))}
+        for e in REACTIONS
+        if e in summary
+    ]
+
+
+def render_sidebar_item(membership: Membership, language: str) -> str:
+    from .selectors import describe
+
+    with translation.override(language):
+        return render_to_string(
+            "chat/partials/conversation_item.html", {"item": describe(membership)}
+        )
+
+
+# ---- Access ----------------------------------------------------------------
+
+
+def unknown_conversation() -> ChatError:
+    return ChatError(
+        "unknown_conversation",
+        _("This conversation does not exist or you are not a member of it."),
+    )
+
+
+def membership_of(user: User, conversation_id, *, lock: bool = False) -> Membership:
+    """The user's membership, or the same refusal whether the conversation exists or not."""
+    try:
+        conversation_id = int(conversation_id)
+    except (TypeError, ValueError):
+        raise unknown_conversation() from None
+    rows = Membership.objects.select_related("conversation")
+    if lock:
+        # Lock the membership only: the conversation row is where senders take
+        # their seq, and read marks must not queue behind them.
+        rows = rows.select_for_update(of=("self",))
+    membership = rows.filter(user=user, conversation_id=conversation_id).first()
+    if membership is None or not user.is_active:
+        raise unknown_conversation()
+    return membership
+
+
+def _message(conversation: Conversation, seq) -> Message:
+    message = (
+        Message.objects.select_related("author", "reply_to__author")
+        .filter(conversation=conversation, seq=seq)
+        .first()
+    )
+    if message is None:
+        raise ChatError("unknown_message", _("This message does not exist."))
+    return message
+
+
+def can_post(user: User, conversation: Conversation) -> bool:
+    if conversation.kind != Conversation.Kind.MINISTRY or not conversation.posting_roles:
+        return True
+    return user.is_administrator or user.role in conversation.posting_roles
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise ChatError("empty_message", _("A message cannot be empty."))
+    if len(body) > MAX_MESSAGE_LENGTH:
+        raise ChatError(
+            "message_too_long",
+            _("A message can have at most %(max)d characters.") % {"max": MAX_MESSAGE_LENGTH},
+        )
+    return body
+
+
+# ---- Messages --------------------------------------------------------------
+
+
+def _next(conversation_id: int, counter: str, **also) -> int:
+    """Take the next value of a conversation counter.
+
+    The UPDATE locks the conversation row until commit (PostgreSQL; SQLite
+    locks the whole database), so concurrent writers get distinct numbers in
+    commit order; the unique (conversation, seq) constraint backs it up.
+    """
+    if connection.vendor == "postgresql":
+        # One round trip: increment and read back under the same row lock.
+        # Column names come from the model, values are parameters.
+        meta = Conversation._meta
+        column = meta.get_field(counter).column
+        sets = [f'"{column}" = "{column}" + 1']
+        values = []
+        for name, value in also.items():
+            sets.append(f'"{meta.get_field(name).column}" = %s')
+            values.append(value)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{meta.db_table}" SET {", ".join(sets)} WHERE id = %s '
+                f'RETURNING "{column}"',
+                [*values, conversation_id],
+            )
+            return cursor.fetchone()[0]
+    Conversation.objects.filter(pk=conversation_id).update(**{counter: F(counter) + 1}, **also)
+    return Conversation.objects.filter(pk=conversation_id).values_list(counter, flat=True).get()
+
+
+def send_message(
+    user: User,
+    conversation_id,
+    body: str,
+    reply_to: int | None = None,
+    attachments: list[dict] | None = None,
+) -> Message:
+    """Store a message and broadcast it to the conversation after commit.
+
+    ``attachments`` is the hook of the files issue: [{"name", "url", "size"}]
+    for files it already stored and checked; they are rendered with the message.
+    """
+    body = _clean_body(body)
+    membership = membership_of(user, conversation_id)
+    conversation = membership.conversation
+    if not can_post(user, conversation):
+        raise ChatError("not_allowed", _("Only some roles may post in this channel."))
+    if not live.allow_message(user.pk):
+        raise ChatError(
+            "rate_limited",
+            _("You are sending messages too fast. Wait a few seconds and try again."),
+        )
+    with transaction.atomic():
+        quoted = None
+        if reply_to:
+            quoted = _message(conversation, reply_to)
+        now = timezone.now()
+        seq = _next(conversation.pk, "last_seq", last_activity_at=now)
+        message = Message.objects.create(
+            conversation=conversation,
+            seq=seq,
+            author=user,
+            body=body,
+            body_html=render_body(body),
+            search_text=index_text(body),
+            reply_to=quoted,
+            created_at=now,
+            attachments=[
+                {"name": str(f["name"])[:255], "url": str(f["url"]), "size": int(f.get("size", 0))}
+                for f in (attachments or [])
+                # Links only to our own paths or http(s): never javascript: and the like.
+                if str(f.get("url", "")).startswith(("/", "https://", "http://"))
+            ],
+        )
+        # Writing in a conversation means having read it.
+        Membership.objects.filter(pk=membership.pk).update(last_read_seq=seq)
+        message._prefetched_objects_cache = {"reactions": []}
+        events.publish(
+            events.CHAT_MESSAGE,
+            to=conversation.pk,
+            conversation=conversation.pk,
+            seq=seq,
+            change=0,
+            author_id=user.pk,
+            html=render_message_all(message),
+            preview=excerpt(body, 80),
+        )
+        _notify_mentions(user, conversation, message)
+    return message
+
+
+def _notify_mentions(author: User, conversation: Conversation, message: Message) -> None:
+    names = mentioned_usernames(message.body)
+    if not names:
+        return
+    mentioned = User.objects.filter(
+        username__in=names,
+        is_active=True,
+        chat_memberships__conversation=conversation,
+    ).exclude(pk=author.pk)
+    link = reverse("chat:conversation", args=[conversation.pk])
+    link += f"?around={message.seq}#msg-{conversation.pk}-{message.seq}"
+    for person in mentioned:
+        with translation.override(person.preferred_language):
+            title = _("%(name)s mentioned you") % {"name": author.display_name}
+        # The notification body is plain text, escaped wherever it is shown.
+        notify(person, kind="chat.mention", title=title, body=excerpt(message.body, 200), link=link)
+
+
+def _publish_change(message: Message) -> None:
+    message = (
+        Message.objects.select_related("author", "reply_to__author")
+        .prefetch_related("reactions")
+        .get(pk=message.pk)
+    )
+    events.publish(
+        events.CHAT_MESSAGE_CHANGED,
+        to=message.conversation_id,
+        conversation=message.conversation_id,
+        seq=message.seq,
+        change=message.change,
+        html=render_message_all(message),
+        deleted=message.is_deleted,
+        pinned=message.pinned_at is not None,
+    )
+
+
+def _stamp_change(message: Message, **fields) -> Message:
+    change = _next(message.conversation_id, "last_change")
+    fields["change"] = change
+    Message.objects.filter(pk=message.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(message, name, value)
+    _publish_change(message)
+    return message
+
+
+@transaction.atomic
+def edit_message(user: User, conversation_id, seq: int, body: str) -> Message:
+    body = _clean_body(body)
+    membership = membership_of(user, conversation_id)
+    message = _message(membership.conversation, seq)
+    if message.author_id != user.pk or message.is_deleted:
+        raise ChatError("not_allowed", _("You can only edit your own messages."))
+    return _stamp_change(
+        message,
+        body=body,
+        body_html=render_body(body),
+        search_text=index_text(body),
+        edited_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def delete_message(user: User, conversation_id, seq: int) -> Message:
+    membership = membership_of(user, conversation_id)
+    message = _message(membership.conversation, seq)
+    if message.author_id != user.pk:
+        raise ChatError("not_allowed", _("You can only delete your own messages."))
+    if message.is_deleted:
+        return message
+    # The text goes with the message: nothing deleted stays readable or searchable.
+    return _stamp_change(
+        message, body="", body_html="", search_text="", deleted_at=timezone.now(),
+        pinned_at=None, pinned_by=None,
+    )
+
+
+@transaction.atomic
+def react(user: User, conversation_id, seq: int, emoji: str) -> bool:
+    """Toggle a reaction; True if it is now set."""
+    if emoji not in REACTIONS:
+        raise ChatError("bad_reaction", _("This reaction is not available."))
+    membership = membership_of(user, conversation_id)
+    message = _message(membership.conversation, seq)
+    if message.is_deleted:
+        raise ChatError("not_allowed", _("This message was deleted."))
+    removed, _detail = Reaction.objects.filter(message=message, user=user, emoji=emoji).delete()
+    if not removed:
+        Reaction.objects.create(message=message, user=user, emoji=emoji)
+    _stamp_change(message)
+    return not removed
+
+
+@transaction.atomic
+def pin(user: User, conversation_id, seq: int, pinned: bool = True) -> Message:
+    membership = membership_of(user, conversation_id)
+    message = _message(membership.conversation, seq)
+    if message.is_deleted:
+        raise ChatError("not_allowed", _("This message was deleted."))
+    if (message.pinned_at is not None) == pinned:
+        return message
+    return _stamp_change(
+        message,
+        pinned_at=timezone.now() if pinned else None,
+        pinned_by=user if pinned else None,
+    )
+
+
+def mark_read(user: User, conversation_id, seq: int) -> int:
+    """Move the read position forward (never back); returns the unread count."""
+    with transaction.atomic():
+        membership = membership_of(user, conversation_id, lock=True)
+        conversation = membership.conversation
+        seq = max(0, min(int(seq), conversation.last_seq))
+        if seq > membership.last_read_seq:
+            membership.last_read_seq = seq
+            membership.save(update_fields=["last_read_seq"])
+            if conversation.is_private:
+                events.publish(
+                    events.CHAT_SEEN,
+                    to=conversation.pk,
+                    conversation=conversation.pk,
+                    user_id=user.pk,
+                    names=_names(user),
+                    seq=seq,
+                )
+        unread = conversation.last_seq - membership.last_read_seq
+        events.publish(
+            events.CHAT_READ,
+            to=user.pk,
+            conversation=conversation.pk,
+            seq=membership.last_read_seq,
+            unread=unread,
+        )
+    return unread
+
+
+def typing(user: User, conversation_id) -> bool:
+    """Tell the others; at most once per 3 s per member and conversation. Never stored."""
+    membership = membership_of(user, conversation_id)
+    if not live.allow_typing(user.pk, membership.conversation_id):
+        return False
+    events.publish(
+        events.CHAT_TYPING,
+        to=membership.conversation_id,
+        conversation=membership.conversation_id,
+        user_id=user.pk,
+        names=_names(user),
+    )
+    return True
+
+
+# ---- Conversations and members ---------------------------------------------
+
+
+def _join(conversation: Conversation, users) -> list[Membership]:
+    existing = set(
+        Membership.objects.filter(conversation=conversation, user__in=users).values_list(
+            "user_id", flat=True
+        )
+    )
+    added = []
+    for person in users:
+        if person.pk in existing:
+            continue
+        # A new member starts with everything already said counted as read.
+        added.append(
+            Membership.objects.create(
+                conversation=conversation, user=person, last_read_seq=conversation.last_seq
+            )
+        )
+    for membership in added:
+        person = membership.user
+        events.change_groups(person.pk, join=[group_of(conversation.pk)])
+        events.publish(
+            events.CHAT_CONVERSATION_ADDED,
+            to=person.pk,
+            conversation=conversation.pk,
+            html=render_sidebar_item(membership, person.preferred_language),
+        )
+    return added
+
+
+def _leave(conversation: Conversation, users) -> int:
+    ids = [u.pk for u in users]
+    rows = Membership.objects.filter(conversation=conversation, user_id__in=ids)
+    removed, _detail = rows.delete()
+    for user_id in ids:
+        # Delivery stops at once: every open socket of the user leaves the group.
+        events.change_groups(user_id, leave=[group_of(conversation.pk)])
+        events.publish(events.CHAT_CONVERSATION_REMOVED, to=user_id, conversation=conversation.pk)
+    return removed
+
+
+def _publish_updated(conversation: Conversation) -> None:
+    events.publish(
+        events.CHAT_CONVERSATION_UPDATED,
+        to=conversation.pk,
+        conversation=conversation.pk,
+        title=conversation.title,
+        member_ids=list(conversation.memberships.values_list("user_id", flat=True)),
+    )
+
+
+@transaction.atomic
+def ensure_directorate_channel(directorate: Directorate) -> Conversation:
+    conversation, _created = Conversation.objects.get_or_create(
+        directorate=directorate,
+        defaults={"kind": Conversation.Kind.DIRECTORATE},
+    )
+    _join(conversation, list(User.objects.filter(directorate=directorate, is_active=True)))
+    return conversation
+
+
+@transaction.atomic
+def sync_directorate_membership(user: User, previous_directorate_id: int | None) -> None:
+    """Keep the user in exactly the channel of their current directorate."""
+    if previous_directorate_id and previous_directorate_id != user.directorate_id:
+        old = Conversation.objects.filter(directorate_id=previous_directorate_id).first()
+        if old is not None:
+            _leave(old, [user])
+    if user.directorate_id and user.is_active:
+        channel = Conversation.objects.filter(directorate_id=user.directorate_id).first()
+        if channel is None:
+            ensure_directorate_channel(user.directorate)
+        else:
+            _join(channel, [user])
+
+
+@transaction.atomic
+def create_ministry_channel(
+    admin: User, title: str, posting_roles: list[str] | None = None
+) -> Conversation:
+    if not admin.is_administrator:
+        raise ChatError("not_allowed", _("Only administrators can create ministry-wide channels."))
+    roles = [r for r in (posting_roles or []) if r in User.Role.values]
+    conversation = Conversation.objects.create(
+        kind=Conversation.Kind.MINISTRY, title=title.strip()[:120], created_by=admin,
+        posting_roles=roles,
+    )
+    _join(conversation, list(User.objects.filter(is_active=True)))
+    return conversation
+
+
+def join_ministry_channels(user: User) -> None:
+    for conversation in Conversation.objects.filter(kind=Conversation.Kind.MINISTRY):
+        _join(conversation, [user])
+
+
+def _clean_title(title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise ChatError("empty_title", _("A group needs a name."))
+    if len(title) > 120:
+        raise ChatError("title_too_long", _("A group name can have at most 120 characters."))
+    return title
+
+
+def _colleagues(ids) -> list[User]:
+    return list(User.objects.filter(pk__in=list(ids), is_active=True))
+
+
+@transaction.atomic
+def create_group(creator: User, title: str, member_ids=()) -> Conversation:
+    title = _clean_title(title)
+    conversation = Conversation.objects.create(
+        kind=Conversation.Kind.GROUP, title=title, created_by=creator
+    )
+    _join(conversation, [creator, *_colleagues(set(member_ids) - {creator.pk})])
+    return conversation
+
+
+def _group_membership(user: User, conversation_id) -> Membership:
+    membership = membership_of(user, conversation_id)
+    if membership.conversation.kind != Conversation.Kind.GROUP:
+        raise ChatError("not_a_group", _("Only private groups can be changed this way."))
+    return membership
+
+
+@transaction.atomic
+def add_members(user: User, conversation_id, member_ids) -> int:
+    conversation = _group_membership(user, conversation_id).conversation
+    added = _join(conversation, _colleagues(member_ids))
+    if added:
+        _publish_updated(conversation)
+    return len(added)
+
+
+@transaction.atomic
+def remove_member(user: User, conversation_id, member_id: int) -> None:
+    conversation = _group_membership(user, conversation_id).conversation
+    if conversation.created_by_id != user.pk:
+        raise ChatError("not_allowed", _("Only the creator of the group can remove members."))
+    if int(member_id) == user.pk:
+        raise ChatError("not_allowed", _("Leave the group instead of removing yourself."))
+    if not _leave(conversation, list(User.objects.filter(pk=member_id))):
+        raise ChatError("unknown_member", _("This person is not a member of the group."))
+    _publish_updated(conversation)
+
+
+@transaction.atomic
+def leave(user: User, conversation_id) -> None:
+    conversation = _group_membership(user, conversation_id).conversation
+    _leave(conversation, [user])
+    _publish_updated(conversation)
+
+
+@transaction.atomic
+def rename(user: User, conversation_id, title: str) -> Conversation:
+    conversation = _group_membership(user, conversation_id).conversation
+    if conversation.created_by_id != user.pk:
+        raise ChatError("not_allowed", _("Only the creator of the group can rename it."))
+    conversation.title = _clean_title(title)
+    conversation.save(update_fields=["title"])
+    _publish_updated(conversation)
+    return conversation
+
+
+@transaction.atomic
+def start_direct(user: User, other: User) -> Conversation:
+    if other.pk == user.pk or not other.is_active:
+        raise ChatError("not_allowed", _("You cannot start this conversation."))
+    low, high = sorted([user.pk, other.pk])
+    conversation, created = Conversation.objects.get_or_create(
+        direct_key=f"{low}-{high}",
+        defaults={"kind": Conversation.Kind.DIRECT, "created_by": user},
+    )
+    if created:
+        _join(conversation, [user, other])
+    return conversation

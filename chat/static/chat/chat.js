@@ -1,0 +1,390 @@
+/* Chat over the one socket (collab.js). Protocol: docs/protocol.md, chat sections.
+ *
+ * Messages are kept in seq order and are upserted by (seq, change): whatever
+ * path brings a message (live event, resync reply, POST fallback), it is shown
+ * once, in its newest version. After every (re)connect the open conversation
+ * resyncs from the last contiguous seq and the last change it saw.
+ */
+(function () {
+  "use strict";
+  const me = Number(document.body.dataset.userId || 0);
+  const lang = document.documentElement.lang || "ar";
+  let room = null, roomId = 0, lastSeq = 0, lastChange = 0, lastRead = 0;
+  let members = {};
+  let resyncing = false, resyncAgain = false;
+
+  function t(key, vars) {
+    const tpl = document.getElementById("chat-strings");
+    const el = tpl && tpl.content.querySelector('[data-key="' + key + '"]');
+    let text = el ? el.textContent : key;
+    Object.keys(vars || {}).forEach((k) => { text = text.replace("%(" + k + ")s", vars[k]); });
+    return text;
+  }
+  function pick(html) { return typeof html === "string" ? html : (html[lang] || html.ar || Object.values(html)[0]); }
+  function socketOpen() { const s = document.body.dataset.socketState; return s === "open" || s === "reconnected"; }
+
+  // ---- Sidebar ------------------------------------------------------------
+  function convItem(id) { return document.getElementById("conv-" + id); }
+  function setUnread(id, n) {
+    const li = convItem(id);
+    const badge = li && li.querySelector(".conv-unread");
+    if (!badge) return;
+    badge.dataset.count = n;
+    badge.textContent = n;
+    badge.hidden = !n;
+  }
+  function bump(id, countIt) {
+    const li = convItem(id);
+    if (!li) return;
+    const list = li.parentElement;
+    if (list.firstElementChild !== li) list.prepend(li);
+    if (countIt) {
+      const badge = li.querySelector(".conv-unread");
+      setUnread(id, Number(badge.dataset.count || 0) + 1);
+    }
+  }
+
+  // ---- Messages -----------------------------------------------------------
+  function history() { return document.getElementById("history"); }
+  function nearBottom() { const h = history(); return h.scrollHeight - h.scrollTop - h.clientHeight < 120; }
+  function toBottom() { const h = history(); h.scrollTop = h.scrollHeight; }
+
+  function decorate(el) {
+    if (Number(el.dataset.author) === me) el.classList.add("is-mine");
+    const tools = document.getElementById("msg-tools");
+    if (tools && !el.classList.contains("is-deleted") && !el.querySelector(".msg-tools")) {
+      el.querySelector(".msg-seen").before(tools.content.cloneNode(true));
+    }
+    renderSeen(el);
+  }
+
+  function upsert(seq, change, html) {
+    const id = "msg-" + roomId + "-" + seq;
+    const existing = document.getElementById(id);
+    if (existing && Number(existing.dataset.change) >= change) return existing;
+    const tpl = document.createElement("template");
+    tpl.innerHTML = html.trim();
+    const el = tpl.content.firstElementChild;
+    if (!el) return null;
+    const stick = nearBottom();
+    if (existing) {
+      existing.replaceWith(el);
+    } else {
+      let before = null;
+      for (const other of history().querySelectorAll(".msg")) {
+        if (Number(other.dataset.seq) > seq) { before = other; break; }
+      }
+      before ? history().insertBefore(el, before) : history().appendChild(el);
+      if (stick) toBottom();
+    }
+    decorate(el);
+    return el;
+  }
+
+  function advance(seq) {
+    // lastSeq is the highest seq up to which nothing is missing.
+    if (seq === lastSeq + 1) lastSeq = seq;
+    else if (seq > lastSeq + 1) resync();
+  }
+
+  function onMessage(d) {
+    if (d.conversation !== roomId) return;
+    upsert(d.seq, d.change, pick(d.html));
+    lastChange = Math.max(lastChange, d.change);
+    advance(d.seq);
+    if (d.author_id === me) { lastRead = Math.max(lastRead, d.seq); } else { scheduleRead(); }
+  }
+
+  function onChanged(d) {
+    if (d.conversation !== roomId) return;
+    if (d.change > lastChange + 1) resync();
+    lastChange = Math.max(lastChange, d.change);
+    if (d.seq <= lastSeq || document.getElementById("msg-" + roomId + "-" + d.seq)) upsert(d.seq, d.change, pick(d.html));
+    updatePin(d.seq, d.pinned && !d.deleted);
+  }
+
+  function updatePin(seq, pinned) {
+    const pins = document.getElementById("pins");
+    if (!pins) return;
+    const existing = document.getElementById("pin-" + seq);
+    if (!pinned) { if (existing) existing.remove(); return; }
+    if (existing) return;
+    const msg = document.getElementById("msg-" + roomId + "-" + seq);
+    const li = document.createElement("li");
+    li.id = "pin-" + seq;
+    const a = document.createElement("a");
+    a.href = "#msg-" + roomId + "-" + seq;
+    a.setAttribute("dir", "auto");
+    const text = msg ? (msg.querySelector(".msg-body") || msg).textContent.trim() : "#" + seq;
+    a.textContent = "📌 " + (text.length > 80 ? text.slice(0, 79) + "…" : text);
+    li.appendChild(a);
+    pins.prepend(li);
+  }
+
+  function resync() {
+    if (!room) return;
+    if (resyncing) { resyncAgain = true; return; }
+    resyncing = true;
+    const cursors = {};
+    cursors[roomId] = [lastSeq, lastChange];
+    collab.send("chat.resync", { conversations: cursors }).then((reply) => {
+      if (reply.gone.indexOf(String(roomId)) >= 0) { removedFromRoom(); return; }
+      const data = reply.conversations[String(roomId)];
+      if (!data) return;
+      data.messages.forEach((m) => {
+        upsert(m.seq, m.change, m.html);
+        lastSeq = Math.max(lastSeq, m.seq);
+        lastChange = Math.max(lastChange, m.change);
+      });
+      data.changes.forEach((c) => {
+        upsert(c.seq, c.change, c.html);
+        updatePin(c.seq, c.pinned && !c.deleted);
+        lastChange = Math.max(lastChange, c.change);
+      });
+      if (data.more) resyncAgain = true;
+      if (data.messages.length) scheduleRead();
+    }).catch(() => {}).finally(() => {
+      resyncing = false;
+      if (resyncAgain) { resyncAgain = false; resync(); }
+    });
+  }
+
+  // ---- Read state ---------------------------------------------------------
+  let readTimer = null;
+  function scheduleRead() {
+    clearTimeout(readTimer);
+    readTimer = setTimeout(markRead, 400);
+  }
+  function markRead() {
+    if (!room || document.visibilityState !== "visible" || lastSeq <= lastRead) return;
+    const seq = lastSeq;
+    const done = (unread) => { lastRead = Math.max(lastRead, seq); setUnread(roomId, unread); };
+    if (socketOpen()) {
+      collab.send("chat.read", { conversation: roomId, seq: seq }).then((r) => done(r.unread)).catch(() => {});
+    } else {
+      const body = new URLSearchParams({ seq: String(seq) });
+      fetch(room.dataset.readUrl, { method: "POST", body: body, headers: csrfHeaders() })
+        .then((r) => r.ok ? r.text() : Promise.reject()).then((n) => done(Number(n))).catch(() => {});
+    }
+  }
+  function csrfHeaders() {
+    try { return JSON.parse(document.body.getAttribute("hx-headers")); } catch (e) { return {}; }
+  }
+
+  // ---- Seen by (direct messages and groups) -------------------------------
+  function renderSeen(el) {
+    if (!room || !room.dataset.private || Number(el.dataset.author) !== me) return;
+    const seq = Number(el.dataset.seq);
+    const names = Object.keys(members).filter((id) => Number(id) !== me && members[id].seq >= seq).map((id) => members[id].name);
+    const p = el.querySelector(".msg-seen");
+    if (!p) return;
+    p.hidden = !names.length;
+    p.textContent = names.length ? t("seen_by", { names: names.join("، ") }) : "";
+  }
+  function renderAllSeen() { history().querySelectorAll(".msg.is-mine").forEach(renderSeen); }
+
+  // ---- Typing ---------------------------------------------------------------
+  const typists = {};
+  function showTyping() {
+    const el = document.getElementById("typing");
+    if (!el) return;
+    const now = Date.now();
+    const names = Object.keys(typists).filter((k) => typists[k].until > now).map((k) => typists[k].name);
+    el.textContent = names.length ? t("typing_one", { name: names.join("، ") }) : "";
+  }
+
+  // ---- Removal ------------------------------------------------------------
+  function removedFromRoom() {
+    const composer = document.getElementById("composer");
+    if (composer) composer.remove();
+    const note = document.createElement("p");
+    note.className = "muted";
+    note.setAttribute("role", "alert");
+    note.textContent = t("removed");
+    room.appendChild(note);
+    room = null;
+  }
+
+  // ---- Presence -----------------------------------------------------------
+  function presenceTick() {
+    if (!socketOpen()) return;
+    const ids = Array.from(new Set(Array.from(document.querySelectorAll("[data-presence-user]")).map((el) => Number(el.dataset.presenceUser))));
+    const state = document.visibilityState === "visible" ? "online" : "away";
+    collab.send("chat.presence", { state: state, watch: ids }).then((reply) => {
+      Object.keys(reply.presence).forEach((id) => {
+        document.querySelectorAll('[data-presence-user="' + id + '"]').forEach((el) => {
+          el.dataset.state = reply.presence[id];
+          el.title = t(reply.presence[id]);
+        });
+      });
+    }).catch(() => {});
+  }
+
+  // ---- Socket events --------------------------------------------------------
+  collab.on("chat.message", (d) => {
+    const viewing = room && d.conversation === roomId && document.visibilityState === "visible";
+    bump(d.conversation, d.author_id !== me && !viewing);
+    onMessage(d);
+  });
+  collab.on("chat.message.changed", onChanged);
+  collab.on("chat.read", (d) => {
+    setUnread(d.conversation, d.unread);
+    if (d.conversation === roomId) lastRead = Math.max(lastRead, d.seq);
+  });
+  collab.on("chat.seen", (d) => {
+    if (d.conversation !== roomId) return;
+    members[d.user_id] = { seq: d.seq, name: pick(d.names) };
+    renderAllSeen();
+  });
+  collab.on("chat.typing", (d) => {
+    if (d.conversation !== roomId || d.user_id === me) return;
+    typists[d.user_id] = { name: pick(d.names), until: Date.now() + 4000 };
+    showTyping();
+    setTimeout(showTyping, 4100);
+  });
+  collab.on("chat.conversation.added", (d) => {
+    const list = document.getElementById("conv-list");
+    if (!list || convItem(d.conversation)) return;
+    const empty = list.querySelector(".empty");
+    if (empty) empty.remove();
+    list.insertAdjacentHTML("afterbegin", d.html);
+  });
+  collab.on("chat.conversation.removed", (d) => {
+    const li = convItem(d.conversation);
+    if (li) li.remove();
+    if (room && d.conversation === roomId) removedFromRoom();
+  });
+  collab.on("chat.conversation.updated", (d) => {
+    const li = convItem(d.conversation);
+    if (d.title && li) li.querySelector(".conv-title").textContent = d.title;
+    if (d.title && room && d.conversation === roomId) {
+      const title = document.querySelector("#chat-title .chat-title-text");
+      if (title) title.textContent = d.title;
+    }
+  });
+  let opened = false;
+  collab.onOpen(() => {
+    resync();
+    presenceTick();
+    const list = document.getElementById("conv-list");
+    if (opened && list) htmx.ajax("GET", list.dataset.url, { target: "#conv-list", swap: "innerHTML" });
+    opened = true;
+  });
+
+  // ---- Composer -------------------------------------------------------------
+  function setupComposer() {
+    const form = document.getElementById("composer");
+    if (!form) return;
+    const textarea = form.querySelector("textarea");
+    const status = document.getElementById("composer-status");
+    const replyInput = form.querySelector('[name="reply_to"]');
+    const replyPreview = document.getElementById("reply-preview");
+    let lastTyping = 0;
+
+    function clearReply() { replyInput.value = ""; replyPreview.hidden = true; }
+    document.getElementById("reply-cancel").addEventListener("click", clearReply);
+
+    textarea.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    textarea.addEventListener("input", () => {
+      const now = Date.now();
+      if (socketOpen() && now - lastTyping > 2500 && textarea.value.trim()) {
+        lastTyping = now;
+        collab.send("chat.typing", { conversation: roomId }).catch(() => {});
+      }
+    });
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const body = textarea.value;
+      if (!body.trim()) return;
+      status.textContent = "";
+      if (!socketOpen()) { htmx.trigger(form, "chat-fallback"); return; }
+      const data = { conversation: roomId, body: body };
+      if (replyInput.value) data.reply_to = Number(replyInput.value);
+      textarea.value = "";
+      collab.send("chat.send", data).then((reply) => {
+        clearReply();
+        upsert(reply.seq, 0, reply.html);
+        lastRead = Math.max(lastRead, reply.seq);
+        advance(reply.seq);
+        toBottom();
+      }).catch((err) => {
+        if (!textarea.value) textarea.value = body;
+        if (err && err.code) { status.textContent = err.message; return; }
+        if (err && err.message === "offline") { htmx.trigger(form, "chat-fallback"); return; }
+        status.textContent = t("not_sent");
+      });
+    });
+    // The POST fallback answers with the rendered message (or an error paragraph).
+    form.addEventListener("htmx:beforeSwap", (e) => {
+      const text = e.detail.xhr.responseText || "";
+      if (e.detail.xhr.status === 200 && text.trim().startsWith("<article")) {
+        e.detail.shouldSwap = false;
+        const el = upsert(Number(/data-seq="(\d+)"/.exec(text)[1]), 0, text);
+        if (el) { advance(Number(el.dataset.seq)); lastRead = Math.max(lastRead, Number(el.dataset.seq)); }
+        textarea.value = "";
+        clearReply();
+        toBottom();
+      }
+    });
+
+    // Message tools (event delegation: messages come and go).
+    history().addEventListener("click", (e) => {
+      const button = e.target.closest("[data-tool], .reaction");
+      if (!button) return;
+      const msg = button.closest(".msg");
+      const seq = Number(msg.dataset.seq);
+      const base = { conversation: roomId, seq: seq };
+      const report = (err) => { if (err && err.message) status.textContent = err.message; };
+      const tool = button.classList.contains("reaction") ? "react" : button.dataset.tool;
+      if (tool === "reply") {
+        replyInput.value = seq;
+        const body = msg.querySelector(".msg-body");
+        replyPreview.querySelector("span").textContent = (body ? body.textContent.trim() : "").slice(0, 120);
+        replyPreview.hidden = false;
+        textarea.focus();
+      } else if (tool === "react") {
+        collab.send("chat.react", Object.assign(base, { emoji: button.dataset.emoji })).catch(report);
+        const menu = button.closest("details");
+        if (menu) menu.open = false;
+      } else if (tool === "pin") {
+        collab.send("chat.pin", Object.assign(base, { pinned: !msg.classList.contains("is-pinned") })).catch(report);
+      } else if (tool === "edit") {
+        const source = msg.querySelector("template.msg-source");
+        const text = window.prompt(t("edit_prompt"), source ? source.content.textContent : "");
+        if (text !== null && text.trim()) collab.send("chat.edit", Object.assign(base, { body: text })).catch(report);
+      } else if (tool === "delete") {
+        if (window.confirm(t("delete_confirm"))) collab.send("chat.delete", base).catch(report);
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    room = document.getElementById("chat-room");
+    if (room) {
+      roomId = Number(room.dataset.conversation);
+      lastSeq = Number(room.dataset.lastSeq);
+      lastChange = Number(room.dataset.lastChange);
+      lastRead = Number(room.dataset.lastRead);
+      const data = document.getElementById("chat-members");
+      members = data ? JSON.parse(data.textContent) : {};
+      history().querySelectorAll(".msg").forEach(decorate);
+      const divider = history().querySelector(".new-divider");
+      if (divider) divider.scrollIntoView({ block: "center" }); else toBottom();
+      setupComposer();
+      scheduleRead();
+      document.addEventListener("visibilitychange", () => { scheduleRead(); presenceTick(); });
+    }
+    setInterval(presenceTick, 30000);
+    // Safety net: a Redis reconnect can drop events without closing the socket.
+    setInterval(() => { if (room && socketOpen()) resync(); }, 60000);
+    // Older pages loaded by htmx: decorate them too.
+    document.body.addEventListener("htmx:afterSwap", () => {
+      if (room) history().querySelectorAll(".msg").forEach(decorate);
+    });
+  });
+})();

@@ -1,0 +1,213 @@
+"""HTTP edges of the chat: pages, htmx fragments, and the POST fallback."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from collab.models import User
+
+from . import live, selectors, services
+from .models import MAX_MESSAGE_LENGTH, REACTIONS
+from .services import ChatError
+
+
+def _membership_or_404(request, pk):
+    try:
+        return services.membership_of(request.user, pk)
+    except ChatError:
+        raise Http404 from None
+
+
+def _int(value, default=None):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _usernames(text: str) -> list[int]:
+    names = [n.strip().lstrip("@") for n in text.replace(",", " ").split() if n.strip()]
+    people = User.objects.filter(username__in=names, is_active=True)
+    return list(people.values_list("pk", flat=True))
+
+
+@login_required
+@require_GET
+def index(request):
+    items = selectors.conversations_for(request.user)
+    if request.GET.get("part") == "sidebar":
+        # Refreshed by chat.js after a reconnect: counts may have moved meanwhile.
+        active = _int(request.GET.get("active"))
+        return render(
+            request, "chat/partials/conversation_list.html", {"items": items, "active_id": active}
+        )
+    return render(request, "chat/index.html", {"items": items})
+
+
+@login_required
+@require_GET
+def conversation(request, pk):
+    membership = _membership_or_404(request, pk)
+    conv = membership.conversation
+    around = _int(request.GET.get("around"))
+    if around:
+        page = selectors.around(conv, around)
+        older = page[0].seq if page and page[0].seq > 1 else None
+    else:
+        page, older = selectors.history(conv)
+    member_rows = selectors.members(conv)
+    item = selectors.describe(membership)
+    context = {
+        "items": selectors.conversations_for(request.user),
+        "item": item,
+        "conversation": conv,
+        "membership": membership,
+        "page": page,
+        "older": older,
+        "last_read_seq": membership.last_read_seq,
+        "members": member_rows,
+        "pins": selectors.pinned(conv),
+        "can_post": services.can_post(request.user, conv),
+        "max_length": MAX_MESSAGE_LENGTH,
+        "emoji_set": REACTIONS,
+        "is_creator": conv.created_by_id == request.user.pk,
+        "presence": live.presence_of([m.user_id for m in member_rows]),
+        # Read positions for "seen by" (direct messages and groups).
+        "member_reads": {
+            str(m.user_id): {"seq": m.last_read_seq, "name": m.user.display_name}
+            for m in member_rows
+        } if conv.is_private else {},
+    }
+    return render(request, "chat/conversation.html", context)
+
+
+@login_required
+@require_GET
+def history(request, pk):
+    membership = _membership_or_404(request, pk)
+    before = _int(request.GET.get("before"))
+    page, older = selectors.history(membership.conversation, before)
+    return render(
+        request,
+        "chat/partials/history_page.html",
+        {"page": page, "older": older, "conversation": membership.conversation,
+         "emoji_set": REACTIONS, "last_read_seq": None},
+    )
+
+
+@login_required
+@require_POST
+def send(request, pk):
+    """Fallback when the socket is down: the same service, then the fragment."""
+    _membership_or_404(request, pk)
+    reply_to = _int(request.POST.get("reply_to"))
+    try:
+        message = services.send_message(
+            request.user, pk, request.POST.get("body", ""), reply_to or None
+        )
+    except ChatError as exc:
+        if request.htmx:
+            return render(request, "chat/partials/composer_error.html", {"error": exc.message})
+        messages.error(request, exc.message)
+        return redirect("chat:conversation", pk=pk)
+    if request.htmx:
+        return HttpResponse(services.render_message(message))
+    return redirect("chat:conversation", pk=pk)
+
+
+@login_required
+@require_POST
+def read(request, pk):
+    _membership_or_404(request, pk)
+    unread = services.mark_read(request.user, pk, _int(request.POST.get("seq"), 0))
+    return HttpResponse(str(unread), content_type="text/plain")
+
+
+def _manage(request, pk, operation):
+    try:
+        operation()
+    except ChatError as exc:
+        messages.error(request, exc.message)
+    return redirect("chat:conversation", pk=pk)
+
+
+@login_required
+@require_POST
+def group_new(request):
+    try:
+        conv = services.create_group(
+            request.user, request.POST.get("title", ""), _usernames(request.POST.get("members", ""))
+        )
+    except ChatError as exc:
+        messages.error(request, exc.message)
+        return redirect("chat:index")
+    return redirect("chat:conversation", pk=conv.pk)
+
+
+@login_required
+@require_POST
+def rename(request, pk):
+    _membership_or_404(request, pk)
+    title = request.POST.get("title", "")
+    return _manage(request, pk, lambda: services.rename(request.user, pk, title))
+
+
+@login_required
+@require_POST
+def invite(request, pk):
+    _membership_or_404(request, pk)
+    ids = _usernames(request.POST.get("members", ""))
+    return _manage(request, pk, lambda: services.add_members(request.user, pk, ids))
+
+
+@login_required
+@require_POST
+def remove(request, pk, user_id):
+    _membership_or_404(request, pk)
+    return _manage(request, pk, lambda: services.remove_member(request.user, pk, user_id))
+
+
+@login_required
+@require_POST
+def leave(request, pk):
+    _membership_or_404(request, pk)
+    try:
+        services.leave(request.user, pk)
+    except ChatError as exc:
+        messages.error(request, exc.message)
+        return redirect("chat:conversation", pk=pk)
+    return redirect("chat:index")
+
+
+@login_required
+@require_POST
+def direct(request, username):
+    other = get_object_or_404(User, username=username, is_active=True)
+    try:
+        conv = services.start_direct(request.user, other)
+    except ChatError as exc:
+        messages.error(request, exc.message)
+        return redirect(other.get_absolute_url())
+    return redirect("chat:conversation", pk=conv.pk)
+
+
+@login_required
+@require_GET
+def search(request):
+    query = request.GET.get("q", "").strip()[:200]
+    results = selectors.search(request.user, query) if query else []
+    rows = [
+        {
+            "message": m,
+            "url": reverse("chat:conversation", args=[m.conversation_id])
+            + f"?around={m.seq}#msg-{m.conversation_id}-{m.seq}",
+        }
+        for m in results
+    ]
+    template = "chat/partials/search_results.html" if request.htmx else "chat/search.html"
+    return render(request, template, {"query": query, "rows": rows})

@@ -1,0 +1,189 @@
+"""End to end: two people, two browsers, Arabic messages live; one drops off,
+messages arrive meanwhile, it comes back and sees each of them once.
+
+Self-contained (the shared e2e harness lives on another branch): the stage in
+procs.py runs two Daphne processes sharing our own redis-server, and static
+files are served to the browser from Django's finders, as collectstatic would.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+
+import pytest
+from django.contrib.staticfiles import finders
+from playwright.sync_api import expect, sync_playwright
+
+from .procs import Stage
+
+pytestmark = [pytest.mark.browser, pytest.mark.multiprocess]
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-quic", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def stage(tmp_path_factory):
+    stage = Stage(tmp_path_factory.mktemp("chat-e2e"), daphnes=2)
+    try:
+        stage.start()
+        yield stage
+    finally:
+        stage.stop()
+
+
+def serve_static(route):
+    path = route.request.url.split("/static/", 1)[1].split("?", 1)[0]
+    found = finders.find(path)
+    if not found:
+        route.fulfill(status=404, body="")
+        return
+    kind = mimetypes.guess_type(found)[0] or "application/octet-stream"
+    with open(found, "rb") as f:
+        route.fulfill(status=200, body=f.read(), headers={"Content-Type": kind})
+
+
+def open_tab(browser, stage, user, daphne, conversation):
+    origin = stage.origin(daphne)
+    context = browser.new_context(locale="ar")
+    context.add_cookies([{"name": "sessionid", "value": stage.data["users"][user]["session"],
+                          "url": origin}])
+    context.route("**/static/**", serve_static)
+    page = context.new_page()
+    page.goto(f"{origin}/chat/{conversation}/" if conversation else f"{origin}/chat/")
+    expect(page.locator("body")).to_have_attribute("data-socket-state", "open", timeout=15000)
+    return context, page
+
+
+def send(page, text):
+    box = page.locator("#composer-body")
+    box.fill(text)
+    box.press("Enter")
+    expect(box).to_have_value("", timeout=10000)
+
+
+def test_two_people_chat_live_in_arabic_and_nothing_is_lost_offline(stage):
+    d1 = stage.data["channels"]["d1"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            _alice_ctx, alice = open_tab(browser, stage, "alice", 0, d1)
+            _bob_ctx, bob = open_tab(browser, stage, "bob", 1, d1)
+
+            send(alice, "السلام عليكم، هل الاجتماع **غدا**؟")
+            got = bob.locator(".msg", has_text="السلام عليكم")
+            expect(got).to_have_count(1, timeout=10000)
+            expect(got.locator("strong")).to_have_text("غدا")
+            direction = got.locator(".msg-body").evaluate("e => getComputedStyle(e).direction")
+            assert direction == "rtl"
+
+            # Shift+Enter makes a new line instead of sending.
+            box = bob.locator("#composer-body")
+            box.fill("نعم")
+            box.press("Shift+Enter")
+            box.type("في العاشرة")
+            assert box.input_value() == "نعم\nفي العاشرة"
+            box.press("Enter")
+            expect(alice.locator(".msg", has_text="في العاشرة")).to_have_count(1, timeout=10000)
+
+            # Bob's Daphne process goes away: his tab loses its socket.
+            stage.stop_daphne(1)
+            expect(bob.locator("body")).to_have_attribute(
+                "data-socket-state", "reconnecting", timeout=10000
+            )
+            expect(bob.locator("#socket-status")).to_be_visible()
+            missed = ["الرسالة الأولى أثناء الانقطاع", "الرسالة الثانية", "Troisième message"]
+            for text in missed:
+                send(alice, text)
+
+            stage.start_daphne(1)  # back; collab.js reconnects and chat.js resyncs
+            expect(bob.locator("#socket-status.is-ok")).to_be_visible(timeout=45000)
+            for text in missed:
+                expect(bob.locator(".msg", has_text=text)).to_have_count(1, timeout=10000)
+            ids = bob.locator(".msg").evaluate_all("els => els.map(e => e.id)")
+            assert len(ids) == len(set(ids)) == 5
+            seqs = bob.locator(".msg").evaluate_all("els => els.map(e => +e.dataset.seq)")
+            assert seqs == sorted(seqs) == list(range(1, 6))
+
+            # And live again after the reconnect, both ways.
+            send(bob, "وصلت كل الرسائل")
+            expect(alice.locator(".msg", has_text="وصلت كل الرسائل")).to_have_count(1,
+                                                                                   timeout=10000)
+        finally:
+            browser.close()
+
+
+def test_direct_message_features_and_post_fallback(stage):
+    d1 = stage.data["channels"]["d1"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            _bob_ctx, bob = open_tab(browser, stage, "bob", 1, "")  # the chat index
+            _alice_ctx, alice = open_tab(browser, stage, "alice", 0, d1)
+            # Alice starts a direct conversation from Bob's profile.
+            alice.goto(f"{stage.origin(0)}/people/bob/")
+            alice.get_by_role("button", name="إرسال رسالة").click()
+            expect(alice.locator("#chat-room[data-kind='direct']")).to_be_visible()
+            expect(alice.locator("body")).to_have_attribute("data-socket-state", "open",
+                                                            timeout=15000)
+            dm = int(alice.locator("#chat-room").get_attribute("data-conversation"))
+            # The new conversation appears live in Bob's sidebar.
+            item = bob.locator(f"#conv-{dm}")
+            expect(item).to_be_visible(timeout=10000)
+
+            alice.locator("#composer-body").press_sequentially("مرح")
+            send(alice, "مرحبا يا بوب")
+            # Unread count and latest-first order, live.
+            expect(item.locator(".conv-unread")).to_have_text("1", timeout=10000)
+            expect(bob.locator("#conv-list > li").first).to_have_id(f"conv-{dm}")
+
+            item.locator("a").click()
+            expect(bob.locator(".msg", has_text="مرحبا يا بوب")).to_have_count(1)
+            expect(bob.locator("body")).to_have_attribute("data-socket-state", "open",
+                                                          timeout=15000)
+            # Seen by: Alice's message shows that Bob read it.
+            expect(alice.locator(".msg.is-mine .msg-seen")).to_contain_text("شاهدها",
+                                                                           timeout=10000)
+            # Typing indicator.
+            bob.locator("#composer-body").press_sequentially("أنا")
+            expect(alice.locator("#typing")).to_contain_text("يكتب", timeout=10000)
+            bob.locator("#composer-body").fill("")
+            # Reaction from Bob reaches Alice.
+            first = bob.locator(".msg", has_text="مرحبا يا بوب")
+            first.hover()
+            first.locator(".msg-react-menu summary").click()
+            first.locator("[data-tool='react'][data-emoji='👍']").click()
+            expect(alice.locator(".msg", has_text="مرحبا يا بوب").locator(".reaction")) \
+                .to_contain_text("👍", timeout=10000)
+            # Reply with a quote.
+            first.hover()
+            first.locator("[data-tool='reply']").click()
+            send(bob, "أهلا أليس")
+            quoted = alice.locator(".msg", has_text="أهلا أليس").locator(".msg-quote")
+            expect(quoted).to_contain_text("مرحبا يا بوب", timeout=10000)
+            # Alice edits her message: Bob sees the new text and the edited mark.
+            alice.once("dialog", lambda dialog: dialog.accept("مرحبا يا بوب، كيف حالك؟"))
+            mine = alice.locator(".msg", has_text="مرحبا يا بوب").first
+            mine.hover()
+            mine.locator("[data-tool='edit']").click()
+            edited = bob.locator(".msg", has_text="كيف حالك")
+            expect(edited.locator(".msg-edited")).to_be_visible(timeout=10000)
+
+            # A tab whose socket cannot open still sends, by the htmx POST fallback.
+            cut_ctx = browser.new_context(locale="ar")
+            cut_ctx.add_cookies([{"name": "sessionid", "url": stage.origin(0),
+                                  "value": stage.data["users"]["alice"]["session"]}])
+            cut_ctx.route("**/static/**", serve_static)
+            cut_ctx.route_web_socket("**/ws/", lambda ws: ws.close())
+            cut = cut_ctx.new_page()
+            cut.goto(f"{stage.origin(0)}/chat/{dm}/")
+            expect(cut.locator("body")).to_have_attribute("data-socket-state", "reconnecting",
+                                                          timeout=10000)
+            send(cut, "أرسلت بدون مقبس")
+            expect(cut.locator(".msg", has_text="أرسلت بدون مقبس")).to_have_count(1)
+            expect(bob.locator(".msg", has_text="أرسلت بدون مقبس")).to_have_count(1,
+                                                                               timeout=10000)
+        finally:
+            browser.close()
