@@ -13,7 +13,9 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import translation
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from . import events
 from .actions import ActionError
@@ -91,36 +93,42 @@ class CollabConsumer(AsyncWebsocketConsumer):
         await self.send_frame(frame)
 
     async def receive(self, text_data=None, bytes_data=None):
+        # Error messages are shown to a person: in that person's language.
+        with translation.override(self.user.preferred_language):
+            await self._receive(text_data, bytes_data)
+
+    async def _receive(self, text_data, bytes_data):
         raw = text_data if text_data is not None else bytes_data
         if raw is not None and len(raw) > settings.WEBSOCKET_MAX_FRAME_BYTES:
             await self.close(code=CLOSE_TOO_BIG)
             return
         if text_data is None:
-            await self.error("bad_frame", "Frames must be JSON text.")
+            await self.error("bad_frame", _("Frames must be JSON text."))
             return
         try:
             frame = json.loads(text_data)
         except ValueError:
-            await self.error("bad_frame", "Frame is not valid JSON.")
+            await self.error("bad_frame", _("Frame is not valid JSON."))
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("action"), str):
-            await self.error("bad_frame", "Frame must be an object with an 'action' string.")
+            await self.error("bad_frame", _("Frame must be an object with an 'action' string."))
             return
         ref = frame.get("ref")
         if ref is not None and not isinstance(ref, str | int):
             ref = None
         action = events.ACTIONS.get(frame["action"])
         if action is None:
-            await self.error("unknown_action", f"Unknown action: {frame['action'][:64]}", ref)
+            message = _("Unknown action: %(name)s") % {"name": frame["action"][:64]}
+            await self.error("unknown_action", message, ref)
             return
         data = frame.get("data", {})
         if not isinstance(data, dict):
-            await self.error("bad_frame", "'data' must be an object.", ref)
+            await self.error("bad_frame", _("'data' must be an object."), ref)
             return
         try:
             events.validate(action.fields, data, action.optional)
         except events.PayloadError as exc:
-            await self.error("bad_payload", str(exc), ref)
+            await self.error("bad_payload", _("Invalid data: %(problem)s") % {"problem": exc}, ref)
             return
         handler = import_string(action.handler)
         try:
@@ -136,7 +144,7 @@ class CollabConsumer(AsyncWebsocketConsumer):
             return
         except Exception:
             logger.exception("action %s failed", action.name)
-            await self.error("server_error", "The server could not process this action.", ref)
+            await self.error("server_error", _("The server could not process this action."), ref)
             return
         # Some actions change what this socket listens to (e.g. opening a conversation).
         for group in (result or {}).pop("_join", []):

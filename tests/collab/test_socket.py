@@ -238,3 +238,12 @@ def session_cookie_for_user(user):
     from tests.conftest import session_cookie_for
 
     return session_cookie_for(user)
+
+
+async def test_error_messages_are_in_the_users_language(user_factory):
+    french = await sync_to_async(user_factory)(preferred_language="fr")
+    socket, _ = await open_socket(french)
+    await socket.send_to(text_data='{"action": "fly"}')
+    error = await receive(socket)
+    assert error["message"] == "Action inconnue : fly"
+    await socket.disconnect()
