@@ -129,6 +129,10 @@ def test_direct_message_features_and_post_fallback(stage):
             expect(alice.locator("body")).to_have_attribute("data-socket-state", "open",
                                                             timeout=15000)
             dm = int(alice.locator("#chat-room").get_attribute("data-conversation"))
+            # Presence: Bob's open tab makes him online (heartbeat, Redis with expiry).
+            bob_id = stage.data["users"]["bob"]["id"]
+            expect(alice.locator(f"#chat-title [data-presence-user='{bob_id}']")) \
+                .to_have_attribute("data-state", "online", timeout=10000)
             # The new conversation appears live in Bob's sidebar.
             item = bob.locator(f"#conv-{dm}")
             expect(item).to_be_visible(timeout=10000)
