@@ -38,7 +38,7 @@ def two_directorates(directorate_factory, user_factory):
     return channel_a, channel_b, a, b
 
 
-async def frames_until(communicator, predicate, timeout=3.0):
+async def frames_until(communicator, predicate, timeout=5.0):
     """Read frames until one matches ``predicate``; return it (fail on timeout)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -48,6 +48,18 @@ async def frames_until(communicator, predicate, timeout=3.0):
         frame = json.loads(await communicator.receive_from(timeout=remaining))
         if predicate(frame):
             return frame
+
+
+async def collect_until(communicator, predicate, timeout=5.0) -> list[dict]:
+    """Every frame up to and including the first that matches ``predicate``."""
+    frames = []
+
+    def keep(frame):
+        frames.append(frame)
+        return predicate(frame)
+
+    await frames_until(communicator, keep, timeout)
+    return frames
 
 
 async def drain(communicator, wait=0.3) -> list[dict]:

@@ -129,6 +129,10 @@ def test_direct_message_features_and_post_fallback(stage):
             expect(alice.locator("body")).to_have_attribute("data-socket-state", "open",
                                                             timeout=15000)
             dm = int(alice.locator("#chat-room").get_attribute("data-conversation"))
+            # Presence: Bob's open tab makes him online (heartbeat, Redis with expiry).
+            bob_id = stage.data["users"]["bob"]["id"]
+            expect(alice.locator(f"#chat-title [data-presence-user='{bob_id}']")) \
+                .to_have_attribute("data-state", "online", timeout=10000)
             # The new conversation appears live in Bob's sidebar.
             item = bob.locator(f"#conv-{dm}")
             expect(item).to_be_visible(timeout=10000)
@@ -185,5 +189,41 @@ def test_direct_message_features_and_post_fallback(stage):
             expect(cut.locator(".msg", has_text="أرسلت بدون مقبس")).to_have_count(1)
             expect(bob.locator(".msg", has_text="أرسلت بدون مقبس")).to_have_count(1,
                                                                                timeout=10000)
+        finally:
+            browser.close()
+
+
+HISTORY = """
+from chat.models import Conversation, Message
+from collab.models import User
+alice = User.objects.get(username="alice")
+group = Conversation.objects.create(kind="group", title="archives", created_by=alice)
+group.memberships.create(user=alice)
+Message.objects.bulk_create(
+    Message(conversation=group, seq=i, author=alice, body=f"ancien message {i}",
+            body_html=f"ancien message {i}") for i in range(1, 71)
+)
+Conversation.objects.filter(pk=group.pk).update(last_seq=70)
+print("GROUP", group.pk)
+"""
+
+
+def test_scrolling_up_loads_older_messages(stage):
+    group = int(stage.manage("shell", stdin=HISTORY).split("GROUP", 1)[1].split()[0])
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            _ctx, page = open_tab(browser, stage, "alice", 0, group)
+            messages = page.locator("#history .msg")
+            expect(messages).to_have_count(30)
+            expect(page.locator(f"#msg-{group}-41")).to_be_attached()
+            page.wait_for_timeout(1500)  # nothing older is loaded until the reader scrolls up
+            expect(messages).to_have_count(30)
+            for expected in (60, 70):
+                page.locator("#history").evaluate("h => { h.scrollTop = 0; }")
+                expect(messages).to_have_count(expected, timeout=10000)
+            seqs = messages.evaluate_all("els => els.map(e => +e.dataset.seq)")
+            assert seqs == list(range(1, 71))
+            expect(page.locator(".history-more")).to_have_count(0)
         finally:
             browser.close()

@@ -9,7 +9,7 @@ from chat import services
 from chat.models import MAX_MESSAGE_LENGTH, Message
 from tests.conftest import connect_socket
 
-from .conftest import call, drain, frames_until, is_event
+from .conftest import call, collect_until, drain, frames_until, is_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,7 +40,11 @@ async def test_members_receive_messages_and_another_directorate_never_does(two_d
     assert list(event["data"]["html"]) == ["ar"]
     # The other directorate's member gets nothing; its own channel works.
     await call(outsider, "chat.send", {"conversation": channel_b.pk, "body": "bonjour"})
-    outsider_got = events_named(await drain(outsider), "chat.message")
+    outsider_got = events_named(
+        await collect_until(outsider, is_event("chat.message", conversation=channel_b.pk))
+        + await drain(outsider),
+        "chat.message",
+    )
     assert [f["data"]["conversation"] for f in outsider_got] == [channel_b.pk]
     leaked = [
         f for f in events_named(await drain(reader), "chat.message")
@@ -58,7 +62,9 @@ async def test_outsider_socket_never_sees_a_directorate_message(two_directorates
     for i in range(3):
         await call(sender, "chat.send", {"conversation": channel_a.pk, "body": f"secret {i}"},
                    ref=f"s{i}")
-    frames = await drain(outsider, 0.5)
+    # The sender's own socket gets the last one: by then the outsider would have too.
+    await frames_until(sender, is_event("chat.message", conversation=channel_a.pk, seq=3))
+    frames = await drain(outsider, 0.3)
     assert not any("secret" in str(f) for f in frames)
     # And it cannot read them by resync either.
     reply = await call(outsider, "chat.resync", {"conversations": {str(channel_a.pk): [0, 0]}})
@@ -114,7 +120,10 @@ async def test_rate_limit_error_drops_nothing_accepted(two_directorates, setting
                            ref=f"m{i}")
         codes.append(reply.get("code", "ok"))
     assert codes == ["ok", "ok", "ok", "rate_limited", "rate_limited"]
-    received = events_named(await drain(reader, 0.5), "chat.message")
+    received = events_named(
+        await collect_until(reader, is_event("chat.message", seq=3)) + await drain(reader),
+        "chat.message",
+    )
     assert [f["data"]["seq"] for f in received] == [1, 2, 3]
     bodies = await sync_to_async(lambda: list(Message.objects.values_list("body", flat=True)))()
     assert sorted(bodies) == ["m0", "m1", "m2"]
@@ -129,7 +138,9 @@ async def test_reconnect_resync_returns_exactly_the_missed_messages_and_changes(
     for i in range(1, 4):
         await call(sender, "chat.send", {"conversation": channel_a.pk, "body": f"before {i}"},
                    ref=f"b{i}")
-    seen = events_named(await drain(reader, 0.3), "chat.message")
+    seen = events_named(
+        await collect_until(reader, is_event("chat.message", seq=3)), "chat.message"
+    )
     assert [f["data"]["seq"] for f in seen] == [1, 2, 3]
     last_seq, last_change = 3, 0
     await reader.disconnect()  # the reader goes offline
@@ -149,7 +160,10 @@ async def test_reconnect_resync_returns_exactly_the_missed_messages_and_changes(
     assert data["unread"] == 7  # the reader never marked anything read
     # After resync, new messages arrive live and only once.
     await call(sender, "chat.send", {"conversation": channel_a.pk, "body": "after"}, ref="a")
-    live = events_named(await drain(reader, 0.3), "chat.message")
+    live = events_named(
+        await collect_until(reader, is_event("chat.message", seq=8)) + await drain(reader),
+        "chat.message",
+    )
     assert [f["data"]["seq"] for f in live] == [8]
     await sender.disconnect()
     await reader.disconnect()
@@ -165,7 +179,9 @@ async def test_removal_stops_delivery_at_once(user_factory):
     await frames_until(member_sock, is_event("chat.conversation.removed", conversation=group.pk))
     await call(owner_sock, "chat.send", {"conversation": group.pk, "body": "after removal"},
                ref="x")
-    frames = await drain(member_sock, 0.5)
+    # The owner's socket gets its own message: by then the removed one would have too.
+    await frames_until(owner_sock, is_event("chat.message", conversation=group.pk, seq=2))
+    frames = await drain(member_sock, 0.3)
     assert not any("after removal" in str(f) for f in frames)
     refused = await call(member_sock, "chat.send", {"conversation": group.pk, "body": "hello?"})
     assert refused["code"] == "unknown_conversation"
@@ -197,7 +213,10 @@ async def test_typing_is_throttled_and_never_stored(two_directorates):
     first = await call(typist, "chat.typing", {"conversation": channel_a.pk}, ref="t1")
     second = await call(typist, "chat.typing", {"conversation": channel_a.pk}, ref="t2")
     assert first["data"]["sent"] is True and second["data"]["sent"] is False
-    typing = events_named(await drain(reader, 0.4), "chat.typing")
+    typing = events_named(
+        await collect_until(reader, is_event("chat.typing")) + await drain(reader),
+        "chat.typing",
+    )
     assert len(typing) == 1 and typing[0]["data"]["user_id"] == a[0].pk
     assert events_named(await drain(outsider, 0.2), "chat.typing") == []
     assert await sync_to_async(Message.objects.count)() == 0

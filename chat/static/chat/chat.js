@@ -205,21 +205,6 @@
     room = null;
   }
 
-  // ---- Presence -----------------------------------------------------------
-  function presenceTick() {
-    if (!socketOpen()) return;
-    const ids = Array.from(new Set(Array.from(document.querySelectorAll("[data-presence-user]")).map((el) => Number(el.dataset.presenceUser))));
-    const state = document.visibilityState === "visible" ? "online" : "away";
-    collab.send("chat.presence", { state: state, watch: ids }).then((reply) => {
-      Object.keys(reply.presence).forEach((id) => {
-        document.querySelectorAll('[data-presence-user="' + id + '"]').forEach((el) => {
-          el.dataset.state = reply.presence[id];
-          el.title = t(reply.presence[id]);
-        });
-      });
-    }).catch(() => {});
-  }
-
   // ---- Socket events --------------------------------------------------------
   collab.on("chat.message", (d) => {
     const viewing = room && d.conversation === roomId && document.visibilityState === "visible";
@@ -265,7 +250,6 @@
   let opened = false;
   collab.onOpen(() => {
     resync();
-    presenceTick();
     const list = document.getElementById("conv-list");
     if (opened && list) htmx.ajax("GET", list.dataset.url, { target: "#conv-list", swap: "innerHTML" });
     opened = true;
@@ -377,9 +361,8 @@
       if (divider) divider.scrollIntoView({ block: "center" }); else toBottom();
       setupComposer();
       scheduleRead();
-      document.addEventListener("visibilitychange", () => { scheduleRead(); presenceTick(); });
+      document.addEventListener("visibilitychange", scheduleRead);
     }
-    setInterval(presenceTick, 30000);
     // Safety net: a Redis reconnect can drop events without closing the socket.
     setInterval(() => { if (room && socketOpen()) resync(); }, 60000);
     // Older pages loaded by htmx: decorate them too.
