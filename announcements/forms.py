@@ -7,8 +7,6 @@ from collab.models import Directorate
 from . import services
 from .models import Announcement, Attachment
 
-MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
-
 
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
@@ -102,15 +100,6 @@ class AnnouncementForm(forms.Form):
                 for d in Directorate.objects.filter(pk__in=allowed).order_by("kind", "name_fr")
             ]
             self.fields["to_all_staff"].widget = forms.HiddenInput()
-
-    def clean_attachments(self):
-        files = self.cleaned_data.get("attachments") or []
-        for upload in files:
-            if upload.size > MAX_ATTACHMENT_BYTES:
-                raise ValidationError(
-                    _("%(name)s is larger than 25 MB.") % {"name": upload.name}
-                )
-        return files
 
     def to_input(self) -> services.AnnouncementInput:
         data = self.cleaned_data

@@ -162,18 +162,15 @@ class Receipt(models.Model):
 
 
 class Attachment(models.Model):
-    """A file attached to an announcement, its bytes in the file store keyed by SHA-256.
-
-    Small on purpose: when the files app's own model lands, this can point to it.
-    """
+    """A file attached to an announcement: a File of the files app (stored
+    once by content, scanned, served by files after the audience check)."""
 
     announcement = models.ForeignKey(
         Announcement, on_delete=models.CASCADE, related_name="attachments"
     )
-    name = models.CharField(_("name"), max_length=255)
-    content_type = models.CharField(max_length=120, default="application/octet-stream")
-    size = models.PositiveBigIntegerField(_("size"))
-    sha256 = models.CharField(max_length=64, db_index=True)
+    file = models.ForeignKey(
+        "files.File", verbose_name=_("file"), on_delete=models.CASCADE, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -185,5 +182,13 @@ class Attachment(models.Model):
         return self.name
 
     @property
-    def store_key(self) -> str:
-        return f"sha256/{self.sha256[:2]}/{self.sha256}"
+    def name(self) -> str:
+        return self.file.name
+
+    @property
+    def version(self):
+        return self.file.current_version
+
+    @property
+    def size(self) -> int:
+        return self.version.size if self.version else 0

@@ -122,7 +122,8 @@ def audience(announcement: Announcement) -> QuerySet[User]:
 
 def attachment_for(user: User, announcement_pk: int, pk: int) -> Attachment:
     announcement = for_reader(user, announcement_pk)
-    attachment = announcement.attachments.filter(pk=pk).first()
+    attachments = announcement.attachments.select_related("file__current_version")
+    attachment = attachments.filter(pk=pk).first()
     if attachment is None:
         raise Http404
     return attachment

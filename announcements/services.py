@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from collab import events
 from collab.models import Directorate, Notification, User
+from files import services as file_services
 
 from . import policies, selectors
 from .models import Announcement, Attachment, Receipt
@@ -110,7 +109,7 @@ def _languages() -> list[str]:
 
 def render_live(announcement: Announcement) -> dict:
     """One rendering per UI language: the socket path never queries the database."""
-    attachments = list(announcement.attachments.all())
+    attachments = list(announcement.attachments.select_related("file__current_version"))
     render = {}
     for language in _languages():
         with translation.override(language):
@@ -206,47 +205,14 @@ def _apply(announcement: Announcement, data: AnnouncementInput) -> None:
     announcement.expires_at = data.expires_at
 
 
-def _store_attachment(announcement: Announcement, upload) -> Attachment:
-    from files.storage import get_file_store
-
-    digest = hashlib.sha256()
-    # Hash while spooling to disk: the key is the content's SHA-256, bounded memory.
-    with tempfile.TemporaryFile() as spool:
-        for chunk in upload.chunks():
-            digest.update(chunk)
-            spool.write(chunk)
-        size = spool.tell()
-        spool.seek(0)
-        attachment = Attachment(
-            announcement=announcement,
-            name=(upload.name or "file")[:255],
-            content_type=(getattr(upload, "content_type", "") or "application/octet-stream")[:120],
-            size=size,
-            sha256=digest.hexdigest(),
-        )
-        store = get_file_store()
-        if not store.exists(attachment.store_key):
-            store.put(attachment.store_key, spool, size)
-    attachment.save()
-    return attachment
+# Per file; the files app also applies its own FILES_MAX_SIZE.
+ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024
 
 
 def _remove_attachments(announcement: Announcement, ids: list[int]) -> None:
-    from files.storage import StoreError, get_file_store
-
-    doomed = list(announcement.attachments.filter(pk__in=ids))
-    Attachment.objects.filter(pk__in=[a.pk for a in doomed]).delete()
-
-    def delete_unused_blobs():
-        # Same bytes, same key: keep the object while another attachment uses it.
-        for attachment in doomed:
-            if not Attachment.objects.filter(sha256=attachment.sha256).exists():
-                try:
-                    get_file_store().delete(attachment.store_key)
-                except StoreError:
-                    logger.warning("could not delete %s from the file store", attachment.store_key)
-
-    transaction.on_commit(delete_unused_blobs)
+    doomed = list(announcement.attachments.filter(pk__in=ids).select_related("file"))
+    # The files app deletes the files and, after commit, the bytes nothing else uses.
+    file_services.discard_attachments([a.file for a in doomed])
 
 
 def save_announcement(
@@ -274,7 +240,20 @@ def save_announcement(
     if not policies.may_address(user, data.to_all_staff, targets):
         raise PermissionDenied(_("You may not address this audience."))
 
-    with transaction.atomic():
+    try:
+        return _save(user, data, action, announcement, targets, was_published, uploads,
+                     remove_attachments)
+    except file_services.UploadRefused as exc:
+        raise ValidationError({"attachments": [exc.message]}) from None
+
+
+def _save(user, data, action, announcement, targets, was_published, uploads,
+          remove_attachments) -> Announcement:
+    # Bytes go to the file store first; if the transaction fails they are
+    # removed again when nothing else uses them (files.services).
+    with file_services.attachment_uploads(
+        user, uploads, attached_to="announcements", max_size=ATTACHMENT_MAX_BYTES
+    ) as pending, transaction.atomic():
         old_keys = set(_group_keys(announcement)) if was_published else set()
         if announcement is None:
             announcement = Announcement(author=user)
@@ -302,8 +281,8 @@ def save_announcement(
         else:
             announcement.directorates.set(chosen)
             announcement.target_directorates.set(targets)
-        for upload in uploads:
-            _store_attachment(announcement, upload)
+        for item in pending:
+            Attachment.objects.create(announcement=announcement, file=item.record().file)
         if remove_attachments:
             _remove_attachments(announcement, [a.pk for a in remove_attachments])
         if was_published:

@@ -20,6 +20,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from files.views import serve_version
+
 from . import policies, selectors, services
 from .forms import AnnouncementForm, FeedFilterForm
 from .models import Announcement
@@ -99,7 +101,7 @@ def detail(request, pk):
         {
             "a": announcement,
             "receipt": receipt,
-            "attachments": announcement.attachments.all(),
+            "attachments": announcement.attachments.select_related("file__current_version"),
             "can_manage": policies.can_manage(request.user, announcement),
         },
     )
@@ -247,21 +249,10 @@ def stats_csv(request, pk):
 @login_required
 @require_GET
 def attachment(request, pk, attachment_pk):
-    from files.storage import StoreError, get_file_store
-
+    # The audience check (selectors.for_reader) first, then the files app's
+    # rules: 404 while being checked or if infected, short-lived URLs on S3.
     item = selectors.attachment_for(request.user, pk, attachment_pk)
-    try:
-        chunks = get_file_store().open(item.store_key)
-    except StoreError as exc:
-        raise Http404 from exc
-    response = StreamingHttpResponse(chunks, content_type=item.content_type)
-    response["Content-Length"] = str(item.size)
-    response["X-Content-Type-Options"] = "nosniff"
-    # Never rendered inline: an uploaded HTML file must not run on our origin.
-    from django.utils.http import content_disposition_header
-
-    response["Content-Disposition"] = content_disposition_header(True, item.name)
-    return response
+    return serve_version(request, item.version)
 
 
 # ---- JSON API ------------------------------------------------------------

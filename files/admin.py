@@ -14,7 +14,8 @@ class FileVersionInline(admin.TabularInline):
 
 @admin.register(File)
 class FileAdmin(admin.ModelAdmin):
-    list_display = ["name", "owner", "updated_at"]
+    list_display = ["name", "owner", "attached_to", "updated_at"]
+    list_filter = ["attached_to"]
     search_fields = ["name", "owner__username"]
     raw_id_fields = ["owner", "current_version"]
     inlines = [FileVersionInline]

@@ -15,6 +15,12 @@ class File(models.Model):
         related_name="files",
     )
     name = models.CharField(_("name"), max_length=255)
+    # Empty for a document in My files; otherwise the label of the app whose
+    # record holds this file as an attachment (a leave request, an
+    # announcement). Attachments never show in My files, are not shared and
+    # do not count against the quota: they are reached only through the page
+    # of the record they belong to, after that app's own permission check.
+    attached_to = models.CharField(_("attached to"), max_length=40, blank=True, db_index=True)
     current_version = models.ForeignKey(
         "FileVersion",
         verbose_name=_("current version"),
@@ -33,6 +39,10 @@ class File(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_attachment(self) -> bool:
+        return bool(self.attached_to)
 
 
 class FileVersion(models.Model):

@@ -39,21 +39,27 @@ def shared_with(user) -> QuerySet[File]:
     """Files others shared with ``user`` that someone besides the owner may see."""
     shared = active_shares_for(user).filter(file=OuterRef("pk"))
     return (
-        File.objects.filter(Exists(shared), _available_version_exists())
+        documents()
+        .filter(Exists(shared), _available_version_exists())
         .exclude(owner=user)
         .select_related("owner", "current_version")
     )
 
 
+def documents():
+    """Files of My files; attachments are reached only through their record."""
+    return File.objects.filter(attached_to="")
+
+
 def owned_by(user) -> QuerySet[File]:
-    return File.objects.filter(owner=user).select_related("current_version")
+    return documents().filter(owner=user).select_related("current_version")
 
 
 def directorate_files(directorate_id: int) -> QuerySet[File]:
     shared = Share.objects.filter(
         file=OuterRef("pk"), directorate_id=directorate_id, revoked_at__isnull=True
     )
-    return File.objects.filter(Exists(shared), _available_version_exists()).select_related(
+    return documents().filter(Exists(shared), _available_version_exists()).select_related(
         "owner", "current_version"
     )
 
@@ -77,7 +83,7 @@ def can_view(user, file: File) -> bool:
 
 def visible_file(user, file_id: int) -> File:
     """The file if ``user`` may see it now; 404 otherwise (never 403: no probing)."""
-    file = File.objects.select_related("owner", "current_version").filter(pk=file_id).first()
+    file = documents().select_related("owner", "current_version").filter(pk=file_id).first()
     if file is None or not can_view(user, file):
         raise Http404
     if file.owner_id != user.pk and latest_available_version(file) is None:
@@ -86,7 +92,7 @@ def visible_file(user, file_id: int) -> File:
 
 
 def owned_file(user, file_id: int) -> File:
-    file = File.objects.select_related("current_version").filter(pk=file_id, owner=user).first()
+    file = documents().select_related("current_version").filter(pk=file_id, owner=user).first()
     if file is None:
         raise Http404
     return file
@@ -118,7 +124,10 @@ def version_for_download(user, file_id: int, number: int | None) -> tuple[File, 
 
 
 def used_bytes(user) -> int:
-    total = FileVersion.objects.filter(file__owner=user).aggregate(total=Sum("size"))["total"]
+    # Attachments are bounded by their app's per-file limit, not the quota:
+    # their owner cannot delete them from My files.
+    versions = FileVersion.objects.filter(file__owner=user, file__attached_to="")
+    total = versions.aggregate(total=Sum("size"))["total"]
     return total or 0
 
 
@@ -132,3 +141,17 @@ def referenced_keys() -> set[str]:
         FileVersion.objects.exclude(thumbnail_key="").values_list("thumbnail_key", flat=True)
     )
     return keys
+
+
+def attachment_version_for(user, version: FileVersion | None) -> FileVersion:
+    """``version`` of an attachment if ``user`` may fetch it, once the owning
+    app has granted access to its record; 404 otherwise.
+
+    Same rule as My files: a version still being checked (or that could not
+    be checked) reaches only its owner; an infected one reaches no one.
+    """
+    if version is None or version.scan_status == FileVersion.Scan.INFECTED:
+        raise Http404
+    if not version.available and version.file.owner_id != user.pk:
+        raise Http404
+    return version

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import time
+from contextlib import contextmanager
 from typing import BinaryIO
 
 from django.conf import settings
@@ -127,6 +128,115 @@ def upload_file(
     return version
 
 
+# ---- Attachments (for other apps) -------------------------------------------
+#
+# A leave request's medical certificate or an announcement's circular goes
+# through the same path as an upload to My files: streamed into the
+# content-addressed store (stored once, whoever uploaded the same bytes),
+# type detected from the content, name sanitised, scanned, quarantined until
+# clean. The other app keeps a foreign key to the File; its own view checks
+# its own permission, then serves through ``files.views.serve_version``.
+
+
+class PendingAttachment:
+    """Bytes already in the store, not yet recorded; ``record()`` inside the
+    caller's transaction writes the File and its version."""
+
+    def __init__(self, owner: User, blob, name: str, attached_to: str):
+        self.owner, self.blob, self.name, self.attached_to = owner, blob, name, attached_to
+        self.version: FileVersion | None = None
+
+    def record(self) -> FileVersion:
+        self.version = _record_version(
+            self.owner, self.blob, self.name, None, attached_to=self.attached_to
+        )
+        if settings.FILES_SCAN_ENABLED:
+            version_id = self.version.pk
+            # Scanned once the caller's transaction is committed; until then
+            # (and until clean) only the owner can fetch it. `manage.py
+            # files_scan` picks up whatever this leaves pending.
+            transaction.on_commit(lambda: _scan_quietly(version_id))
+        return self.version
+
+
+def _scan_quietly(version_id: int) -> None:
+    try:
+        scan_version(version_id)
+    except Exception:  # the version stays pending: never shown to others
+        logger.exception("scanning attachment version %s failed", version_id)
+
+
+def _store_attachment_bytes(owner: User, upload, attached_to: str, limit: int):
+    name = sanitise_name(getattr(upload, "name", "") or "")
+    too_large = UploadRefused(
+        _("%(name)s is too large; the limit is %(limit)s per file.")
+        % {"name": name, "limit": filesizeformat(limit)},
+        413,
+    )
+    if getattr(upload, "size", None) is not None and upload.size > limit:
+        raise too_large
+    stream = upload.open("rb") if hasattr(upload, "open") else upload
+    if hasattr(stream, "seek"):
+        stream.seek(0)
+    try:
+        blob = storage.get_file_store().save(stream, max_size=limit)
+    except TooLarge:
+        raise too_large from None
+    except StoreError:
+        logger.exception("file store failed while storing an attachment")
+        raise UploadRefused(
+            _("The file could not be stored: storage is unavailable. Nothing was kept."), 503
+        ) from None
+    return PendingAttachment(owner, blob, name, attached_to)
+
+
+@contextmanager
+def attachment_uploads(owner: User, uploads, *, attached_to: str, max_size: int | None = None):
+    """Store ``uploads`` (Django UploadedFiles) for ``owner``; yield them as
+    PendingAttachments to ``record()`` inside the caller's transaction.
+
+    Use as ``with attachment_uploads(...) as pending, transaction.atomic():``
+    so that if the block fails, the rows are rolled back first and then every
+    object this call created that nothing references is removed: neither an
+    orphan object nor a half-written row. Raises UploadRefused (translated
+    message) before anything is recorded.
+    """
+    limit = settings.FILES_MAX_SIZE if max_size is None else min(max_size, settings.FILES_MAX_SIZE)
+    pending: list[PendingAttachment] = []
+    try:
+        for upload in uploads:
+            pending.append(_store_attachment_bytes(owner, upload, attached_to, limit))
+        yield pending
+    except BaseException:
+        for item in pending:
+            if item.blob.created:
+                _remove_blob_if_unused(item.blob.key)
+        raise
+
+
+def store_attachment(
+    owner: User, upload, *, attached_to: str, max_size: int | None = None
+) -> FileVersion:
+    """Store one attachment and record it at once (its own transaction, or a
+    savepoint of the caller's)."""
+    with attachment_uploads(owner, [upload], attached_to=attached_to, max_size=max_size) as (
+        pending
+    ), transaction.atomic():
+        return pending[0].record()
+
+
+def discard_attachments(files) -> None:
+    """The record holding these attachment files lets them go: the files are
+    deleted and, once committed, bytes that nothing else uses leave the store."""
+    ids = [file.pk for file in files if file.is_attachment]
+    if not ids:
+        return
+    keys = set(FileVersion.objects.filter(file_id__in=ids).values_list("blob_key", flat=True))
+    File.objects.filter(pk__in=ids).update(current_version=None)
+    File.objects.filter(pk__in=ids).delete()
+    transaction.on_commit(lambda: [_remove_blob_if_unused(key) for key in keys])
+
+
 THUMBNAIL_SIZE = (160, 160)
 THUMBNAIL_MAX_BYTES = 25 * 1024 * 1024
 
@@ -134,6 +244,8 @@ THUMBNAIL_MAX_BYTES = 25 * 1024 * 1024
 def make_thumbnail(version: FileVersion) -> None:
     """A small WebP for an image version; only once the version is available
     (a quarantined file is never decoded). Failure only means no thumbnail."""
+    if version.file.is_attachment:  # never shown as a thumbnail anywhere
+        return
     if not version.is_image or version.size > THUMBNAIL_MAX_BYTES:
         return
     from PIL import Image
@@ -158,10 +270,14 @@ def make_thumbnail(version: FileVersion) -> None:
 
 
 @transaction.atomic
-def _record_version(owner: User, blob, name: str, replace: File | None) -> FileVersion:
+def _record_version(
+    owner: User, blob, name: str, replace: File | None, *, attached_to: str = ""
+) -> FileVersion:
     now = timezone.now()
     if replace is None:
-        file = File.objects.create(owner=owner, name=name, created_at=now, updated_at=now)
+        file = File.objects.create(
+            owner=owner, name=name, attached_to=attached_to, created_at=now, updated_at=now
+        )
         number = 1
     else:
         file = File.objects.select_for_update().get(pk=replace.pk, owner=owner)
@@ -230,7 +346,8 @@ def scan_version(version_id: int) -> FileVersion:
 
 def _tell_about_infection(version: FileVersion) -> None:
     owner = version.file.owner
-    link = reverse("files:detail", args=[version.file_id])
+    # An attachment has no page in the files app: its owner gets no link.
+    link = "" if version.file.is_attachment else reverse("files:detail", args=[version.file_id])
     admins = User.objects.filter(
         Q(role=User.Role.ADMINISTRATOR) | Q(is_superuser=True), is_active=True
     ).exclude(pk=owner.pk)

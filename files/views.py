@@ -166,6 +166,20 @@ def _serve(request, pk, inline_wanted: bool):
     number = request.GET.get("v")
     number = int(number) if number and number.isdigit() else None
     file, version = selectors.version_for_download(request.user, pk, number)
+    return _send(request, file, version, inline_wanted)
+
+
+def serve_version(request, version: FileVersion | None, *, inline: bool = False):
+    """Serve an attachment for another app's view, called AFTER that view has
+    checked its own permission (the deciders of a request, the audience of an
+    announcement). The files app's rules still hold: 404 while the version is
+    being checked for anyone but its owner, 404 for everyone once infected.
+    Presigned redirect on object storage, Range-aware stream on local disk."""
+    version = selectors.attachment_version_for(request.user, version)
+    return _send(request, version.file, version, inline)
+
+
+def _send(request, file, version, inline_wanted: bool):
     # HTML and SVG (and anything not in the safe list) are never rendered inline.
     inline = inline_wanted and is_previewable(version.content_type)
     content_type = version.content_type if inline else _download_type(version)

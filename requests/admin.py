@@ -73,7 +73,7 @@ class RequestTransitionAdmin(ReadOnlyAdmin):
 
 @admin.register(RequestAttachment)
 class RequestAttachmentAdmin(ReadOnlyAdmin):
-    list_display = ["filename", "request", "size", "sha256", "created_at"]
+    list_display = ["filename", "request", "file", "created_at"]
 
 
 @admin.register(PublicHoliday)

@@ -273,16 +273,17 @@ class Delegation(models.Model):
 
 
 class RequestAttachment(models.Model):
-    """A file attached to a request; bytes live in the file store under its SHA-256."""
+    """A file attached to a request (a medical certificate, an invoice).
+
+    The bytes, their type, name, scan and download belong to the files app
+    (files.services.attachment_uploads, files.views.serve_version); this row
+    only says which request holds which file.
+    """
 
     request = models.ForeignKey(Request, verbose_name=_("request"), on_delete=models.CASCADE,
                                 related_name="attachments")
-    filename = models.CharField(_("file name"), max_length=255)
-    content_type = models.CharField(max_length=120, blank=True)
-    size = models.PositiveBigIntegerField(_("size"))
-    sha256 = models.CharField(max_length=64, db_index=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+")
+    file = models.ForeignKey("files.File", verbose_name=_("file"), on_delete=models.CASCADE,
+                             related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -294,12 +295,16 @@ class RequestAttachment(models.Model):
         return self.filename
 
     @property
-    def store_key(self) -> str:
-        return store_key(self.sha256)
+    def filename(self) -> str:
+        return self.file.name
 
+    @property
+    def version(self):
+        return self.file.current_version
 
-def store_key(sha256: str) -> str:
-    return f"requests/{sha256[:2]}/{sha256}"
+    @property
+    def size(self) -> int:
+        return self.version.size if self.version else 0
 
 
 # ---- Leave ---------------------------------------------------------------

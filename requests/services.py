@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -19,8 +20,9 @@ from django.utils.translation import gettext_lazy
 
 from collab import events
 from collab.services import notify
+from files import services as file_services
 
-from . import attachments, certificates, leave, workflow
+from . import certificates, leave, workflow
 from .models import (
     FINAL_STAGES,
     CertificateRequest,
@@ -28,6 +30,7 @@ from .models import (
     Delegation,
     LeaveRequest,
     Request,
+    RequestAttachment,
     RequestTransition,
     RequestType,
     SocialServiceRequest,
@@ -57,11 +60,29 @@ def _require_attachment(request_type: RequestType, uploads) -> None:
         raise WorkflowError(_("Attach %(what)s.") % {"what": label})
 
 
-def _with_uploads(uploads, write):
-    """Store uploads, then run ``write(stored)`` in one transaction; on failure
-    the new objects are removed (no orphan), and no row is half-written."""
-    with attachments.stored_uploads(uploads) as stored, transaction.atomic():
-        return write(stored)
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+def attachment_max_bytes() -> int:
+    return int(getattr(settings, "REQUESTS_ATTACHMENT_MAX_BYTES", ATTACHMENT_MAX_BYTES))
+
+
+def _with_uploads(employee, uploads, write):
+    """Store uploads through the files app, then run ``write(pending)`` in one
+    transaction; if it fails, the rows are rolled back and the objects this
+    created are removed (no orphan, nothing half-written)."""
+    try:
+        with file_services.attachment_uploads(
+            employee, uploads, attached_to="staff_requests", max_size=attachment_max_bytes()
+        ) as pending, transaction.atomic():
+            return write(pending)
+    except file_services.UploadRefused as exc:
+        raise WorkflowError(exc.message) from None
+
+
+def _attach(request: Request, pending) -> None:
+    for item in pending:
+        RequestAttachment.objects.create(request=request, file=item.record().file)
 
 
 # ---- Submitting ---------------------------------------------------------------
@@ -74,10 +95,8 @@ def submit_leave(employee, request_type: RequestType, *, start: datetime.date,
         raise WorkflowError(_("This is not a leave type."))
     _require(request_type, {"reason": reason})
     _require_attachment(request_type, uploads)
-    for upload in uploads:
-        attachments.check_size(upload)
 
-    def write(stored):
+    def write(pending):
         # Serialise one employee's submissions so two tabs cannot both pass the checks.
         get_user_model().objects.select_for_update().get(pk=employee.pk)
         result = leave.quote(employee, request_type, start, end,
@@ -89,11 +108,11 @@ def submit_leave(employee, request_type: RequestType, *, start: datetime.date,
             request=request, start_date=start, end_date=end, start_afternoon=start_afternoon,
             end_morning=end_morning, days=result.days, reason=reason,
         )
-        attachments.attach(request, stored, employee)
+        _attach(request, pending)
         workflow.submit(request)
         return request
 
-    return _with_uploads(uploads, write)
+    return _with_uploads(employee, uploads, write)
 
 
 def submit_certificate(employee, request_type: RequestType, *, language: str, purpose="",
@@ -121,18 +140,16 @@ def submit_social(employee, request_type: RequestType, *, service: str, descript
         raise WorkflowError(_("Choose a service."))
     _require(request_type, {"description": description, "amount": amount})
     _require_attachment(request_type, uploads)
-    for upload in uploads:
-        attachments.check_size(upload)
 
-    def write(stored):
+    def write(pending):
         request = workflow.start(request_type, employee, comment=description)
         SocialServiceRequest.objects.create(request=request, service=service,
                                             description=description, amount=amount)
-        attachments.attach(request, stored, employee)
+        _attach(request, pending)
         workflow.submit(request)
         return request
 
-    return _with_uploads(uploads, write)
+    return _with_uploads(employee, uploads, write)
 
 
 # ---- Deciding, cancelling --------------------------------------------------------

@@ -12,6 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('collab', '0001_initial'),
+        ('files', '0002_file_attached_to'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -51,12 +52,9 @@ class Migration(migrations.Migration):
             name='Attachment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('content_type', models.CharField(default='application/octet-stream', max_length=120)),
-                ('size', models.PositiveBigIntegerField(verbose_name='size')),
-                ('sha256', models.CharField(db_index=True, max_length=64)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('announcement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='announcements.announcement')),
+                ('file', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='files.file', verbose_name='file')),
             ],
             options={
                 'verbose_name': 'attachment',

@@ -12,6 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
+        ('files', '0002_file_attached_to'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -171,13 +172,9 @@ class Migration(migrations.Migration):
             name='RequestAttachment',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('filename', models.CharField(max_length=255, verbose_name='file name')),
-                ('content_type', models.CharField(blank=True, max_length=120)),
-                ('size', models.PositiveBigIntegerField(verbose_name='size')),
-                ('sha256', models.CharField(db_index=True, max_length=64)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='staff_requests.request', verbose_name='request')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('file', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='files.file', verbose_name='file')),
             ],
             options={
                 'verbose_name': 'attachment',

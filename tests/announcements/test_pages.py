@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from announcements import services
 from announcements.models import Announcement, Attachment
-from files.storage import get_file_store
+from files.models import File
+from files.storage import blob_key, get_file_store
 
 from .conftest import data, future
 
@@ -99,8 +100,8 @@ def test_officer_writes_previews_and_publishes_through_the_ui(ministry, client_f
     assert a.state == "published"
 
     attachment = Attachment.objects.get()
-    assert attachment.sha256 == hashlib.sha256(b"%PDF-1.4 hello").hexdigest()
-    assert get_file_store().exists(attachment.store_key)
+    assert attachment.version.sha256 == hashlib.sha256(b"%PDF-1.4 hello").hexdigest()
+    assert get_file_store().exists(attachment.version.blob_key)
     url = f"/announcements/{a.pk}/attachments/{attachment.pk}/"
     got = client_for(ministry["casa_staff"]).get(url)
     assert got.status_code == 200
@@ -117,8 +118,10 @@ def test_same_file_is_stored_once(ministry):
             ministry["officer"], data(to_all_staff=True), services.DRAFT,
             uploads=[SimpleUploadedFile("a.txt", content)],
         )
-    digests = set(Attachment.objects.values_list("sha256", flat=True))
+    digests = set(Attachment.objects.values_list("file__current_version__sha256", flat=True))
     assert digests == {hashlib.sha256(content).hexdigest()}
+    keys = set(Attachment.objects.values_list("file__current_version__blob_key", flat=True))
+    assert keys == {blob_key(hashlib.sha256(content).hexdigest())}
     assert Attachment.objects.count() == 2
 
 
@@ -181,6 +184,7 @@ def test_removing_an_attachment_deletes_unused_bytes_only(ministry, client_for):
     assert response.status_code == 302
     assert not a.attachments.exists()
     store = get_file_store()
-    assert store.exists(keep.attachments.get().store_key)  # still used by the other one
-    assert not store.exists(f"sha256/{hashlib.sha256(own).hexdigest()[:2]}/"
-                            f"{hashlib.sha256(own).hexdigest()}")
+    assert store.exists(keep.attachments.get().version.blob_key)  # still used by the other one
+    assert not store.exists(blob_key(hashlib.sha256(own).hexdigest()))
+    # The removed attachments' files are gone; the one still attached stays.
+    assert File.objects.count() == 1

@@ -146,7 +146,9 @@ def clamd_socket():
                 "Foreground yes",
                 f"PidFile {workdir / 'clamd.pid'}",
                 f"TemporaryDirectory {workdir}",
-                "LogFile /dev/null",
+                # Its own log file: clamd locks it, so a shared /dev/null makes a
+                # second clamd (another test run on the machine) fail to start.
+                f"LogFile {workdir / 'clamd.log'}",
                 "StreamMaxLength 2M",
                 "MaxFileSize 1M",
                 "MaxScanSize 1M",

@@ -6,9 +6,10 @@ from unittest import mock
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from files.storage import get_file_store
+from files.models import File
+from files.storage import blob_key, get_file_store
 from requests import services, workflow
-from requests.models import Request, RequestAttachment, Stage, store_key
+from requests.models import Request, RequestAttachment, Stage
 from requests.workflow import NotDecider, WorkflowError
 
 pytestmark = pytest.mark.django_db
@@ -40,13 +41,14 @@ def test_attachment_bytes_are_in_the_store_under_their_sha256(org, types, client
                                  description="Soins", uploads=[upload(data=data)])
     attachment = req.attachments.get()
     digest = hashlib.sha256(data).hexdigest()
-    assert (attachment.sha256, attachment.size) == (digest, len(data))
-    assert get_file_store().exists(store_key(digest))
+    assert (attachment.version.sha256, attachment.size) == (digest, len(data))
+    assert attachment.version.content_type == "application/pdf"  # detected from the bytes
+    assert get_file_store().exists(blob_key(digest))
     response = client_for(org["social"]).get(f"/requests/{req.pk}/attachments/{attachment.pk}/")
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == data
     assert client_for(org["outsider"]).get(
-        f"/requests/{req.pk}/attachments/{attachment.pk}/").status_code == 403
+        f"/requests/{req.pk}/attachments/{attachment.pk}/").status_code == 404
 
 
 def test_oversized_attachment_is_refused_and_nothing_is_written(org, types, settings):
@@ -55,24 +57,26 @@ def test_oversized_attachment_is_refused_and_nothing_is_written(org, types, sett
         services.submit_social(org["employee"], types["social-services"], service="loan",
                                description="x", uploads=[upload(data=b"x" * 11)])
     assert not Request.objects.exists()
-    assert not get_file_store().exists(store_key(hashlib.sha256(b"x" * 11).hexdigest()))
+    assert not File.objects.exists()
+    assert not get_file_store().exists(blob_key(hashlib.sha256(b"x" * 11).hexdigest()))
 
 
 def test_failure_after_storing_leaves_no_orphan_object_and_no_row(org, types):
     data = b"%PDF unique bytes for this test"
-    key = store_key(hashlib.sha256(data).hexdigest())
+    key = blob_key(hashlib.sha256(data).hexdigest())
     with mock.patch("requests.workflow.submit", side_effect=RuntimeError("database down")):
         with pytest.raises(RuntimeError):
             services.submit_social(org["employee"], types["social-services"], service="loan",
                                    description="x", uploads=[upload(data=data)])
     assert not Request.objects.exists()
     assert not RequestAttachment.objects.exists()
+    assert not File.objects.exists()
     assert not get_file_store().exists(key)
 
 
 def test_failure_keeps_an_object_that_another_request_uses(org, types):
     data = b"%PDF shared bytes"
-    key = store_key(hashlib.sha256(data).hexdigest())
+    key = blob_key(hashlib.sha256(data).hexdigest())
     services.submit_social(org["employee"], types["social-services"], service="loan",
                            description="first", uploads=[upload(data=data)])
     with mock.patch("requests.workflow.submit", side_effect=RuntimeError("boom")):
