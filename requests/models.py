@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # Members of this auth group are the HR officers for social affairs.
 SOCIAL_AFFAIRS_GROUP = "hr_social_affairs"
@@ -30,7 +31,7 @@ class Stage(models.TextChoices):
     HR_PROCESSING = "hr_processing", _("HR processing")
     COMPLETED = "completed", _("Completed")
     REJECTED = "rejected", _("Rejected")
-    CANCELLED = "cancelled", _("Cancelled")
+    CANCELLED = "cancelled", pgettext_lazy("request stage", "Cancelled")
 
 
 FINAL_STAGES = {Stage.COMPLETED, Stage.REJECTED, Stage.CANCELLED}
@@ -207,7 +208,7 @@ class RequestTransition(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
         COMPLETED = "completed", _("Completed")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("request stage", "Cancelled")
 
     request = models.ForeignKey(Request, verbose_name=_("request"), on_delete=models.PROTECT,
                                 related_name="transitions")

@@ -106,6 +106,23 @@ def test_catalogue_is_fully_translated(app, language):
     assert not problems, f"{path.relative_to(ROOT)}:\n" + "\n".join(problems)
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_text_shared_by_two_apps_reads_the_same_in_both(language):
+    # Django merges every app's catalogue into one: for a text two apps share,
+    # the app listed first wins. Two translations of one text mean one app
+    # shows the other's; a text that means different things needs a context.
+    seen: dict[tuple, dict[str, tuple]] = {}
+    for app in APPS_WITH_LOCALE:
+        for entry in parse_po(catalogue(app, language)):
+            if not entry["msgid"] or entry["obsolete"]:
+                continue
+            key = (entry.get("msgctxt"), entry["msgid"], entry.get("msgid_plural"))
+            translation = tuple(entry["msgstr"][i] for i in sorted(entry["msgstr"]))
+            seen.setdefault(key, {})[app] = translation
+    clashes = {key: apps for key, apps in seen.items() if len(set(apps.values())) > 1}
+    assert not clashes, f"translated differently by different apps: {clashes}"
+
+
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory):
     """Run makemessages on a copy of each app; the real tree is left untouched."""
