@@ -13,9 +13,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 # Members of this auth group are the HR officers for social affairs.
 SOCIAL_AFFAIRS_GROUP = "hr_social_affairs"
