@@ -57,7 +57,9 @@ run: messages seed
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 --websocket-max-frame-size 65536 asgi:application
 
 test: install-dev system-deps-test
+	$(VENV)/bin/ruff check .
 	$(PY) manage.py compilemessages -v 0 --ignore=.venv
+	$(PY) manage.py makemigrations --check --dry-run -v 0
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Benchmarks print figures, recorded in docs/benchmarks.md (loopback Redis needed).
