@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.chat.procs import DAPHNE, PYTHON, RedisServer, free_port, wait_for  # noqa: E402
+from tests.multiproc import DAPHNE, PYTHON, RedisServer, free_port, wait_for  # noqa: E402
 
 SETUP = """
 import json

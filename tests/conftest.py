@@ -7,7 +7,9 @@ stops at once with the reason; elsewhere the tests needing Redis skip, saying wh
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
 from urllib.parse import urlparse
 
@@ -166,49 +168,94 @@ async def connect_socket(user=None, origin: bytes | None = b"http://127.0.0.1", 
     return communicator, connected, code
 
 
-@pytest.fixture
-def live_daphne_pair(request, transactional_db, settings, tmp_path):
-    """Two real Daphne workers on free loopback ports, as behind nginx in production.
-
-    They share the test database and one Redis with this test process, whose
-    channel layer is switched to the same Redis and prefix, so
-    ``publish()``/``notify()`` here reach sockets there. On PostgreSQL they use
-    the test database; on SQLite (whose test database lives in this process's
-    memory) this process moves onto a file copy for the test's duration. Yields
-    the two ``tests.multiproc.DaphneProcess`` objects; they are stopped
-    afterwards. Parametrize it indirectly with "pubsub" or "core" to pick the
-    Redis layer (default: settings.CHANNEL_LAYER_BACKEND).
-    """
+@pytest.fixture(scope="module")
+def _live_pairs(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Worker pairs of one test module, one per channel-layer backend, started on
+    first use and stopped at the module's end (start-up is most of their cost)."""
+    from django.conf import settings
     from django.db import connection
 
     from tests import multiproc
 
+    tmp_path = tmp_path_factory.mktemp("live-pair")
+    pairs: dict[str, tuple[list, dict]] = {}
+    with django_db_blocker.unblock(), contextlib.ExitStack() as stack:
+        database_url = stack.enter_context(multiproc.shared_test_database(connection, tmp_path))
+
+        def get(backend: str, redis_url: str):
+            if backend not in pairs:
+                prefix = multiproc.unique_prefix()
+                env = multiproc.worker_env(
+                    database_url=database_url, redis_url=redis_url, prefix=prefix,
+                    secret_key=settings.SECRET_KEY, var_dir=tmp_path / "var",
+                    CHANNEL_LAYER_BACKEND=backend,
+                )
+                workers = multiproc.start_daphnes(env, 2, f"pair-{backend}-")
+                stack.callback(lambda: [w.close() for w in workers])
+                layers = {
+                    "default": {
+                        "BACKEND": {
+                            "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                            "core": "channels_redis.core.RedisChannelLayer",
+                        }[backend],
+                        "CONFIG": {"hosts": [redis_url], "prefix": prefix},
+                    }
+                }
+                pairs[backend] = (workers, layers)
+            return pairs[backend]
+
+        yield get
+
+
+@pytest.fixture
+def live_daphne_pair(request, transactional_db, settings, _live_pairs):
+    """Two real Daphne workers on free loopback ports, as behind nginx in production.
+
+    They share the test database and one Redis with this test process, whose
+    channel layer is switched to the same Redis and prefix, so
+    ``publish()``/``notify()`` here reach sockets there. The pair lives for the
+    test module (rows are the test's own: ``transactional_db``). Yields the two
+    ``tests.multiproc.DaphneProcess`` objects. Parametrize it indirectly with
+    "pubsub" or "core" to pick the Redis layer (default:
+    settings.CHANNEL_LAYER_BACKEND). Needs Redis: skips without it, fails in CI.
+    """
     redis_url = redis_url_or_skip()
-    prefix = multiproc.unique_prefix()
     backend = getattr(request, "param", None) or settings.CHANNEL_LAYER_BACKEND
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": {
-                "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                "core": "channels_redis.core.RedisChannelLayer",
-            }[backend],
-            "CONFIG": {"hosts": [redis_url], "prefix": prefix},
-        }
-    }
-    with multiproc.shared_test_database(connection, tmp_path) as database_url:
-        env = multiproc.worker_env(
-            database_url=database_url,
-            redis_url=redis_url,
-            prefix=prefix,
-            secret_key=settings.SECRET_KEY,
-            var_dir=tmp_path / "var",
-            CHANNEL_LAYER_BACKEND=backend,
-        )
-        workers = []
-        try:
-            for n in (1, 2):
-                workers.append(multiproc.start_daphne(env, tmp_path, f"daphne{n}"))
-            yield workers
-        finally:
-            for worker in workers:
-                worker.stop()
+    workers, layers = _live_pairs(backend, redis_url)
+    settings.CHANNEL_LAYERS = layers
+    return workers
+
+
+@pytest.fixture(scope="module")
+def live_pair_own_redis(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Two Daphne workers on the test database sharing a redis-server of their own,
+    for the test module: ``(redis, workers)``. Tests may ``redis.stop()`` and
+    ``redis.start()`` it (same port), never the machine's shared Redis; this
+    test process keeps its own channel layer."""
+    from django.conf import settings
+    from django.db import connection
+
+    from tests import multiproc
+
+    if shutil.which("redis-server") is None:
+        if IN_CI:
+            pytest.fail("redis-server is not installed (needed for a private Redis)")
+        pytest.skip("needs the redis-server binary for a private Redis")
+    tmp_path = tmp_path_factory.mktemp("own-redis")
+    redis = multiproc.RedisServer(tmp_path).start()
+    try:
+        with django_db_blocker.unblock(), \
+                multiproc.shared_test_database(connection, tmp_path) as database_url:
+            env = multiproc.worker_env(
+                database_url=database_url, redis_url=redis.url,
+                prefix=multiproc.unique_prefix("own"), secret_key=settings.SECRET_KEY,
+                var_dir=tmp_path / "var",
+            )
+            workers = multiproc.start_daphnes(env, 2, "own-redis-")
+            try:
+                yield redis, workers
+            finally:
+                for worker in workers:
+                    worker.close()
+    finally:
+        redis.stop()

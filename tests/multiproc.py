@@ -1,19 +1,29 @@
-"""Real Daphne processes for multi-process tests (and bench/).
+"""The one live-server toolkit: real Daphne workers (and, when a test must
+restart it, a private redis-server) for browser, multi-process tests and bench/.
 
-``live_daphne_pair`` (a fixture in tests/conftest.py) starts two Daphne
-workers on free loopback ports that share the test database and one Redis,
-the way two production workers behind nginx do. Tests then talk to them with
-real clients (``websockets``, ``httpx``) and publish from the test process
-through the same channel layer.
+- ``start_daphne(env, name)`` / ``start_daphnes(env, count, name)``: Daphne
+  serving ``asgi:application`` (which serves /static/ itself outside
+  production) on a free loopback port, logs in ``artifacts/live/``, returned
+  once it answers HTTP. The port is bound here and the listening socket handed
+  to Daphne (``--fd``) and kept: ``DaphneProcess.restart()`` brings a worker
+  back on the same address, as a restarted process behind nginx.
+- ``worker_env(...)``: the environment of a worker sharing this test
+  process's database, Redis, prefix and secret key.
+- ``shared_test_database(connection, tmp_path)``: a DATABASE_URL a subprocess
+  can open holding the test database (PostgreSQL: the test database; SQLite:
+  the file test database, or a file copy of an in-memory one).
+- ``RedisServer(workdir)``: our own redis-server on a free port, for tests
+  that stop and start Redis. Never restart the machine's shared Redis.
 
-On SQLite the in-memory test database is copied to a file for the test's
-duration (``shared_test_database``), since a subprocess cannot see memory.
+Fixtures built on it: ``live_daphne_pair`` (tests/conftest.py), ``live_url``,
+``live_workers`` and the Playwright fixtures (tests/e2e/conftest.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,13 +31,17 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import quote
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts" / "live"
+PYTHON = sys.executable
+DAPHNE = str(Path(sys.executable).with_name("daphne"))
 # The same limits as production (Makefile, docker/compose.yml).
 DAPHNE_ARGS = ["--websocket-max-message-size", "65536", "--websocket-max-frame-size", "65536"]
+START_TIMEOUT = 60  # two shared cores in CI: Django's import alone can take seconds
 
 
 def free_port() -> int:
@@ -36,12 +50,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for(check, timeout: float = 30.0, what: str = "service") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except Exception:  # not up yet
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not start in {timeout:.0f} s")
+
+
 @dataclass
 class DaphneProcess:
-    port: int
-    process: subprocess.Popen
-    log_path: Path
+    """One Daphne worker on its own listening socket (kept across restarts)."""
+
+    listener: socket.socket = field(repr=False)
     env: dict = field(repr=False)
+    log_path: Path
+    process: subprocess.Popen | None = field(default=None, repr=False)
+
+    @property
+    def port(self) -> int:
+        return self.listener.getsockname()[1]
 
     @property
     def http_url(self) -> str:
@@ -61,8 +93,31 @@ class DaphneProcess:
         except OSError:
             return ""
 
+    def spawn(self) -> None:
+        fd = self.listener.fileno()
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [PYTHON, "-m", "daphne", "--fd", str(fd), *DAPHNE_ARGS, "asgi:application"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, pass_fds=[fd],
+            )
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Daphne exited ({self.process.returncode}):\n{self.log()}")
+            try:
+                # Any answer means Daphne serves (healthz may say "degraded": no S3).
+                httpx.get(f"{self.http_url}/healthz", timeout=2)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"Daphne did not answer within {timeout:.0f} s:\n{self.log()}")
+
     def stop(self) -> None:
-        if self.process.poll() is None:
+        """Stop the process; the address stays reserved for ``restart()``."""
+        if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(10)
@@ -70,41 +125,108 @@ class DaphneProcess:
                 self.process.kill()
                 self.process.wait(5)
 
+    def restart(self) -> None:
+        self.stop()
+        self.spawn()
+        self.wait_ready()
 
-def start_daphne(
-    env: dict, log_dir: Path, name: str = "daphne", timeout: float = 40
-) -> DaphneProcess:
-    """Start ``daphne asgi:application`` on a free loopback port and wait until it answers."""
-    port = free_port()
-    log_path = Path(log_dir) / f"{name}-{port}.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), *DAPHNE_ARGS,
-         "asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log.close()
-    server = DaphneProcess(port, process, log_path, env)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with {process.returncode}:\n{server.log()}")
-        try:
-            httpx.get(f"{server.http_url}/healthz", timeout=2)
-            return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"{name} did not answer within {timeout}s:\n{server.log()}")
+    def close(self) -> None:
+        self.stop()
+        self.listener.close()
 
 
-def shared_database_url(settings_dict: dict) -> str:
-    """DATABASE_URL of the PostgreSQL database this test process uses (the test database)."""
-    url = urlparse(os.environ["DATABASE_URL"])
-    return urlunparse(url._replace(path="/" + settings_dict["NAME"]))
+def _listener() -> socket.socket:
+    # Bound here and handed over: no race with another process for a free port.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    listener.set_inheritable(True)
+    return listener
+
+
+def start_daphnes(env: dict, count: int, name: str = "daphne",
+                  log_dir: Path | None = None) -> list[DaphneProcess]:
+    """Start ``count`` workers at once (their start-up overlaps) and wait for all."""
+    log_dir = Path(log_dir or ARTIFACTS)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    workers = []
+    try:
+        for n in range(count):
+            listener = _listener()
+            label = f"{name}{n + 1}" if count > 1 else name
+            log_path = log_dir / f"{label}-{listener.getsockname()[1]}.log"
+            log_path.write_bytes(b"")
+            worker = DaphneProcess(listener, env, log_path)
+            workers.append(worker)
+            worker.spawn()
+        for worker in workers:
+            worker.wait_ready()
+    except BaseException:
+        for worker in workers:
+            worker.close()
+        raise
+    return workers
+
+
+def start_daphne(env: dict, log_dir: Path | None = None, name: str = "daphne",
+                 timeout: float | None = None) -> DaphneProcess:
+    """One worker (``timeout`` kept for bench/ callers; START_TIMEOUT applies)."""
+    return start_daphnes(env, 1, name, log_dir)[0]
+
+
+class RedisServer:
+    """Our own redis-server on a free port: tests may stop and start it."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.workdir = Path(workdir)
+        self.proc = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed")
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+        def ping():
+            with socket.create_connection(("127.0.0.1", self.port), 1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+
+        wait_for(ping, what="redis-server")
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None
+
+
+def database_url(settings_dict: dict) -> str:
+    """A DATABASE_URL for a subprocess pointing at this database (SQLite file or PostgreSQL)."""
+    engine = settings_dict["ENGINE"]
+    name = str(settings_dict["NAME"])
+    if engine.endswith("sqlite3"):
+        if name == ":memory:" or "mode=memory" in name:
+            raise RuntimeError("a subprocess cannot open an in-memory SQLite database")
+        return "sqlite:///" + str(Path(name).resolve())
+    if engine.endswith(("postgresql", "postgis")):
+        user = quote(settings_dict.get("USER") or "", safe="")
+        password = quote(settings_dict.get("PASSWORD") or "", safe="")
+        auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+        host = settings_dict.get("HOST") or "127.0.0.1"
+        port = settings_dict.get("PORT") or 5432
+        return f"postgres://{auth}{host}:{port}/{quote(name, safe='')}"
+    raise RuntimeError(f"no shared test database for {engine}")
 
 
 def _close_async_orm_thread() -> None:
@@ -123,58 +245,58 @@ def _close_async_orm_thread() -> None:
 def shared_test_database(connection, tmp_path: Path):
     """Yield a DATABASE_URL that subprocesses can open, holding the test database.
 
-    PostgreSQL: the test database itself. SQLite: pytest-django keeps the test
-    database in memory, visible to this process only, so it is copied to a
-    file and this process is moved onto the copy until the block ends (the
-    in-memory database is kept alive and untouched meanwhile).
+    PostgreSQL, or SQLite on a file (the settings' TEST NAME): that database.
+    An in-memory SQLite test database is copied to a file and this process is
+    moved onto the copy until the block ends.
     """
-    if connection.vendor == "postgresql":
-        yield shared_database_url(connection.settings_dict)
-        _close_async_orm_thread()
-        return
-    if connection.vendor != "sqlite":
+    if connection.vendor not in {"postgresql", "sqlite"}:
         raise RuntimeError(f"no shared test database for {connection.vendor}")
+    if connection.vendor == "postgresql" or not connection.is_in_memory_db():
+        try:
+            yield database_url(connection.settings_dict)
+        finally:
+            _close_async_orm_thread()
+        return
     import sqlite3
 
     from django.db.backends.base.base import BaseDatabaseWrapper
 
     memory_name = connection.settings_dict["NAME"]
     path = Path(tmp_path) / "shared-test.sqlite3"
-    keeper = None
-    if connection.is_in_memory_db():
-        keeper = sqlite3.connect(memory_name, uri=True)  # keeps the memory database alive
-        with sqlite3.connect(path) as target:
-            keeper.backup(target)
-        target.close()
-        # Django never closes an in-memory SQLite connection; this one must go.
-        BaseDatabaseWrapper.close(connection)
-        connection.settings_dict["NAME"] = str(path)
-    else:
-        path = Path(memory_name)
+    keeper = sqlite3.connect(memory_name, uri=True)  # keeps the memory database alive
+    with sqlite3.connect(path) as target:
+        keeper.backup(target)
+    target.close()
+    # Django never closes an in-memory SQLite connection; this one must go.
+    BaseDatabaseWrapper.close(connection)
+    connection.settings_dict["NAME"] = str(path)
     try:
         yield f"sqlite:///{path}"
     finally:
         _close_async_orm_thread()
-        if keeper is not None:
-            connection.close()
-            connection.settings_dict["NAME"] = memory_name
-            connection.ensure_connection()
-            keeper.close()
+        connection.close()
+        connection.settings_dict["NAME"] = memory_name
+        connection.ensure_connection()
+        keeper.close()
 
 
 def worker_env(
-    *, database_url: str, redis_url: str, prefix: str, secret_key: str, var_dir: Path, **extra
+    *, database_url: str, redis_url: str | None, prefix: str, secret_key: str, var_dir: Path,
+    **extra,
 ) -> dict:
-    """Environment of a worker that shares this test process's data and channel layer."""
+    """Environment of a worker sharing this test process's data and channel layer.
+
+    ``redis_url=None``: the in-memory channel layer (one worker only).
+    """
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("DJANGO_", "S3_", "COLLAB_", "PYTEST", "CHANNEL_LAYER"))
+        and key not in {"REDIS_URL", "FILE_STORE_DIR"}
     }
     env.update(
         DJANGO_SETTINGS_MODULE="collab.settings",
         DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
         CHANNEL_LAYER_PREFIX=prefix,
         # Sessions made here must be valid there: same key, same session table.
         DJANGO_SECRET_KEY=secret_key,
@@ -183,6 +305,8 @@ def worker_env(
         PYTHONUNBUFFERED="1",
         LOG_LEVEL="WARNING",
     )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     env.update({k: str(v) for k, v in extra.items()})
     return env
 

@@ -9,21 +9,38 @@ import json
 import pytest
 from websockets.asyncio.client import connect
 
-from .procs import Stage
+from tests.conftest import session_cookie_for
 
-pytestmark = pytest.mark.multiprocess
+pytestmark = [pytest.mark.multiprocess, pytest.mark.django_db(transaction=True)]
 
 _refs = itertools.count(1)
 
 
-@pytest.fixture(scope="module")
-def stage(tmp_path_factory):
-    stage = Stage(tmp_path_factory.mktemp("chat-stage"), daphnes=2)
-    try:
-        stage.start()
-        yield stage
-    finally:
-        stage.stop()
+class Stage:
+    """Two workers (tests.multiproc) sharing our own redis-server, and the people."""
+
+    def __init__(self, redis, workers, data):
+        self.redis, self.workers, self.data = redis, workers, data
+
+    def ws_url(self, index: int) -> str:
+        return self.workers[index].ws_url
+
+    def origin(self, index: int) -> str:
+        return self.workers[index].origin
+
+
+@pytest.fixture
+def stage(live_pair_own_redis, directorate_factory, user_factory):
+    redis, workers = live_pair_own_redis
+    d1, d2 = directorate_factory(code="mp1"), directorate_factory(code="mp2")
+    users = {name: user_factory(username=name, directorate=d)
+             for name, d in (("alice", d1), ("bob", d1), ("carol", d2))}
+    data = {
+        "users": {name: {"id": u.pk, "session": session_cookie_for(u)[0]}
+                  for name, u in users.items()},
+        "channels": {"d1": d1.chat_channel.pk, "d2": d2.chat_channel.pk},
+    }
+    return Stage(redis, workers, data)
 
 
 class Client:

@@ -1,13 +1,21 @@
-"""End-to-end browser harness: a real Daphne process and Debian's Chromium.
+"""End-to-end browser harness: real Daphne workers and Debian's Chromium.
 
-Fixtures (browser tests live in this folder so they share one browser and one
-server for the whole run; mark them ``@pytest.mark.browser`` and
+Every browser test of the project lives in this folder, so one browser and one
+server serve the whole run; mark them ``@pytest.mark.browser`` and
 ``@pytest.mark.django_db(transaction=True)`` so their rows are committed and
-visible to the server process):
+visible to the server process. The servers come from tests/multiproc.py, the
+project's one live-server toolkit.
 
-- ``live_url``: base URL of a Daphne subprocess serving ``asgi:application``
-  on a free loopback port, on the SAME test database as this process and the
-  same Redis channel layer (a per-run prefix keeps parallel runs apart).
+- ``live_url``: base URL of a Daphne worker serving ``asgi:application`` on a
+  free loopback port, on the SAME test database as this process and, when
+  Redis is reachable, the same Redis channel layer (a per-run prefix keeps
+  parallel runs apart).
+- ``live_worker`` / ``second_live_worker``: the ``DaphneProcess`` objects of
+  that worker and of a second one on the same database and Redis (started on
+  first use; ``.restart()``/``.stop()`` it to play a worker going away).
+- ``live_redis``: request it when the test crosses processes (publishes from
+  this process, or uses two workers); without Redis the test skips locally,
+  saying why, and fails under CI=true.
 - ``browser``: one headless Chromium (``/usr/bin/chromium``) for the run.
 - ``context`` / ``page``: a fresh browser context (its own cookies) per test;
   ``context.new_page()`` gives a second tab of the same user.
@@ -17,29 +25,20 @@ Helpers in tests/e2e/helpers.py: ``login``, ``wait_for_socket``, ``screenshot``
 (to the ignored artifacts/ folder) and ``off_browser_thread`` (call services
 that publish events from there). A failing test leaves a screenshot of each
 open page in artifacts/e2e/.
-
-Redis is required: the in-memory channel layer cannot cross processes. Without
-it the tests skip locally, saying why, and fail under CI=true.
 """
 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
-from urllib.parse import quote
 
-import httpx
 import pytest
 from django.test.utils import override_settings
 
-from tests.conftest import IN_CI, redis_url_or_skip
+from tests import multiproc
+from tests.conftest import IN_CI, _reachable, redis_url_or_skip
 
-from .helpers import ARTIFACTS, DEFAULT_TIMEOUT_MS, ROOT, screenshot
+from .helpers import ARTIFACTS, DEFAULT_TIMEOUT_MS, screenshot
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -51,25 +50,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SERVER_START_TIMEOUT = 30
-
-
-def database_url(settings_dict: dict) -> str:
-    """A DATABASE_URL for the server process pointing at the current (test) database."""
-    engine = settings_dict["ENGINE"]
-    name = str(settings_dict["NAME"])
-    if engine.endswith("sqlite3"):
-        if name == ":memory:" or "mode=memory" in name:
-            raise RuntimeError("browser tests need a file SQLite test database (TEST NAME)")
-        return "sqlite:///" + str(Path(name).resolve())
-    if engine.endswith(("postgresql", "postgis")):
-        user = quote(settings_dict.get("USER") or "", safe="")
-        password = quote(settings_dict.get("PASSWORD") or "", safe="")
-        auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-        host = settings_dict.get("HOST") or "127.0.0.1"
-        port = settings_dict.get("PORT") or 5432
-        return f"postgres://{auth}{host}:{port}/{quote(name, safe='')}"
-    raise RuntimeError(f"browser tests do not know how to share a {engine} database")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -82,8 +62,17 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(scope="package")
 def e2e_channel_layer():
-    """Redis layer for this process too: notify() here must reach the server's sockets."""
-    url = redis_url_or_skip()
+    """Redis layer for this process too: notify() here must reach the server's sockets.
+
+    Without Redis (only allowed outside CI) the server runs alone on the
+    in-memory layer; tests that cross processes request ``live_redis``.
+    """
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    if not _reachable(url, 6379):
+        if IN_CI:
+            pytest.fail(f"Redis at {url} is not reachable in CI")
+        yield {"REDIS_URL": None, "CHANNEL_LAYER_PREFIX": "e2e-memory"}
+        return
     prefix = f"{os.environ.get('CHANNEL_LAYER_PREFIX', 'collab')}-e2e-{uuid.uuid4().hex[:8]}"
     layers = {
         "default": {
@@ -97,64 +86,59 @@ def e2e_channel_layer():
 
 
 @pytest.fixture(scope="package")
-def live_server_process(django_db_setup, django_db_blocker, e2e_channel_layer):
-    """Daphne serving asgi:application on a free port, sharing DB and Redis with us."""
+def live_env(django_db_setup, django_db_blocker, e2e_channel_layer, tmp_path_factory):
+    """Environment of the browser tests' workers: test database, Redis, our secret key."""
+    from django.conf import settings
     from django.db import connection
 
     with django_db_blocker.unblock():
-        db_url = database_url(connection.settings_dict)
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(e2e_channel_layer)
-    env.update(DATABASE_URL=db_url, DJANGO_SETTINGS_MODULE="collab.settings",
-               PYTHONUNBUFFERED="1")
-    # The port is bound here and the listening socket handed over (--fd): no
-    # race with another process picking the same free port.
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
-    listener.set_inheritable(True)
-    port = listener.getsockname()[1]
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log_path = ARTIFACTS / "daphne.log"
-    log = open(log_path, "w")  # closed in teardown
-    cmd = [
-        sys.executable, "-m", "daphne",
-        "--fd", str(listener.fileno()),
-        "--websocket-max-message-size", "65536",
-        "--websocket-max-frame-size", "65536",
-        "asgi:application",
-    ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            pass_fds=[listener.fileno()])
-    listener.close()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"Daphne exited ({proc.returncode}): {log_path.read_text()}")
-            try:
-                if httpx.get(f"{url}/login/", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"Daphne did not answer in time: {log_path.read_text()}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        db_url = multiproc.database_url(connection.settings_dict)
+    return multiproc.worker_env(
+        database_url=db_url,
+        redis_url=e2e_channel_layer["REDIS_URL"],
+        prefix=e2e_channel_layer["CHANNEL_LAYER_PREFIX"],
+        secret_key=settings.SECRET_KEY,
+        var_dir=tmp_path_factory.mktemp("e2e-var"),
+    )
+
+
+@pytest.fixture(scope="package")
+def live_worker(live_env):
+    """The Daphne worker behind ``live_url``, for the whole folder."""
+    (worker,) = multiproc.start_daphnes(live_env, 1, "e2e", ARTIFACTS)
+    yield worker
+    worker.close()
 
 
 @pytest.fixture
-def live_url(live_server_process):
-    return live_server_process
+def live_url(live_worker):
+    return live_worker.http_url
+
+
+@pytest.fixture
+def live_redis(e2e_channel_layer):
+    """For tests crossing processes: skip without Redis (fail in CI)."""
+    return e2e_channel_layer["REDIS_URL"] or redis_url_or_skip()
+
+
+@pytest.fixture(scope="package")
+def _second_worker(live_env):
+    workers = []
+    yield workers
+    for worker in workers:
+        worker.close()
+
+
+@pytest.fixture
+def second_live_worker(live_worker, live_redis, _second_worker):
+    """A second worker on the same database and Redis (started on first use)."""
+    if not _second_worker:
+        _second_worker.extend(multiproc.start_daphnes(live_worker.env, 1, "e2e-second",
+                                                      ARTIFACTS))
+    worker = _second_worker[0]
+    if worker.process.poll() is not None:  # a test stopped it and failed before restarting
+        worker.restart()
+    return worker
 
 
 @pytest.fixture(scope="package")

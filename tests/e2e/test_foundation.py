@@ -13,8 +13,8 @@ from .helpers import login, off_browser_thread, screenshot, wait_for_socket
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_arabic_user_sees_bell_rise_live_and_read_in_every_tab(live_url, new_context,
-                                                                 user_factory):
+def test_arabic_user_sees_bell_rise_live_and_read_in_every_tab(live_url, live_redis,
+                                                                 new_context, user_factory):
     user = user_factory(username="amina", preferred_language="ar")
     context = new_context(locale="fr-FR")  # the account's language wins over the browser's
     tab = context.new_page()
