@@ -190,10 +190,13 @@ def test_scrolling_up_loads_older_messages(chat, new_context):
     expect(page.locator(f"#msg-{group}-41")).to_be_attached()
     page.wait_for_timeout(1500)  # nothing older is loaded until the reader scrolls up
     expect(messages).to_have_count(30)
-    # At the very top, the next page's sentinel may be in view at once after a
-    # page arrives (no scroll anchoring at scrollTop 0), so 60 can be skipped.
+    # One page per scroll to the top: the reader keeps their place, so the
+    # next page's marker stays out of view until they scroll up again.
     page.locator("#history").evaluate("h => { h.scrollTop = 0; }")
-    page.wait_for_function("() => document.querySelectorAll('#history .msg').length >= 60")
+    expect(messages).to_have_count(60)
+    page.wait_for_timeout(1500)
+    expect(messages).to_have_count(60)
+    assert page.locator("#history").evaluate("h => h.scrollTop") > 0
     page.locator("#history").evaluate("h => { h.scrollTop = 0; }")
     expect(messages).to_have_count(70, timeout=10000)
     seqs = messages.evaluate_all("els => els.map(e => +e.dataset.seq)")

@@ -365,9 +365,23 @@
     }
     // Safety net: a Redis reconnect can drop events without closing the socket.
     setInterval(() => { if (room && socketOpen()) resync(); }, 60000);
+    // An older page is inserted above what the reader sees: keep their place.
+    // Without this, at scrollTop 0 the new page's own "load older" marker is
+    // in view at once and the whole history loads page after page.
+    let heightBefore = null;
+    document.body.addEventListener("htmx:beforeSwap", (e) => {
+      if (room && e.detail.target && e.detail.target.classList.contains("history-more")) {
+        heightBefore = history().scrollHeight;
+      }
+    });
     // Older pages loaded by htmx: decorate them too.
     document.body.addEventListener("htmx:afterSwap", () => {
-      if (room) history().querySelectorAll(".msg").forEach(decorate);
+      if (!room) return;
+      if (heightBefore !== null) {
+        history().scrollTop += history().scrollHeight - heightBefore;
+        heightBefore = null;
+      }
+      history().querySelectorAll(".msg").forEach(decorate);
     });
   });
 })();
