@@ -237,7 +237,7 @@ def send_message(
     return message
 
 
-ATTACHMENT_STATES = ("", "checking", "blocked")
+ATTACHMENT_STATES = ("", "checking", "blocked", "removed")
 
 
 def _clean_attachment(f: dict) -> dict | None:
@@ -276,6 +276,25 @@ def update_attachment(message_id: int, attachment: dict) -> Message | None:
         return a.get("file_id") == clean.get("file_id") and a.get("url") == clean["url"]
 
     updated = [(clean if same(a) else a) for a in current]
+    if updated == current:
+        return message
+    return _stamp_change(message, attachments=updated)
+
+
+@transaction.atomic
+def remove_attachment(message_id: int, file_id: int) -> Message | None:
+    """The file behind an attachment is gone (deleted, or its share revoked):
+    keep its name, drop its links, say so; live to members as a change."""
+    message = Message.objects.select_for_update().filter(pk=message_id).first()
+    if message is None or message.is_deleted:
+        return None
+    current = message.attachments or []
+    updated = [
+        {"file_id": a["file_id"], "name": a["name"], "url": a["url"], "size": a["size"],
+         "state": "removed"}
+        if a.get("file_id") == file_id else a
+        for a in current
+    ]
     if updated == current:
         return message
     return _stamp_change(message, attachments=updated)

@@ -75,3 +75,7 @@ def post_attachment(user, conversation_id: int, data: dict) -> int:
 
 def update_attachment(message_id: int, data: dict) -> None:
     chat_services.update_attachment(message_id, data)
+
+
+def remove_attachment(message_id: int, file_id: int) -> None:
+    chat_services.remove_attachment(message_id, file_id)

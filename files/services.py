@@ -378,6 +378,8 @@ def revoke_share(share: Share, by: User) -> None:
         return
     share.revoked_at = timezone.now()
     share.save(update_fields=["revoked_at"])
+    if share.message_id:
+        integrations.remove_attachment(share.message_id, share.file_id)
     for user in _share_recipients(share):
         if not selectors.can_view(user, share.file):
             events.publish(events.FILES_REMOVED, to=user.pk, file_id=share.file_id)
@@ -395,10 +397,15 @@ def delete_file(file: File, by: User) -> None:
         }
         keys = set(file.versions.values_list("blob_key", flat=True))
         file_id = file.pk
+        messages = list(
+            file.shares.filter(message_id__isnull=False).values_list("message_id", flat=True)
+        )
         File.objects.filter(pk=file_id).update(current_version=None)
         file.delete()
         for user_id in recipients:
             events.publish(events.FILES_REMOVED, to=user_id, file_id=file_id)
+        for message_id in messages:
+            integrations.remove_attachment(message_id, file_id)
         # Content may be shared with other files (same hash): remove only what
         # no version references any more, once the delete is committed.
         transaction.on_commit(lambda: [_remove_blob_if_unused(key) for key in keys])

@@ -146,7 +146,9 @@ def clamd_socket():
                 "Foreground yes",
                 f"PidFile {workdir / 'clamd.pid'}",
                 f"TemporaryDirectory {workdir}",
-                "LogFile /dev/null",
+                # Its own log: clamd locks its log file, and a second clamd
+                # (another run at the same time) cannot start on /dev/null.
+                f"LogFile {workdir / 'clamd.log'}",
                 "StreamMaxLength 2M",
                 "MaxFileSize 1M",
                 "MaxScanSize 1M",

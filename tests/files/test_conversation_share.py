@@ -136,6 +136,26 @@ def test_attachment_is_escaped_and_shows_the_thumbnail(local_store, people, make
     assert 'id="chat-attach"' in page and "conversation_attach.js" in page
 
 
+@pytest.mark.django_db
+def test_revoked_or_deleted_file_leaves_a_note_in_the_conversation(
+    local_store, people, make_client
+):
+    owner, member, _outsider, group = people
+    file = upload(owner, b"draft", "draft.txt").file
+    share = services.share_with_conversation(file, group.pk, owner)
+    services.revoke_share(share, owner)
+    message = Message.objects.get(pk=share.message_id)
+    assert message.attachments[0]["state"] == "removed"
+    html = chat.render_message(message, "en")
+    assert "no longer shared" in html and "download/" not in html
+    assert make_client(member).get(f"/files/{file.pk}/download/").status_code == 404
+    again = services.share_with_conversation(file, group.pk, owner)
+    assert make_client(member).get(f"/files/{file.pk}/download/?v=1").status_code == 200
+    services.delete_file(file, owner)
+    assert Message.objects.get(pk=again.message_id).attachments[0]["state"] == "removed"
+    assert make_client(member).get(f"/files/{file.pk}/download/").status_code == 404
+
+
 @pytest.fixture
 def scanning(settings, clamd_socket):
     settings.FILES_SCAN_ENABLED = True
@@ -203,6 +223,11 @@ async def test_attachment_message_reaches_members_live_and_no_one_else(local_sto
     html = data["html"]["fr"]
     assert "budget.txt" in html and f"/files/{version.file_id}/download/?v=1" in html
     assert data["preview"] == "budget.txt"
+    assert await sockets["outsider"].receive_nothing(timeout=1)
+    # Deleting the file changes the message live, for members only.
+    await sync_to_async(services.delete_file)(version.file, owner)
+    changed = await next_event(sockets["member"], "chat.message.changed")
+    assert changed["seq"] == data["seq"] and "download/" not in changed["html"]["fr"]
     assert await sockets["outsider"].receive_nothing(timeout=1)
     for communicator in sockets.values():
         await communicator.disconnect()
