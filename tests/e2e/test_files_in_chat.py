@@ -54,7 +54,10 @@ def test_file_dropped_in_a_conversation_reaches_the_other_member_live(
     mine.evaluate(DROP, [name, base64.b64encode(content).decode()])
 
     # The sender sees the upload go through and the share confirmed.
-    expect(mine.locator("#chat-attach .upload-item .upload-state")).to_have_text("تمت المشاركة")
+    # Upload, share and broadcast on two shared cores: more than the default wait.
+    expect(mine.locator("#chat-attach .upload-item .upload-state")).to_have_text(
+        "تمت المشاركة", timeout=30_000
+    )
     expect(mine.locator("#history .msg-file-name")).to_have_text(name)
 
     # The other member sees the attachment arrive without reloading.
