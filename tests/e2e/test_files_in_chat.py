@@ -75,4 +75,5 @@ def test_file_dropped_in_a_conversation_reaches_the_other_member_live(
 
     file = File.objects.get(owner=sender)
     assert Share.objects.get(file=file).conversation_id == conversation.pk
-    off_browser_thread(files.delete_file, file, sender)  # leave no bytes in var/files
+    # Leave no bytes behind where the server shares var/ with this process.
+    off_browser_thread(files.delete_file, file, sender)

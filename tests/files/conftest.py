@@ -146,8 +146,8 @@ def clamd_socket():
                 "Foreground yes",
                 f"PidFile {workdir / 'clamd.pid'}",
                 f"TemporaryDirectory {workdir}",
-                # Its own log: clamd locks its log file, and a second clamd
-                # (another run at the same time) cannot start on /dev/null.
+                # Its own log file: clamd locks it, so a shared /dev/null makes a
+                # second clamd (another test run on the machine) fail to start.
                 f"LogFile {workdir / 'clamd.log'}",
                 "StreamMaxLength 2M",
                 "MaxFileSize 1M",
