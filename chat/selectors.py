@@ -24,6 +24,14 @@ def socket_groups(user: User) -> list[str]:
     return [events.group_name(events.Audience.CONVERSATION, pk) for pk in ids]
 
 
+def conversation_ids_for(user: User):
+    """Ids of the conversations ``user`` belongs to now (a lazy subquery).
+
+    The files app grants access to files shared with a conversation through
+    it, so leaving or removal ends that access at once."""
+    return Membership.objects.filter(user=user, user__is_active=True).values("conversation_id")
+
+
 @dataclass
 class ConversationItem:
     conversation: Conversation

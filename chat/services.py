@@ -134,9 +134,9 @@ def can_post(user: User, conversation: Conversation) -> bool:
     return user.is_administrator or user.role in conversation.posting_roles
 
 
-def _clean_body(body: str) -> str:
+def _clean_body(body: str, allow_empty: bool = False) -> str:
     body = (body or "").strip()
-    if not body:
+    if not body and not allow_empty:
         raise ChatError("empty_message", _("A message cannot be empty."))
     if len(body) > MAX_MESSAGE_LENGTH:
         raise ChatError(
@@ -188,8 +188,12 @@ def send_message(
 
     ``attachments`` is the hook of the files issue: [{"name", "url", "size"}]
     for files it already stored and checked; they are rendered with the message.
+    Optional keys: "thumbnail" (a path on this site), "state" ("checking" or
+    "blocked": no link is shown) and "file_id". A message carrying
+    attachments may have no text.
     """
-    body = _clean_body(body)
+    attachments = _clean_attachments(attachments)
+    body = _clean_body(body, allow_empty=bool(attachments))
     membership = membership_of(user, conversation_id)
     conversation = membership.conversation
     if not can_post(user, conversation):
@@ -211,15 +215,10 @@ def send_message(
             author=user,
             body=body,
             body_html=render_body(body),
-            search_text=index_text(body),
+            search_text=index_text(" ".join([body, *(f["name"] for f in attachments)])),
             reply_to=quoted,
             created_at=now,
-            attachments=[
-                {"name": str(f["name"])[:255], "url": str(f["url"]), "size": int(f.get("size", 0))}
-                for f in (attachments or [])
-                # Links only to our own paths or http(s): never javascript: and the like.
-                if str(f.get("url", "")).startswith(("/", "https://", "http://"))
-            ],
+            attachments=attachments,
         )
         # Writing in a conversation means having read it.
         Membership.objects.filter(pk=membership.pk).update(last_read_seq=seq)
@@ -232,10 +231,73 @@ def send_message(
             change=0,
             author_id=user.pk,
             html=render_message_all(message),
-            preview=excerpt(body, 80),
+            preview=excerpt(body or " ".join(f["name"] for f in attachments), 80),
         )
         _notify_mentions(user, conversation, message)
     return message
+
+
+ATTACHMENT_STATES = ("", "checking", "blocked", "removed")
+
+
+def _clean_attachment(f: dict) -> dict | None:
+    url = str(f.get("url", ""))
+    # Links only to our own paths or http(s): never javascript: and the like.
+    if not url.startswith(("/", "https://", "http://")):
+        return None
+    clean = {"name": str(f["name"])[:255], "url": url, "size": int(f.get("size", 0))}
+    thumbnail = str(f.get("thumbnail") or "")
+    if thumbnail.startswith("/") and not thumbnail.startswith("//"):
+        clean["thumbnail"] = thumbnail
+    if f.get("state") in ATTACHMENT_STATES[1:]:
+        clean["state"] = f["state"]
+    if str(f.get("file_id", "")).isdigit():
+        clean["file_id"] = int(f["file_id"])
+    return clean
+
+
+def _clean_attachments(attachments) -> list[dict]:
+    return [c for f in (attachments or []) if (c := _clean_attachment(f)) is not None]
+
+
+@transaction.atomic
+def update_attachment(message_id: int, attachment: dict) -> Message | None:
+    """Replace an attachment of a message: the one with the same ``file_id``
+    and ``url`` (the files app calls this when a scan ends: "being checked"
+    becomes a link, or "blocked"). Members get it live as a change; a
+    deleted message stays deleted."""
+    message = Message.objects.select_for_update().filter(pk=message_id).first()
+    clean = _clean_attachment(attachment)
+    if message is None or message.is_deleted or clean is None:
+        return None
+    current = message.attachments or []
+
+    def same(a: dict) -> bool:
+        return a.get("file_id") == clean.get("file_id") and a.get("url") == clean["url"]
+
+    updated = [(clean if same(a) else a) for a in current]
+    if updated == current:
+        return message
+    return _stamp_change(message, attachments=updated)
+
+
+@transaction.atomic
+def remove_attachment(message_id: int, file_id: int) -> Message | None:
+    """The file behind an attachment is gone (deleted, or its share revoked):
+    keep its name, drop its links, say so; live to members as a change."""
+    message = Message.objects.select_for_update().filter(pk=message_id).first()
+    if message is None or message.is_deleted:
+        return None
+    current = message.attachments or []
+    updated = [
+        {"file_id": a["file_id"], "name": a["name"], "url": a["url"], "size": a["size"],
+         "state": "removed"}
+        if a.get("file_id") == file_id else a
+        for a in current
+    ]
+    if updated == current:
+        return message
+    return _stamp_change(message, attachments=updated)
 
 
 def _notify_mentions(author: User, conversation: Conversation, message: Message) -> None:

@@ -1,42 +1,81 @@
-"""Hooks into the chat app (issue 3), which is built separately.
+"""Files and chat, joined directly (issue 4, "share with a conversation").
 
-The files app never imports chat models. It uses two functions if chat
-provides them, and says clearly when it does not:
-
-- ``chat.services.send_message(conversation_id, sender, text, attachments=[...])``
-  posts the attachment message (live, through chat's own events);
-- ``chat.selectors.conversation_ids_for(user)`` lists the conversations a user
-  belongs to, which grants access to files shared with them.
+Access to a file shared with a conversation follows chat's memberships at
+request time (``chat.selectors.conversation_ids_for``), so leaving or being
+removed ends it at once. The attachment message goes through
+``chat.services.send_message`` (chat's own events make it live) and is
+updated through ``chat.services.update_attachment`` when a scan ends.
+chat never imports files, so there is no import cycle.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from chat import selectors as chat_selectors
+from chat import services as chat_services
 
 
-class ChatUnavailable(Exception):
-    """The chat app does not (yet) offer the hook files needs."""
+class NotAMember(Exception):
+    """The user may not post in this conversation; ``message`` is translated."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
-def _hook(module: str, name: str):
+def conversation_ids_for(user):
+    """The conversations ``user`` belongs to now, as a lazy subquery."""
+    return chat_selectors.conversation_ids_for(user)
+
+
+def require_member(user, conversation_id) -> int:
+    """The conversation id if ``user`` is a member who may post there."""
     try:
-        return getattr(import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
+        membership = chat_services.membership_of(user, conversation_id)
+    except chat_services.ChatError:
+        raise NotAMember(
+            _("You can only share files with a conversation you are a member of.")
+        ) from None
+    if not chat_services.can_post(user, membership.conversation):
+        raise NotAMember(_("Only some roles may post in this conversation."))
+    return membership.conversation_id
 
 
-def chat_available() -> bool:
-    return _hook("chat.services", "send_message") is not None
+def attachment(file, version) -> dict:
+    """How chat shows this version: a permission-checked link, a thumbnail
+    when there is one, and a state while it is quarantined or blocked."""
+    from .models import FileVersion
+
+    state = ""
+    if version.scan_status == FileVersion.Scan.PENDING:
+        state = "checking"
+    elif not version.available:
+        state = "blocked"
+    data = {
+        "file_id": file.pk,
+        "name": file.name,
+        "size": version.size,
+        "url": reverse("files:download", args=[file.pk]) + f"?v={version.number}",
+        "state": state,
+    }
+    if version.thumbnail_key and not state:
+        data["thumbnail"] = reverse("files:thumbnail", args=[file.pk]) + f"?v={version.number}"
+    return data
 
 
-def post_attachment(conversation_id: int, sender, text: str, attachment: dict) -> None:
-    send_message = _hook("chat.services", "send_message")
-    if send_message is None:
-        raise ChatUnavailable("chat.services.send_message is not available")
-    send_message(conversation_id, sender, text, attachments=[attachment])
+def post_attachment(user, conversation_id: int, data: dict) -> int:
+    """Post the attachment message; returns its id. Raises NotAMember."""
+    try:
+        return chat_services.send_message(user, conversation_id, "", attachments=[data]).pk
+    except chat_services.ChatError as exc:
+        raise NotAMember(exc.message) from None
 
 
-def conversation_ids_for(user) -> list[int]:
-    """Conversations ``user`` belongs to; none while chat offers no hook."""
-    hook = _hook("chat.selectors", "conversation_ids_for")
-    return list(hook(user)) if hook is not None else []
+def update_attachment(message_id: int, data: dict) -> None:
+    chat_services.update_attachment(message_id, data)
+
+
+def remove_attachment(message_id: int, file_id: int) -> None:
+    chat_services.remove_attachment(message_id, file_id)

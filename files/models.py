@@ -123,8 +123,11 @@ class Share(models.Model):
         on_delete=models.CASCADE,
         related_name="file_shares",
     )
-    # The chat app is built separately: a plain id, checked through its hook.
+    # A chat conversation (a plain id: chat owns its rows; access is checked
+    # against chat's memberships at request time, see selectors).
     conversation_id = models.PositiveBigIntegerField(_("conversation"), null=True, blank=True)
+    # The attachment message posted in that conversation, updated when a scan ends.
+    message_id = models.PositiveBigIntegerField(_("chat message"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("shared by"),

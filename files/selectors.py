@@ -29,9 +29,8 @@ def active_shares_for(user) -> QuerySet[Share]:
     target = Q(user=user)
     if user.directorate_id:
         target |= Q(directorate_id=user.directorate_id)
-    conversations = conversation_ids_for(user)
-    if conversations:
-        target |= Q(conversation_id__in=conversations)
+    # Checked against chat's memberships now: removal ends access at once.
+    target |= Q(conversation_id__in=conversation_ids_for(user))
     return Share.objects.filter(target, revoked_at__isnull=True)
 
 

@@ -341,6 +341,7 @@ def scan_version(version_id: int) -> FileVersion:
             _tell_about_infection(version)
     if version.available:
         make_thumbnail(version)
+    _refresh_conversation_messages(version)
     return version
 
 
@@ -431,33 +432,51 @@ def share_with_directorates(file: File, directorates, by: User) -> list[Share]:
     return created
 
 
-@transaction.atomic
-def share_with_conversation(file: File, conversation_id: int, by: User) -> Share:
-    """Share with a chat conversation: posts an attachment message there.
-
-    Needs chat's hooks (files.integrations); raises ShareRefused when chat
-    does not provide them yet, so nothing half-done is recorded.
-    """
-    _require_shareable(file, by)
-    if not integrations.chat_available():
-        raise ShareRefused(_("Sharing with a conversation is not available yet."))
-    if conversation_id not in integrations.conversation_ids_for(by):
-        raise ShareRefused(_("You are not a member of this conversation."))
-    share = Share.objects.create(file=file, conversation_id=conversation_id, created_by=by)
+def _conversation_version(file: File) -> FileVersion:
+    """The version a conversation gets: the current one, even while it is
+    being checked (the message says so until the scan ends); never a blocked one."""
+    version = file.current_version
+    if version is not None and version.scan_status == FileVersion.Scan.PENDING:
+        return version
     version = selectors.latest_available_version(file)
-    integrations.post_attachment(
-        conversation_id,
-        by,
-        file.name,
-        {
-            "file_id": file.pk,
-            "name": file.name,
-            "size": version.size,
-            "content_type": version.content_type,
-            "url": reverse("files:download", args=[file.pk]),
-        },
-    )
+    if version is None:
+        raise ShareRefused(_("This file is blocked or could not be checked: it cannot be shared."))
+    return version
+
+
+def share_with_conversation(file: File, conversation_id, by: User) -> Share:
+    """Share with a chat conversation the owner belongs to: its members may
+    download the file while they are members, and an attachment message
+    appears in the conversation, live. A refusal records nothing."""
+    if file.owner_id != by.pk:
+        raise ShareRefused(_("Only the owner can share this file."))
+    try:
+        conversation_id = integrations.require_member(by, conversation_id)
+    except integrations.NotAMember as exc:
+        raise ShareRefused(exc.message) from None
+    with transaction.atomic():
+        file = File.objects.select_related("current_version").get(pk=file.pk)
+        version = _conversation_version(file)
+        # One share per attachment message: each message follows its own scan.
+        share = Share(file=file, conversation_id=conversation_id, created_by=by)
+        try:
+            share.message_id = integrations.post_attachment(
+                by, conversation_id, integrations.attachment(file, version)
+            )
+        except integrations.NotAMember as exc:
+            raise ShareRefused(exc.message) from None
+        share.save()
     return share
+
+
+def _refresh_conversation_messages(version: FileVersion) -> None:
+    """A scan ended: the attachment messages showing this version change live
+    ("being checked" becomes a link and thumbnail, or "blocked")."""
+    data = integrations.attachment(version.file, version)
+    for message_id in Share.objects.filter(
+        file_id=version.file_id, conversation_id__isnull=False, message_id__isnull=False
+    ).values_list("message_id", flat=True):
+        integrations.update_attachment(message_id, data)
 
 
 def _share_recipients(share: Share):
@@ -476,6 +495,8 @@ def revoke_share(share: Share, by: User) -> None:
         return
     share.revoked_at = timezone.now()
     share.save(update_fields=["revoked_at"])
+    if share.message_id:
+        integrations.remove_attachment(share.message_id, share.file_id)
     for user in _share_recipients(share):
         if not selectors.can_view(user, share.file):
             events.publish(events.FILES_REMOVED, to=user.pk, file_id=share.file_id)
@@ -493,10 +514,15 @@ def delete_file(file: File, by: User) -> None:
         }
         keys = set(file.versions.values_list("blob_key", flat=True))
         file_id = file.pk
+        messages = list(
+            file.shares.filter(message_id__isnull=False).values_list("message_id", flat=True)
+        )
         File.objects.filter(pk=file_id).update(current_version=None)
         file.delete()
         for user_id in recipients:
             events.publish(events.FILES_REMOVED, to=user_id, file_id=file_id)
+        for message_id in messages:
+            integrations.remove_attachment(message_id, file_id)
         # Content may be shared with other files (same hash): remove only what
         # no version references any more, once the delete is committed.
         transaction.on_commit(lambda: [_remove_blob_if_unused(key) for key in keys])

@@ -10,6 +10,7 @@ urlpatterns = [
     path("directorate/<int:pk>/", views.directorate_files, name="directorate_of"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/share/", views.share, name="share"),
+    path("<int:pk>/share/conversation/", views.share_conversation, name="share_conversation"),
     path("<int:pk>/shares/<int:share_pk>/revoke/", views.revoke, name="revoke"),
     path("<int:pk>/delete/", views.delete, name="delete"),
     path("<int:pk>/download/", views.download, name="download"),

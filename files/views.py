@@ -9,7 +9,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -135,6 +141,19 @@ def share(request, pk):
         for error in form.non_field_errors():
             messages.error(request, error)
     return redirect("files:detail", pk=file.pk)
+
+
+@login_required
+@require_POST
+def share_conversation(request, pk):
+    """Share with a chat conversation (the conversation page calls this after
+    an upload): JSON, 200 with a translated error when refused."""
+    file = selectors.owned_file(request.user, pk)
+    try:
+        services.share_with_conversation(file, request.POST.get("conversation"), request.user)
+    except services.ShareRefused as exc:
+        return JsonResponse({"ok": False, "error": exc.message})
+    return JsonResponse({"ok": True})
 
 
 @login_required

@@ -332,6 +332,43 @@ def test_attachments_hook_renders_files_with_the_message(two_directorates):
     assert 'href="/files/1/"' in html and "&lt;b&gt;rapport&lt;/b&gt;.pdf" in html
 
 
+def test_attachment_message_without_text_states_and_unsafe_links(two_directorates):
+    channel_a, _, a, b = two_directorates
+    message = services.send_message(
+        a[0], channel_a.pk, "",
+        attachments=[
+            {"file_id": 4, "name": "scan.png", "url": "/files/4/download/?v=1", "size": 2048,
+             "state": "checking", "thumbnail": "/files/4/thumbnail/?v=1"},
+            {"name": "evil", "url": "javascript:alert(1)", "size": 1},
+            {"name": "x", "url": "/x", "size": 1, "thumbnail": "//evil.example/t.png",
+             "state": "<b>"},
+        ],
+    )
+    assert [f["name"] for f in message.attachments] == ["scan.png", "x"]
+    assert "thumbnail" not in message.attachments[1] and "state" not in message.attachments[1]
+    html = services.render_message(message, "en")
+    assert "Being checked" in html and "/files/4/download/" not in html
+    assert "javascript:" not in html and "//evil.example" not in html
+    # The file name is what search and the sidebar preview show.
+    assert [m.pk for m in selectors.search(a[1], "scan")] == [message.pk]
+    with pytest.raises(ChatError):  # no text and no attachment: still refused
+        services.send_message(a[0], channel_a.pk, "", attachments=[{"name": "y", "url": "data:"}])
+    # The files app ends the check: the same attachment becomes a link, as a change.
+    before = message.change
+    services.update_attachment(message.pk, {
+        "file_id": 4, "name": "scan.png", "url": "/files/4/download/?v=1", "size": 2048,
+        "thumbnail": "/files/4/thumbnail/?v=1",
+    })
+    message.refresh_from_db()
+    assert message.change > before and "state" not in message.attachments[0]
+    html = services.render_message(message, "en")
+    assert 'href="/files/4/download/?v=1"' in html and 'src="/files/4/thumbnail/?v=1"' in html
+    # An attachment the message does not carry changes nothing.
+    services.update_attachment(message.pk, {"file_id": 5, "name": "z", "url": "/z", "size": 1})
+    assert Message.objects.get(pk=message.pk).change == message.change
+    assert not selectors.search(b[0], "scan")  # not a member of that channel
+
+
 def test_payload_carries_the_languages_of_the_members(two_directorates):
     channel_a, _, a, _ = two_directorates
     a[1].preferred_language = "fr"

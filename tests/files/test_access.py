@@ -216,45 +216,6 @@ def test_orphan_sweep_dry_run_and_grace(local_store, owner):
 
 
 @pytest.mark.django_db
-def test_share_with_conversation_needs_chat(local_store, owner):
-    file = upload(owner, b"agenda", "agenda.txt").file
-    with pytest.raises(services.ShareRefused):
-        services.share_with_conversation(file, 7, owner)
-    assert not Share.objects.exists()
-
-
-@pytest.mark.django_db
-def test_share_with_conversation_posts_an_attachment_through_chat_hooks(
-    local_store, owner, colleague, make_client, monkeypatch
-):
-    """The contract with chat (files.integrations): when chat provides its
-    hooks, sharing posts one attachment message and members get access."""
-    import sys
-    import types
-
-    posted = []
-    fake_services = types.ModuleType("chat.services")
-    fake_services.send_message = lambda cid, sender, text, attachments: posted.append(
-        (cid, sender.pk, text, attachments)
-    )
-    fake_selectors = types.ModuleType("chat.selectors")
-    fake_selectors.conversation_ids_for = lambda user: (
-        [7] if user.pk in (owner.pk, colleague.pk) else []
-    )
-    monkeypatch.setitem(sys.modules, "chat.services", fake_services)
-    monkeypatch.setitem(sys.modules, "chat.selectors", fake_selectors)
-    file = upload(owner, b"agenda", "agenda.txt").file
-    with pytest.raises(services.ShareRefused):
-        services.share_with_conversation(file, 8, owner)  # not a member of 8
-    services.share_with_conversation(file, 7, owner)
-    [(cid, sender, text, attachments)] = posted
-    assert (cid, sender, text) == (7, owner.pk, "agenda.txt")
-    assert attachments[0]["file_id"] == file.pk
-    assert attachments[0]["url"] == f"/files/{file.pk}/download/"
-    assert body(make_client(colleague).get(attachments[0]["url"])) == b"agenda"
-
-
-@pytest.mark.django_db
 def test_pages_search_filter_sort_and_htmx_pagination(local_store, owner, make_client):
     upload(owner, PNG, "holiday photo.png")
     upload(owner, PDF, "annual report.pdf")

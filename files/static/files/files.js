@@ -58,7 +58,8 @@
         state.textContent = t("done");
         item.classList.add("is-done");
         cancel.remove();
-        document.body.dispatchEvent(new CustomEvent("files-uploaded", { detail: data }));
+        // From the zone, bubbling: a page with several zones (chat) tells them apart.
+        zone.dispatchEvent(new CustomEvent("files-uploaded", { bubbles: true, detail: { file: data, item: item, state: state } }));
         if (zone.classList.contains("upload-version")) window.location.reload();
       } else {
         fail(data.error || t("failed"));
@@ -96,6 +97,10 @@
       (zone.classList.contains("upload-version") ? files.slice(0, 1) : files).forEach((f) => uploadOne(zone, f));
     });
   }
+
+  // Other pages (the conversation page) reuse the uploader on their own zones:
+  // an element with data-upload-url (data-max-size, data-limit) holding a .upload-list.
+  window.collabFiles = { upload: uploadOne, t: t, csrfToken: csrfToken };
 
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll(".upload-zone").forEach(setupZone);
