@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from files.models import AttachedFile
+
 
 def content_language(language: str | None = None) -> str:
     """The content language a reader sees first: Arabic readers Arabic, others French."""
@@ -161,34 +163,12 @@ class Receipt(models.Model):
         return f"{self.user_id} / {self.announcement_id}"
 
 
-class Attachment(models.Model):
-    """A file attached to an announcement: a File of the files app (stored
-    once by content, scanned, served by files after the audience check)."""
+class Attachment(AttachedFile):
+    """A file attached to an announcement, downloadable by its audience."""
 
     announcement = models.ForeignKey(
         Announcement, on_delete=models.CASCADE, related_name="attachments"
     )
-    file = models.ForeignKey(
-        "files.File", verbose_name=_("file"), on_delete=models.CASCADE, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
+    class Meta(AttachedFile.Meta):
         ordering = ["pk"]
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def name(self) -> str:
-        return self.file.name
-
-    @property
-    def version(self):
-        return self.file.current_version
-
-    @property
-    def size(self) -> int:
-        return self.version.size if self.version else 0

@@ -160,3 +160,34 @@ class Share(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class AttachedFile(models.Model):
+    """Base of another app's attachment row: a File of this app (stored once
+    by content, scanned, served by ``files.views.serve_version`` after that
+    app's own permission check), linked to the thing it is attached to."""
+
+    file = models.ForeignKey(
+        "files.File", verbose_name=_("file"), on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.file.name
+
+    @property
+    def version(self):
+        return self.file.current_version
+
+    @property
+    def size(self) -> int:
+        return self.version.size if self.version else 0

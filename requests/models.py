@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from files.models import AttachedFile
+
 # Members of this auth group are the HR officers for social affairs.
 SOCIAL_AFFAIRS_GROUP = "hr_social_affairs"
 
@@ -272,7 +274,7 @@ class Delegation(models.Model):
             raise ValidationError(_("A manager cannot delegate to themselves."))
 
 
-class RequestAttachment(models.Model):
+class RequestAttachment(AttachedFile):
     """A file attached to a request (a medical certificate, an invoice).
 
     The bytes, their type, name, scan and download belong to the files app
@@ -282,29 +284,13 @@ class RequestAttachment(models.Model):
 
     request = models.ForeignKey(Request, verbose_name=_("request"), on_delete=models.CASCADE,
                                 related_name="attachments")
-    file = models.ForeignKey("files.File", verbose_name=_("file"), on_delete=models.CASCADE,
-                             related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
+    class Meta(AttachedFile.Meta):
         ordering = ["created_at", "id"]
-        verbose_name = _("attachment")
-        verbose_name_plural = _("attachments")
-
-    def __str__(self):
-        return self.filename
 
     @property
     def filename(self) -> str:
-        return self.file.name
-
-    @property
-    def version(self):
-        return self.file.current_version
-
-    @property
-    def size(self) -> int:
-        return self.version.size if self.version else 0
+        return self.name
 
 
 # ---- Leave ---------------------------------------------------------------
