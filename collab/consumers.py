@@ -163,7 +163,13 @@ class CollabConsumer(AsyncWebsocketConsumer):
             await self.join_group(group)
 
     async def collab_event(self, message):
-        await self.send_frame({"type": "event", "event": message["event"], "data": message["data"]})
+        frame = message.get("frame")
+        if frame is not None:
+            await self.send(text_data=frame)
+        else:
+            await self.send_frame(
+                {"type": "event", "event": message["event"], "data": message["data"]}
+            )
         close_code = events.CLOSING_EVENTS.get(message["event"])
         if close_code:
             await self.close(code=close_code)

@@ -15,6 +15,7 @@ checks that it names every declared event and action.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from enum import Enum
@@ -357,7 +358,13 @@ def publish(event_type: EventType, *, to: Any, **payload) -> None:
     """
     validate(event_type.fields, payload)
     group = group_name(event_type.audience, to)
-    message = {"type": "collab.event", "event": event_type.name, "data": payload}
+    # The frame is encoded once here, not once per receiving socket.
+    frame = json.dumps(
+        {"type": "event", "event": event_type.name, "data": payload},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    message = {"type": "collab.event", "event": event_type.name, "frame": frame}
     transaction.on_commit(lambda: _group_send(group, message))
 
 

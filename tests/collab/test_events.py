@@ -1,5 +1,7 @@
 """Event declarations and publish()."""
 
+import json
+
 import pytest
 
 from collab import events
@@ -47,10 +49,14 @@ def test_publish_waits_for_commit(db, django_capture_on_commit_callbacks, monkey
     with django_capture_on_commit_callbacks(execute=True):
         events.publish(events.NOTIFICATION_READ, to=5, ids=[1], unread=0)
         assert sent == []
-    assert sent == [
-        ("user.5", {"type": "collab.event", "event": "notification.read",
-                    "data": {"ids": [1], "unread": 0}})
-    ]
+    assert len(sent) == 1
+    group, message = sent[0]
+    assert group == "user.5"
+    assert message["type"] == "collab.event" and message["event"] == "notification.read"
+    # Encoded once for every receiving socket.
+    assert json.loads(message["frame"]) == {
+        "type": "event", "event": "notification.read", "data": {"ids": [1], "unread": 0}
+    }
 
 
 def test_a_down_channel_layer_does_not_fail_the_write(monkeypatch, caplog):
