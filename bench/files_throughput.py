@@ -24,7 +24,6 @@ import argparse
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,13 +35,11 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.multiproc import clean_env, free_port, start_moto, stop_process  # noqa: E402
+
 BLOCK = (hashlib.sha256(b"bench").digest() * 2048)[: 1024 * 1024]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def generate(size: int, salt: bytes):
@@ -119,11 +116,6 @@ class Sampler(threading.Thread):
             time.sleep(0.05)
 
 
-def clean_env():
-    hidden = {"PYTHONPATH", "DJANGO_SETTINGS_MODULE"}
-    return {k: v for k, v in os.environ.items() if k not in hidden}
-
-
 def wait_http(url, process, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -145,21 +137,13 @@ def main():
     sizes = [int(s) * 1024 * 1024 for s in args.sizes.split(",")]
 
     work = Path(tempfile.mkdtemp(prefix="files-bench-"))
-    moto_port = free_port()
-    moto = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)],
-        cwd=work,
-        env=clean_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    moto, moto_endpoint = start_moto(work)
     server = None
     try:
-        wait_http(f"http://127.0.0.1:{moto_port}/moto-api/", moto)
         env = dict(
             clean_env(),
             COLLAB_VAR_DIR=str(work / "var"),
-            S3_ENDPOINT=f"http://127.0.0.1:{moto_port}",
+            S3_ENDPOINT=f"http://{moto_endpoint}",
             S3_ACCESS_KEY="testing",
             S3_SECRET_KEY="testing",
             S3_BUCKET="bench",
@@ -289,10 +273,8 @@ def main():
         sampler.stop.set()
     finally:
         if server is not None:
-            server.terminate()
-            server.wait(10)
-        moto.terminate()
-        moto.wait(10)
+            stop_process(server)
+        stop_process(moto)
         shutil.rmtree(work, ignore_errors=True)
 
 

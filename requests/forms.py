@@ -3,26 +3,9 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from collab.models import Directorate
+from files.forms import MultipleFileField
 
 from .models import CertificateRequest, RequestType, SocialServiceRequest, Stage
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        kwargs.setdefault("required", False)
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
-
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -35,7 +18,7 @@ class LeaveForm(forms.Form):
     end_morning = forms.BooleanField(label=_("End at midday (morning only)"), required=False)
     reason = forms.CharField(label=_("Reason"), required=False,
                              widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}))
-    attachments = MultipleFileField(label=_("Attachments"))
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
 
     def __init__(self, *args, request_type: RequestType, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,7 +58,7 @@ class SocialForm(forms.Form):
                                   widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}))
     amount = forms.DecimalField(label=_("Amount (MAD)"), required=False, min_value=0,
                                 max_digits=10, decimal_places=2)
-    attachments = MultipleFileField(label=_("Attachments"))
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
 
     def __init__(self, *args, request_type: RequestType, **kwargs):
         super().__init__(*args, **kwargs)

@@ -140,6 +140,18 @@ def user(user_factory, directorate):
 
 
 @pytest.fixture
+def client_for():
+    """A Django test client signed in as the given user."""
+
+    def make(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
 def logged_in_client(user):
     client = Client()
     client.force_login(user)

@@ -14,6 +14,9 @@ restart it, a private redis-server) for browser, multi-process tests and bench/.
   the file test database, or a file copy of an in-memory one).
 - ``RedisServer(workdir)``: our own redis-server on a free port, for tests
   that stop and start Redis. Never restart the machine's shared Redis.
+- ``start_moto(workdir)``: moto's S3 server as a subprocess outside the
+  project (TRAPS: our ``requests/`` app shadows the package moto imports);
+  ``stop_process(process)`` ends any of these helpers.
 
 Fixtures built on it: ``live_daphne_pair`` (tests/conftest.py), ``live_url``,
 ``live_workers`` and the Playwright fixtures (tests/e2e/conftest.py).
@@ -60,6 +63,59 @@ def wait_for(check, timeout: float = 30.0, what: str = "service") -> None:
             pass
         time.sleep(0.2)
     raise RuntimeError(f"{what} did not start in {timeout:.0f} s")
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Terminate a helper process, killing it if it does not exit in time."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+
+
+def clean_env() -> dict:
+    """The environment of a helper process that must not see our project.
+
+    Our `requests/` app shadows the PyPI `requests` that moto imports (TRAPS):
+    neither the project root nor its settings may reach that process.
+    """
+    hidden = {"PYTHONPATH", "DJANGO_SETTINGS_MODULE"}
+    return {k: v for k, v in os.environ.items() if k not in hidden}
+
+
+def start_moto(workdir: Path, timeout: float = 30) -> tuple[subprocess.Popen, str]:
+    """moto's S3 server on a free loopback port; returns (process, "host:port").
+
+    Not ThreadedMotoServer in-process: there moto's `import requests` finds our
+    Django app and fails with "No module named 'requests.adapters'". Its cwd is
+    ``workdir`` (outside the project) and its environment ``clean_env()``.
+    """
+    port = free_port()
+    log = Path(workdir) / "moto.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            cwd=workdir,
+            env=clean_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError("moto server died: " + log.read_text()[-2000:])
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
+            return process, f"127.0.0.1:{port}"
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                stop_process(process)
+                raise RuntimeError("moto server did not start") from None
+            time.sleep(0.2)
 
 
 @dataclass
@@ -117,13 +173,8 @@ class DaphneProcess:
 
     def stop(self) -> None:
         """Stop the process; the address stays reserved for ``restart()``."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
+        if self.process is not None:
+            stop_process(self.process)
 
     def restart(self) -> None:
         self.stop()
@@ -205,9 +256,8 @@ class RedisServer:
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
+        if self.proc is not None:
+            stop_process(self.proc)
         self.proc = None
 
 

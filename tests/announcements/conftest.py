@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 
@@ -23,16 +22,6 @@ def ministry(directorate_factory, user_factory):
         "fes_staff": user_factory(directorate=fes, preferred_language="fr"),
     }
     return {"central": central, "sub": sub, "casa": casa, "fes": fes, **people}
-
-
-@pytest.fixture
-def client_for():
-    def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
 
 
 def data(**overrides):

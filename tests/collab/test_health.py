@@ -16,7 +16,7 @@ import pytest
 from channels.layers import get_channel_layer
 from django.db import connection
 
-from tests.multiproc import free_port
+from tests.multiproc import free_port, start_moto, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 # Each check waits at most a few seconds (collab/health.py); a hung backend
@@ -43,29 +43,11 @@ def silent_port():
 @pytest.fixture
 def moto_s3(tmp_path):
     """moto's S3 server as a subprocess, run outside the project (see TRAPS: requests/)."""
-    port = free_port()
     workdir = tmp_path / "moto"
     workdir.mkdir()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        cwd=workdir,
-        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), 1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail("moto S3 server did not start")
-            time.sleep(0.2)
-    yield f"127.0.0.1:{port}"
-    process.terminate()
-    process.wait(10)
+    process, endpoint = start_moto(workdir)
+    yield endpoint
+    stop_process(process)
 
 
 def use_s3(settings, endpoint, bucket="collab-health"):

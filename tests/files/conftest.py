@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -16,64 +14,18 @@ import httpx
 import pytest
 
 from files.storage import LocalFileStore, S3FileStore
+from tests.multiproc import start_moto, stop_process
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def clean_env() -> dict:
-    """The environment for a helper process that must not see our project.
-
-    Our `requests/` app shadows the PyPI `requests` that moto imports (TRAPS):
-    neither the project root nor the current directory may be on its path.
-    """
-    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "DJANGO_SETTINGS_MODULE"}}
-    return env
-
-
 @pytest.fixture(scope="session")
 def moto_server():
-    """moto's S3 server as a subprocess on a free loopback port.
-
-    Not ThreadedMotoServer in-process (as the issue first said): in-process,
-    moto's `import requests` finds our Django app `requests/` on sys.path and
-    fails with "No module named 'requests.adapters'" (TRAPS.md). A subprocess
-    whose cwd is outside the project and whose PYTHONPATH is clean imports
-    the real package.
-    """
-    port = free_port()
+    """moto's S3 server as a subprocess on a free loopback port (tests/multiproc.py)."""
     workdir = tempfile.mkdtemp(prefix="moto-")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        cwd=workdir,
-        env=clean_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError("moto server died: " + process.stderr.read().decode()[-2000:])
-        try:
-            httpx.get(url + "/moto-api/", timeout=1)
-            break
-        except httpx.HTTPError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("moto server did not start") from None
-            time.sleep(0.2)
-    yield {"endpoint": f"127.0.0.1:{port}", "url": url, "process": process}
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    process, endpoint = start_moto(Path(workdir))
+    yield {"endpoint": endpoint}
+    stop_process(process)
     shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -171,11 +123,7 @@ def clamd_socket():
             raise RuntimeError("clamd did not start")
         time.sleep(0.2)
     yield str(sock)
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop_process(process)
     shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -233,14 +181,3 @@ class Uploader:
 def uploader():
     return Uploader
 
-
-@pytest.fixture
-def make_client():
-    from django.test import Client
-
-    def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make

@@ -37,21 +37,21 @@ def colleague(user_factory):
 
 
 @pytest.mark.django_db
-def test_non_recipient_gets_404_everywhere(app_store, owner, colleague, make_client):
+def test_non_recipient_gets_404_everywhere(app_store, owner, colleague, client_for):
     file = upload(owner, PDF, "secret.pdf").file
-    client = make_client(colleague)
+    client = client_for(colleague)
     for url in (f"/files/{file.pk}/", f"/files/{file.pk}/download/", f"/files/{file.pk}/preview/"):
         assert client.get(url).status_code == 404, url
     assert client.get(f"/files/{file.pk + 1000}/download/").status_code == 404
-    assert file.name not in make_client(colleague).get("/files/shared/").content.decode()
+    assert file.name not in client_for(colleague).get("/files/shared/").content.decode()
 
 
 @pytest.mark.django_db
 def test_share_with_user_grants_access_and_revoke_removes_it(
-    app_store, owner, colleague, make_client
+    app_store, owner, colleague, client_for
 ):
     file = upload(owner, b"minutes of the meeting", "minutes.txt").file
-    client = make_client(colleague)
+    client = client_for(colleague)
     [share] = services.share_with_users(file, [colleague], owner)
     assert body(client.get(f"/files/{file.pk}/download/")) == b"minutes of the meeting"
     assert "minutes.txt" in client.get("/files/shared/").content.decode()
@@ -61,12 +61,12 @@ def test_share_with_user_grants_access_and_revoke_removes_it(
 
 
 @pytest.mark.django_db
-def test_only_the_owner_shares_revokes_and_deletes(local_store, owner, colleague, make_client):
+def test_only_the_owner_shares_revokes_and_deletes(local_store, owner, colleague, client_for):
     file = upload(owner, b"x", "x.txt").file
     with pytest.raises(services.ShareRefused):
         services.share_with_users(file, [colleague], colleague)
     [share] = services.share_with_users(file, [colleague], owner)
-    client = make_client(colleague)
+    client = client_for(colleague)
     assert client.post(f"/files/{file.pk}/shares/{share.pk}/revoke/").status_code == 404
     assert client.post(f"/files/{file.pk}/delete/").status_code == 404
     assert Share.objects.get(pk=share.pk).revoked_at is None
@@ -75,7 +75,7 @@ def test_only_the_owner_shares_revokes_and_deletes(local_store, owner, colleague
 
 @pytest.mark.django_db
 def test_share_with_directorates(
-    local_store, owner, user_factory, directorate_factory, make_client
+    local_store, owner, user_factory, directorate_factory, client_for
 ):
     finance, legal, other = directorate_factory(), directorate_factory(), directorate_factory()
     accountant = user_factory(directorate=finance)
@@ -84,46 +84,46 @@ def test_share_with_directorates(
     file = upload(owner, b"budget 2027", "budget.txt").file
     services.share_with_directorates(file, [finance, legal], owner)
     for person in (accountant, lawyer):
-        client = make_client(person)
+        client = client_for(person)
         assert body(client.get(f"/files/{file.pk}/download/")) == b"budget 2027"
         assert "budget.txt" in client.get("/files/directorate/").content.decode()
         assert person.notifications.filter(kind="files.shared").count() == 1
-    outsider_client = make_client(outsider)
+    outsider_client = client_for(outsider)
     assert outsider_client.get(f"/files/{file.pk}/download/").status_code == 404
     assert outsider_client.get(f"/files/directorate/{finance.pk}/").status_code == 404
 
 
 @pytest.mark.django_db
 def test_owner_delete_removes_access_at_once_and_unused_bytes(
-    app_store, owner, colleague, make_client, django_capture_on_commit_callbacks
+    app_store, owner, colleague, client_for, django_capture_on_commit_callbacks
 ):
     file = upload(owner, b"to be deleted", "gone.txt").file
     services.share_with_users(file, [colleague], owner)
     key = file.current_version.blob_key
     with django_capture_on_commit_callbacks(execute=True):
-        response = make_client(owner).post(f"/files/{file.pk}/delete/")
+        response = client_for(owner).post(f"/files/{file.pk}/delete/")
     assert response.status_code == 302
-    assert make_client(colleague).get(f"/files/{file.pk}/download/").status_code == 404
+    assert client_for(colleague).get(f"/files/{file.pk}/download/").status_code == 404
     assert not app_store.exists(key)
 
 
 @pytest.mark.django_db
 def test_delete_keeps_bytes_another_file_uses(
-    local_store, owner, colleague, make_client, django_capture_on_commit_callbacks
+    local_store, owner, colleague, client_for, django_capture_on_commit_callbacks
 ):
     mine = upload(owner, b"identical", "a.txt").file
     theirs = upload(colleague, b"identical", "b.txt").file
     with django_capture_on_commit_callbacks(execute=True):
         services.delete_file(mine, owner)
     assert local_store.exists(theirs.current_version.blob_key)
-    assert body(make_client(colleague).get(f"/files/{theirs.pk}/download/")) == b"identical"
+    assert body(client_for(colleague).get(f"/files/{theirs.pk}/download/")) == b"identical"
 
 
 @pytest.mark.django_db
-def test_local_download_headers_and_ranges(local_store, owner, make_client):
+def test_local_download_headers_and_ranges(local_store, owner, client_for):
     data = bytes(range(256)) * 4
     file = upload(owner, data, "تقرير.bin").file
-    client = make_client(owner)
+    client = client_for(owner)
     response = client.get(f"/files/{file.pk}/download/")
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")
@@ -141,8 +141,8 @@ def test_local_download_headers_and_ranges(local_store, owner, make_client):
 
 
 @pytest.mark.django_db
-def test_previewable_types_inline_markup_never(local_store, owner, make_client):
-    client = make_client(owner)
+def test_previewable_types_inline_markup_never(local_store, owner, client_for):
+    client = client_for(owner)
     pdf = upload(owner, PDF, "a.pdf").file
     png = upload(owner, PNG, "b.png").file
     html = upload(owner, b"<html><body><script>alert(1)</script></body></html>", "c.png").file
@@ -164,7 +164,7 @@ def test_previewable_types_inline_markup_never(local_store, owner, make_client):
 
 @pytest.mark.django_db
 def test_s3_download_is_a_short_lived_url_issued_after_the_check(
-    moto_server, owner, colleague, make_client, monkeypatch, settings
+    moto_server, owner, colleague, client_for, monkeypatch, settings
 ):
     from files import storage
     from tests.files.conftest import make_s3_store
@@ -173,8 +173,8 @@ def test_s3_download_is_a_short_lived_url_issued_after_the_check(
     monkeypatch.setattr(storage, "get_file_store", lambda: store)
     settings.FILES_DOWNLOAD_URL_SECONDS = 45
     file = upload(owner, b"<svg xmlns='http://www.w3.org/2000/svg'/>", "x.svg").file
-    assert make_client(colleague).get(f"/files/{file.pk}/download/").status_code == 404
-    response = make_client(owner).get(f"/files/{file.pk}/preview/")
+    assert client_for(colleague).get(f"/files/{file.pk}/download/").status_code == 404
+    response = client_for(owner).get(f"/files/{file.pk}/preview/")
     assert response.status_code == 302
     query = parse_qs(urlparse(response["Location"]).query)
     assert query["X-Amz-Expires"] == ["45"]
@@ -216,12 +216,12 @@ def test_orphan_sweep_dry_run_and_grace(local_store, owner):
 
 
 @pytest.mark.django_db
-def test_pages_search_filter_sort_and_htmx_pagination(local_store, owner, make_client):
+def test_pages_search_filter_sort_and_htmx_pagination(local_store, owner, client_for):
     upload(owner, PNG, "holiday photo.png")
     upload(owner, PDF, "annual report.pdf")
     for n in range(25):
         upload(owner, f"note {n}".encode(), f"note-{n:02}.txt")
-    client = make_client(owner)
+    client = client_for(owner)
     page = client.get("/files/").content.decode()
     assert 'id="upload-zone"' in page and "27" in page
     found = client.get("/files/", {"q": "REPORT"}).content.decode()
@@ -241,10 +241,10 @@ def test_pages_search_filter_sort_and_htmx_pagination(local_store, owner, make_c
 
 
 @pytest.mark.django_db
-def test_detail_shows_versions_and_preview(local_store, owner, make_client):
+def test_detail_shows_versions_and_preview(local_store, owner, client_for):
     version = upload(owner, PNG, "scan.png")
     upload(owner, PDF, "scan.png", replace=version.file)
-    page = make_client(owner).get(f"/files/{version.file_id}/").content.decode()
+    page = client_for(owner).get(f"/files/{version.file_id}/").content.decode()
     assert "pdf-preview" in page  # current version is a PDF
     assert "?v=1" in page and "?v=2" in page
 
@@ -258,17 +258,17 @@ def real_png(size=(800, 600)) -> bytes:
 
 
 @pytest.mark.django_db
-def test_image_thumbnails(app_store, owner, colleague, make_client):
+def test_image_thumbnails(app_store, owner, colleague, client_for):
     from PIL import Image
 
     version = upload(owner, real_png(), "photo.png")
     assert version.thumbnail_key
-    client = make_client(owner)
+    client = client_for(owner)
     response = client.get(f"/files/{version.file_id}/thumbnail/")
     thumb = Image.open(io.BytesIO(body(response)))
     assert thumb.format == "WEBP" and max(thumb.size) == 160
     assert f"/files/{version.file_id}/thumbnail/" in client.get("/files/").content.decode()
-    assert make_client(colleague).get(f"/files/{version.file_id}/thumbnail/").status_code == 404
+    assert client_for(colleague).get(f"/files/{version.file_id}/thumbnail/").status_code == 404
     # A thumbnail is referenced: the orphan sweep keeps it.
     call_command("files_orphans", "--grace", "0", stdout=io.StringIO())
     assert app_store.exists(version.thumbnail_key)

@@ -33,7 +33,7 @@ def people(user_factory):
 
 
 @pytest.mark.django_db
-def test_members_download_others_get_404(local_store, people, make_client):
+def test_members_download_others_get_404(local_store, people, client_for):
     owner, member, outsider, group = people
     file = upload(owner, "ordre du jour — جدول الأعمال".encode(), "ordre.txt").file
     services.share_with_conversation(file, group.pk, owner)
@@ -41,21 +41,21 @@ def test_members_download_others_get_404(local_store, people, make_client):
     [attachment] = message.attachments
     assert attachment["file_id"] == file.pk and attachment["name"] == "ordre.txt"
     assert attachment["url"] == f"/files/{file.pk}/download/?v=1"
-    response = make_client(member).get(attachment["url"])
+    response = client_for(member).get(attachment["url"])
     assert response.status_code == 200
     assert body(response) == "ordre du jour — جدول الأعمال".encode()
-    assert make_client(outsider).get(attachment["url"]).status_code == 404
-    assert make_client(outsider).get(f"/files/{file.pk}/").status_code == 404
+    assert client_for(outsider).get(attachment["url"]).status_code == 404
+    assert client_for(outsider).get(f"/files/{file.pk}/").status_code == 404
     # The member finds it under "Shared with me" too.
-    assert "ordre.txt" in make_client(member).get("/files/shared/").content.decode()
+    assert "ordre.txt" in client_for(member).get("/files/shared/").content.decode()
 
 
 @pytest.mark.django_db
-def test_removed_member_loses_access_at_once(local_store, people, make_client):
+def test_removed_member_loses_access_at_once(local_store, people, client_for):
     owner, member, _outsider, group = people
     file = upload(owner, b"minutes", "minutes.txt").file
     services.share_with_conversation(file, group.pk, owner)
-    client = make_client(member)
+    client = client_for(member)
     assert client.get(f"/files/{file.pk}/download/").status_code == 200
     chat.remove_member(owner, group.pk, member.pk)
     assert client.get(f"/files/{file.pk}/download/").status_code == 404
@@ -63,12 +63,12 @@ def test_removed_member_loses_access_at_once(local_store, people, make_client):
 
 
 @pytest.mark.django_db
-def test_member_who_leaves_loses_access(local_store, people, make_client):
+def test_member_who_leaves_loses_access(local_store, people, client_for):
     owner, member, _outsider, group = people
     file = upload(owner, b"memo", "memo.txt").file
     services.share_with_conversation(file, group.pk, owner)
     chat.leave(member, group.pk)
-    assert make_client(member).get(f"/files/{file.pk}/download/").status_code == 404
+    assert client_for(member).get(f"/files/{file.pk}/download/").status_code == 404
 
 
 @pytest.mark.django_db
@@ -91,13 +91,13 @@ def test_sharing_with_a_conversation_one_is_not_in_is_refused(local_store, peopl
 
 @pytest.mark.django_db
 def test_share_endpoint_refusal_is_translated_and_records_nothing(
-    local_store, people, make_client
+    local_store, people, client_for
 ):
     owner, member, outsider, group = people
     outsider.preferred_language = "fr"
     outsider.save()
     file = upload(outsider, b"note", "note.txt").file
-    client = make_client(outsider)
+    client = client_for(outsider)
     client.cookies["django_language"] = "fr"
     response = client.post(
         f"/files/{file.pk}/share/conversation/", {"conversation": group.pk},
@@ -112,7 +112,7 @@ def test_share_endpoint_refusal_is_translated_and_records_nothing(
     assert client.post(
         f"/files/{theirs.pk}/share/conversation/", {"conversation": group.pk}
     ).status_code == 404
-    ok = make_client(owner).post(
+    ok = client_for(owner).post(
         f"/files/{theirs.pk}/share/conversation/", {"conversation": group.pk}
     )
     assert ok.json() == {"ok": True}
@@ -120,7 +120,7 @@ def test_share_endpoint_refusal_is_translated_and_records_nothing(
 
 
 @pytest.mark.django_db
-def test_attachment_is_escaped_and_shows_the_thumbnail(local_store, people, make_client):
+def test_attachment_is_escaped_and_shows_the_thumbnail(local_store, people, client_for):
     owner, member, _outsider, group = people
     version = upload(owner, real_png(), '<img src=x onerror="alert(1)">.png')
     assert version.thumbnail_key
@@ -130,15 +130,15 @@ def test_attachment_is_escaped_and_shows_the_thumbnail(local_store, people, make
     assert "<img src=x" not in html and "&lt;img src=x" in html
     thumb = f"/files/{version.file_id}/thumbnail/?v=1"
     assert f'src="{thumb}"' in html
-    assert make_client(member).get(thumb).status_code == 200
-    page = make_client(member).get(f"/chat/{group.pk}/").content.decode()
+    assert client_for(member).get(thumb).status_code == 200
+    page = client_for(member).get(f"/chat/{group.pk}/").content.decode()
     assert f'href="/files/{version.file_id}/download/?v=1"' in page
     assert 'id="chat-attach"' in page and "conversation_attach.js" in page
 
 
 @pytest.mark.django_db
 def test_revoked_or_deleted_file_leaves_a_note_in_the_conversation(
-    local_store, people, make_client
+    local_store, people, client_for
 ):
     owner, member, _outsider, group = people
     file = upload(owner, b"draft", "draft.txt").file
@@ -148,12 +148,12 @@ def test_revoked_or_deleted_file_leaves_a_note_in_the_conversation(
     assert message.attachments[0]["state"] == "removed"
     html = chat.render_message(message, "en")
     assert "no longer shared" in html and "download/" not in html
-    assert make_client(member).get(f"/files/{file.pk}/download/").status_code == 404
+    assert client_for(member).get(f"/files/{file.pk}/download/").status_code == 404
     again = services.share_with_conversation(file, group.pk, owner)
-    assert make_client(member).get(f"/files/{file.pk}/download/?v=1").status_code == 200
+    assert client_for(member).get(f"/files/{file.pk}/download/?v=1").status_code == 200
     services.delete_file(file, owner)
     assert Message.objects.get(pk=again.message_id).attachments[0]["state"] == "removed"
-    assert make_client(member).get(f"/files/{file.pk}/download/").status_code == 404
+    assert client_for(member).get(f"/files/{file.pk}/download/").status_code == 404
 
 
 @pytest.fixture
@@ -165,7 +165,7 @@ def scanning(settings, clamd_socket):
 
 @pytest.mark.django_db
 def test_quarantined_file_shows_being_checked_until_clean(
-    local_store, scanning, people, make_client
+    local_store, scanning, people, client_for
 ):
     owner, member, _outsider, group = people
     version = upload(owner, b"an ordinary memo", "memo.txt")
@@ -175,12 +175,12 @@ def test_quarantined_file_shows_being_checked_until_clean(
     assert message.attachments[0]["state"] == "checking"
     html = chat.render_message(message, "en")
     assert "Being checked" in html and "download/" not in html
-    assert make_client(member).get(f"/files/{version.file_id}/download/").status_code == 404
+    assert client_for(member).get(f"/files/{version.file_id}/download/").status_code == 404
     services.scan_version(version.pk)
     message.refresh_from_db()
     assert "state" not in message.attachments[0] and message.change > 0
     assert "download/?v=1" in chat.render_message(message, "en")
-    assert body(make_client(member).get(message.attachments[0]["url"])) == b"an ordinary memo"
+    assert body(client_for(member).get(message.attachments[0]["url"])) == b"an ordinary memo"
 
 
 @pytest.mark.django_db

@@ -45,25 +45,25 @@ def test_scanner_down_is_never_clean(tmp_path):
 
 
 @pytest.mark.django_db
-def test_quarantine_until_clean(local_store, scanning, user_factory, make_client):
+def test_quarantine_until_clean(local_store, scanning, user_factory, client_for):
     owner, colleague = user_factory(), user_factory()
     version = services.upload_file(owner, io.BytesIO(b"clean report"), "report.txt")
     assert version.scan_status == FileVersion.Scan.PENDING
     # Being checked: the owner sees it, nobody else can, it cannot be shared yet.
-    assert "report.txt" in make_client(owner).get("/files/").content.decode()
+    assert "report.txt" in client_for(owner).get("/files/").content.decode()
     with pytest.raises(services.ShareRefused):
         services.share_with_users(version.file, [colleague], owner)
     services.scan_version(version.pk)
     version.refresh_from_db()
     assert version.scan_status == FileVersion.Scan.CLEAN
     services.share_with_users(version.file, [colleague], owner)
-    response = make_client(colleague).get(f"/files/{version.file_id}/download/")
+    response = client_for(colleague).get(f"/files/{version.file_id}/download/")
     assert b"".join(response.streaming_content) == b"clean report"
 
 
 @pytest.mark.django_db
 def test_infected_file_is_blocked_and_owner_and_admins_told(
-    local_store, scanning, user_factory, make_client
+    local_store, scanning, user_factory, client_for
 ):
     owner = user_factory()
     admin = user_factory(role="administrator")
@@ -77,7 +77,7 @@ def test_infected_file_is_blocked_and_owner_and_admins_told(
     assert admin.notifications.filter(kind="files.infected").count() == 1
     assert not bystander.notifications.exists()
     # Blocked for everyone, its owner included.
-    assert make_client(owner).get(f"/files/{version.file_id}/download/").status_code == 404
+    assert client_for(owner).get(f"/files/{version.file_id}/download/").status_code == 404
 
 
 @pytest.mark.django_db

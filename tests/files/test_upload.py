@@ -177,7 +177,7 @@ def test_upload_needs_session_and_csrf(local_store, user, uploader):
     assert not File.objects.exists()
 
 
-def test_new_version_keeps_history(app_store, user, user_factory, uploader, make_client):
+def test_new_version_keeps_history(app_store, user, user_factory, uploader, client_for):
     up = uploader(user)
     first = up(b"version one", "plan.txt").json()
     second = up(b"version two!", "ignored name.txt", replace=first["file_id"]).json()
@@ -186,7 +186,7 @@ def test_new_version_keeps_history(app_store, user, user_factory, uploader, make
     assert file.name == "plan.txt"
     assert file.current_version.number == 2
     assert list(file.versions.values_list("number", flat=True)) == [2, 1]
-    client = make_client(user)
+    client = client_for(user)
     old = client.get(f"/files/{file.pk}/download/?v=1")
     new = client.get(f"/files/{file.pk}/download/")
     assert _body(old) == b"version one"

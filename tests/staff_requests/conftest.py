@@ -87,14 +87,3 @@ def clear_year_holidays():
 def monday():
     return next_monday(2)
 
-
-@pytest.fixture
-def client_for():
-    from django.test import Client
-
-    def make(user):
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make
