@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 import websockets  # noqa: E402
 
+from collab.events import event_message  # noqa: E402
 from tests.multiproc import free_port, start_daphne, unique_prefix  # noqa: E402
 
 LAYERS = {
@@ -247,9 +248,7 @@ async def bench_layer(layer, args, workdir: Path):
         print(f"  {layer}: {len(sockets)} sockets open on 2 Daphne workers", flush=True)
 
         async def publish(data):
-            await channel_layer.group_send(
-                group, {"type": "collab.event", "event": "bench.tick", "data": data}
-            )
+            await channel_layer.group_send(group, event_message("bench.tick", data))
 
         results = await ladder(layer, publish, sockets, args.rates, args.step_seconds)
         # Mass disconnect: with a pool capped at 100 (redis-py 8 default) the

@@ -163,13 +163,7 @@ class CollabConsumer(AsyncWebsocketConsumer):
             await self.join_group(group)
 
     async def collab_event(self, message):
-        frame = message.get("frame")
-        if frame is not None:
-            await self.send(text_data=frame)
-        else:
-            await self.send_frame(
-                {"type": "event", "event": message["event"], "data": message["data"]}
-            )
+        await self.send(text_data=message["frame"])
         close_code = events.CLOSING_EVENTS.get(message["event"])
         if close_code:
             await self.close(code=close_code)

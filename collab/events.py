@@ -358,14 +358,19 @@ def publish(event_type: EventType, *, to: Any, **payload) -> None:
     """
     validate(event_type.fields, payload)
     group = group_name(event_type.audience, to)
-    # The frame is encoded once here, not once per receiving socket.
+    message = event_message(event_type.name, payload)
+    transaction.on_commit(lambda: _group_send(group, message))
+
+
+def event_message(name: str, payload: dict) -> dict:
+    """The channel-layer message of an event. Its frame is encoded here, once,
+    and every receiving socket sends it as is."""
     frame = json.dumps(
-        {"type": "event", "event": event_type.name, "data": payload},
+        {"type": "event", "event": name, "data": payload},
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    message = {"type": "collab.event", "event": event_type.name, "frame": frame}
-    transaction.on_commit(lambda: _group_send(group, message))
+    return {"type": "collab.event", "event": name, "frame": frame}
 
 
 def change_groups(user_id: int, *, join: list[str] = (), leave: list[str] = ()) -> None:

@@ -65,5 +65,5 @@ def test_a_down_channel_layer_does_not_fail_the_write(monkeypatch, caplog):
             raise ConnectionError("redis down")
 
     monkeypatch.setattr(events, "get_channel_layer", lambda: Broken())
-    events._group_send("user.1", {"type": "collab.event", "event": "x", "data": {}})
+    events._group_send("user.1", events.event_message("x", {}))
     assert "could not deliver x to user.1" in caplog.text

@@ -104,7 +104,7 @@ async def test_directorate_group_reaches_only_that_directorate(user_factory, dir
 
     await get_channel_layer().group_send(
         events.group_name(events.Audience.DIRECTORATE, rabat.pk),
-        {"type": "collab.event", "event": "test.directorate", "data": {"n": 1}},
+        events.event_message("test.directorate", {"n": 1}),
     )
     assert (await receive(rabat_socket))["event"] == "test.directorate"
     assert await oujda_socket.receive_nothing(timeout=0.3)
