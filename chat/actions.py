@@ -25,7 +25,7 @@ def _in_language(handler):
 def send(user, data):
     message = services.send_message(user, data["conversation"], data["body"], data.get("reply_to"))
     return {"conversation": message.conversation_id, "seq": message.seq,
-            "html": services.render_message(message)}
+            "html": services.sender_copy(message, user.preferred_language)}
 
 
 @_in_language

@@ -68,6 +68,12 @@ def render_message_all(message: Message) -> dict:
     return {code: render_message(message, code) for code in codes}
 
 
+def sender_copy(message: Message, language: str) -> str:
+    """The fragment of a message just sent, for its sender: usually already rendered."""
+    rendered = getattr(message, "html_by_language", {})
+    return rendered[language] if language in rendered else render_message(message, language)
+
+
 def reaction_summary(message: Message) -> list[dict]:
     cache = getattr(message, "_prefetched_objects_cache", {})
     rows = cache["reactions"] if "reactions" in cache else message.reactions.all()
@@ -186,6 +192,9 @@ def send_message(
 ) -> Message:
     """Store a message and broadcast it to the conversation after commit.
 
+    The returned message carries ``html_by_language``: the fragment as
+    broadcast, in each language its members use (see ``sender_copy``).
+
     ``attachments`` is the hook of the files issue: [{"name", "url", "size"}]
     for files it already stored and checked; they are rendered with the message.
     Optional keys: "thumbnail" (a path on this site), "state" ("checking" or
@@ -203,10 +212,12 @@ def send_message(
             "rate_limited",
             _("You are sending messages too fast. Wait a few seconds and try again."),
         )
+    quoted = _message(conversation, reply_to) if reply_to else None
+    body_html = render_body(body)
+    search_text = index_text(" ".join([body, *(f["name"] for f in attachments)]))
     with transaction.atomic():
-        quoted = None
-        if reply_to:
-            quoted = _message(conversation, reply_to)
+        # Senders to one conversation queue on its row from _next() to commit:
+        # only the writes happen in between; rendering waits until after.
         now = timezone.now()
         seq = _next(conversation.pk, "last_seq", last_activity_at=now)
         message = Message.objects.create(
@@ -214,26 +225,28 @@ def send_message(
             seq=seq,
             author=user,
             body=body,
-            body_html=render_body(body),
-            search_text=index_text(" ".join([body, *(f["name"] for f in attachments)])),
+            body_html=body_html,
+            search_text=search_text,
             reply_to=quoted,
             created_at=now,
             attachments=attachments,
         )
         # Writing in a conversation means having read it.
         Membership.objects.filter(pk=membership.pk).update(last_read_seq=seq)
-        message._prefetched_objects_cache = {"reactions": []}
-        events.publish(
-            events.CHAT_MESSAGE,
-            to=conversation.pk,
-            conversation=conversation.pk,
-            seq=seq,
-            change=0,
-            author_id=user.pk,
-            html=render_message_all(message),
-            preview=excerpt(body or " ".join(f["name"] for f in attachments), 80),
-        )
         _notify_mentions(user, conversation, message)
+    message._prefetched_objects_cache = {"reactions": []}
+    # Kept for the caller: the sender's own copy needs no second render.
+    message.html_by_language = render_message_all(message)
+    events.publish(
+        events.CHAT_MESSAGE,
+        to=conversation.pk,
+        conversation=conversation.pk,
+        seq=seq,
+        change=0,
+        author_id=user.pk,
+        html=message.html_by_language,
+        preview=excerpt(body or " ".join(f["name"] for f in attachments), 80),
+    )
     return message
 
 

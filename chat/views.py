@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.http import require_GET, require_POST
 
 from collab.models import User
@@ -116,7 +117,7 @@ def send(request, pk):
         messages.error(request, exc.message)
         return redirect("chat:conversation", pk=pk)
     if request.htmx:
-        return HttpResponse(services.render_message(message))
+        return HttpResponse(services.sender_copy(message, translation.get_language()))
     return redirect("chat:conversation", pk=pk)
 
 

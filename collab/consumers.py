@@ -46,6 +46,11 @@ class CollabConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
+        # collab.layers writes plain event frames to this socket itself (no task
+        # hop per socket); other layers queue them for collab_event below.
+        set_writer = getattr(self.channel_layer, "set_writer", None)
+        if set_writer is not None:
+            set_writer(self.channel_name, self.base_send, self.direct_frame)
         self.joined: list[str] = [events.group_name(events.Audience.USER, user.pk)]
         session = self.scope.get("session")
         if session is not None and session.session_key:
@@ -161,6 +166,13 @@ class CollabConsumer(AsyncWebsocketConsumer):
             await self.leave_group(group)
         for group in message.get("join", []):
             await self.join_group(group)
+
+    @staticmethod
+    def direct_frame(message: dict) -> str | None:
+        """The frame of an event any socket may send as is; None if the consumer must act."""
+        if message.get("type") == "collab.event" and message["event"] not in events.CLOSING_EVENTS:
+            return message["frame"]
+        return None
 
     async def collab_event(self, message):
         await self.send(text_data=message["frame"])

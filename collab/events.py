@@ -389,6 +389,10 @@ def _group_send(group: str, message: dict) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, message)
+        send_now = getattr(layer, "group_send_blocking", None)
+        if send_now is not None:
+            send_now(group, message)  # collab.layers: no hop into the event loop
+        else:
+            async_to_sync(layer.group_send)(group, message)
     except Exception:  # the channel layer being down must not fail a committed write
         logger.exception("could not deliver %s to %s", message.get("event", message["type"]), group)

@@ -184,11 +184,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # 1,000 sockets then failed ~800 group_discard calls with MaxConnectionsError
 # (core layer, measured), so the pool is sized explicitly for either layer.
 CHANNEL_LAYER_BACKEND = os.environ.get("CHANNEL_LAYER_BACKEND", "pubsub").strip().lower()
-_LAYER_CLASSES = {
-    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+# "pubsub" is channels-redis's pub/sub layer with event frames written straight
+# to the sockets (collab/layers.py: a quarter of the CPU per delivery).
+CHANNEL_LAYER_CLASSES = {
+    "pubsub": "collab.layers.WritingPubSubChannelLayer",
     "core": "channels_redis.core.RedisChannelLayer",
 }
-if CHANNEL_LAYER_BACKEND not in _LAYER_CLASSES:
+if CHANNEL_LAYER_BACKEND not in CHANNEL_LAYER_CLASSES:
     raise ImproperlyConfigured("CHANNEL_LAYER_BACKEND must be 'pubsub' or 'core'.")
 REDIS_MAX_CONNECTIONS = int(os.environ.get("REDIS_MAX_CONNECTIONS", 2000))
 if REDIS_URL:
@@ -201,7 +203,7 @@ if REDIS_URL:
         _redis_host["socket_timeout"] = 15
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": _LAYER_CLASSES[CHANNEL_LAYER_BACKEND],
+            "BACKEND": CHANNEL_LAYER_CLASSES[CHANNEL_LAYER_BACKEND],
             "CONFIG": {
                 "hosts": [_redis_host],
                 "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "collab"),

@@ -206,10 +206,7 @@ def _live_pairs(django_db_setup, django_db_blocker, tmp_path_factory):
                 stack.callback(lambda: [w.close() for w in workers])
                 layers = {
                     "default": {
-                        "BACKEND": {
-                            "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
-                            "core": "channels_redis.core.RedisChannelLayer",
-                        }[backend],
+                        "BACKEND": settings.CHANNEL_LAYER_CLASSES[backend],
                         "CONFIG": {"hosts": [redis_url], "prefix": prefix},
                     }
                 }

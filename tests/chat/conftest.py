@@ -38,8 +38,20 @@ def two_directorates(directorate_factory, user_factory):
     return channel_a, channel_b, a, b
 
 
+def _backlog(communicator) -> list[dict]:
+    # Frames call() read past while waiting for its reply: events may arrive
+    # before the reply (collab.layers writes them without waiting for the
+    # socket's action to finish), and the next reads must still see them.
+    return communicator.__dict__.setdefault("backlog", [])
+
+
 async def frames_until(communicator, predicate, timeout=5.0):
     """Read frames until one matches ``predicate``; return it (fail on timeout)."""
+    backlog = _backlog(communicator)
+    while backlog:
+        frame = backlog.pop(0)
+        if predicate(frame):
+            return frame
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         remaining = deadline - asyncio.get_running_loop().time()
@@ -64,7 +76,8 @@ async def collect_until(communicator, predicate, timeout=5.0) -> list[dict]:
 
 async def drain(communicator, wait=0.3) -> list[dict]:
     """Every frame that arrives within ``wait`` seconds."""
-    frames = []
+    frames = _backlog(communicator)[:]
+    _backlog(communicator).clear()
     # receive_nothing() waits without cancelling the application (a timed-out
     # receive_from() would cancel it and close the socket).
     while not await communicator.receive_nothing(timeout=wait):
@@ -89,7 +102,18 @@ def is_reply(ref):
 
 async def call(communicator, action, data, ref="r1"):
     await communicator.send_json_to({"action": action, "ref": ref, "data": data})
-    return await frames_until(communicator, is_reply(ref))
+    skipped = []
+
+    def reply(frame):
+        if is_reply(ref)(frame):
+            return True
+        skipped.append(frame)
+        return False
+
+    try:
+        return await frames_until(communicator, reply)
+    finally:
+        _backlog(communicator)[:0] = skipped
 
 
 @pytest.fixture(autouse=True)

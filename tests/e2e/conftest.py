@@ -33,6 +33,7 @@ import os
 import uuid
 
 import pytest
+from django.conf import settings
 from django.test.utils import override_settings
 
 from tests import multiproc
@@ -76,7 +77,7 @@ def e2e_channel_layer():
     prefix = f"{os.environ.get('CHANNEL_LAYER_PREFIX', 'collab')}-e2e-{uuid.uuid4().hex[:8]}"
     layers = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "BACKEND": settings.CHANNEL_LAYER_CLASSES["pubsub"],
             "CONFIG": {"hosts": [url], "prefix": prefix},
         }
     }
