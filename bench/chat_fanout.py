@@ -58,8 +58,8 @@ for size in SIZES:
     services.send_message(sender, group.pk, "warm up")
     with CaptureQueriesContext(connection) as q:
         services.send_message(sender, group.pk, "measure")
-    sql = [x["sql"].split()[0].upper() for x in q.captured_queries]
-    queries[size] = {{"total": len(sql), "insert": sql.count("INSERT")}}
+    sql = [x["sql"].upper() for x in q.captured_queries]
+    queries[size] = {{"total": len(sql), "insert": sum(x.count("INSERT INTO") for x in sql)}}
 print("SETUP" + json.dumps({{"sessions": sessions, "groups": groups, "queries": queries}}))
 """
 
@@ -202,7 +202,7 @@ async def bench(args, stage_dir: Path):
     try:
         subprocess.run([PYTHON, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT,
                        env=env, check=True)
-        sizes = [s for s in (10, 100, 1000) if s <= args.clients]
+        sizes = [s for s in args.sizes if s <= args.clients]
         out = subprocess.run([PYTHON, "manage.py", "shell"], cwd=ROOT, env=env, check=True,
                              input=SETUP.format(n=args.clients, sizes=sizes, run=int(time.time())),
                              capture_output=True, text=True).stdout
@@ -324,8 +324,10 @@ def main():
                         help="e.g. a PostgreSQL database of your own (default: a temporary "
                              "SQLite file)")
     parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000],
+                        help="conversation sizes, one phase each")
     parser.add_argument("--rates", type=int, nargs="+", default=[100, 100, 10],
-                        help="messages/s into the 10, 100 and 1,000-member groups")
+                        help="messages/s into each conversation size, in order")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as tmp:
         asyncio.run(bench(args, Path(tmp)))
