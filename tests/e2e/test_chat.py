@@ -143,13 +143,29 @@ def test_direct_message_features_and_post_fallback(chat, new_context):
     send(bob, "أهلا أليس")
     quoted = alice.locator(".msg", has_text="أهلا أليس").locator(".msg-quote")
     expect(quoted).to_contain_text("مرحبا يا بوب", timeout=10000)
-    # Alice edits her message: Bob sees the new text and the edited mark.
-    alice.once("dialog", lambda dialog: dialog.accept("مرحبا يا بوب، كيف حالك؟"))
+    # Alice edits her message in place: Bob sees the new text and the edited mark.
     mine = alice.locator(".msg", has_text="مرحبا يا بوب").first
     mine.hover()
     mine.locator("[data-tool='edit']").click()
+    editor = mine.locator("form.msg-edit textarea")
+    expect(editor).to_have_value("مرحبا يا بوب")
+    editor.fill("مرحبا يا بوب، كيف حالك؟")
+    editor.press("Enter")
     edited = bob.locator(".msg", has_text="كيف حالك")
     expect(edited.locator(".msg-edited")).to_be_visible(timeout=10000)
+    expect(alice.locator("form.msg-edit")).to_have_count(0)
+    # Deleting asks first, in the page; cancelling keeps the message.
+    answer = alice.locator(".msg", has_text="رسالة للحذف")
+    send(alice, "رسالة للحذف")
+    expect(bob.locator(".msg", has_text="رسالة للحذف")).to_be_visible(timeout=10000)
+    answer.hover()
+    answer.locator("[data-tool='delete']").click()
+    answer.locator("[data-confirm='no']").click()
+    expect(answer.locator(".msg-confirm")).to_have_count(0)
+    answer.hover()
+    answer.locator("[data-tool='delete']").click()
+    answer.locator("[data-confirm='yes']").click()
+    expect(bob.locator(".msg.is-deleted")).to_have_count(1, timeout=10000)
 
     # A tab whose socket cannot open still sends, by the htmx POST fallback.
     origin = chat["workers"][0].origin

@@ -338,13 +338,59 @@
       } else if (tool === "pin") {
         collab.send("chat.pin", Object.assign(base, { pinned: !msg.classList.contains("is-pinned") })).catch(report);
       } else if (tool === "edit") {
-        const source = msg.querySelector("template.msg-source");
-        const text = window.prompt(t("edit_prompt"), source ? source.content.textContent : "");
-        if (text !== null && text.trim()) collab.send("chat.edit", Object.assign(base, { body: text })).catch(report);
+        startEdit(msg, base, report);
       } else if (tool === "delete") {
-        if (window.confirm(t("delete_confirm"))) collab.send("chat.delete", base).catch(report);
+        confirmDelete(msg, base, report);
       }
     });
+  }
+
+  function fromTemplate(id) {
+    return document.getElementById(id).content.firstElementChild.cloneNode(true);
+  }
+
+  // Edit in place: the new version arrives as chat.message.changed and
+  // replaces the whole message, form included.
+  function startEdit(msg, base, report) {
+    const body = msg.querySelector(".msg-body");
+    if (!body || msg.querySelector("form.msg-edit")) return;
+    const form = fromTemplate("msg-edit-form");
+    const area = form.querySelector("textarea");
+    const source = msg.querySelector("template.msg-source");
+    const original = source ? source.content.textContent : body.textContent.trim();
+    area.value = original;
+    body.hidden = true;
+    body.after(form);
+    area.focus();
+    const close = () => { form.remove(); body.hidden = false; };
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const text = area.value.trim();
+      if (!text) { area.focus(); return; }
+      if (text === original.trim()) { close(); return; }
+      area.readOnly = true;
+      collab.send("chat.edit", Object.assign({}, base, { body: text })).then(close)
+        .catch((err) => { area.readOnly = false; report(err); });
+    });
+    form.querySelector("[data-edit='cancel']").addEventListener("click", close);
+    area.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") { e.preventDefault(); close(); }
+      else if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
+    });
+  }
+
+  function confirmDelete(msg, base, report) {
+    if (msg.querySelector(".msg-confirm")) return;
+    const box = fromTemplate("msg-delete-confirm");
+    msg.appendChild(box);
+    box.querySelector("[data-confirm='no']").focus();
+    box.addEventListener("click", (e) => {
+      const choice = e.target.closest("[data-confirm]");
+      if (!choice) return;
+      if (choice.dataset.confirm === "yes") collab.send("chat.delete", base).catch(report);
+      box.remove();
+    });
+    box.addEventListener("keydown", (e) => { if (e.key === "Escape") box.remove(); });
   }
 
   document.addEventListener("DOMContentLoaded", () => {
