@@ -120,6 +120,9 @@ class LeaveBalanceAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # its history is append-only and protects it
+
 
 @admin.register(Delegation)
 class DelegationAdmin(admin.ModelAdmin):

@@ -193,15 +193,34 @@ class Request(models.Model):
         return self.stage not in FINAL_STAGES
 
 
-class TransitionQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise PermissionError("the audit trail is append-only")
+        raise PermissionError("append-only: rows are never changed")
 
     def delete(self):
-        raise PermissionError("the audit trail is append-only")
+        raise PermissionError("append-only: rows are never removed")
 
 
-class RequestTransition(models.Model):
+class AppendOnly(models.Model):
+    """A record written once and never changed or removed: here, in the ORM,
+    and in the database by the triggers of the migrations."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or kwargs.get("force_update"):
+            raise PermissionError("append-only: rows are never changed")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("append-only: rows are never removed")
+
+
+class RequestTransition(AppendOnly):
     """Append-only audit trail: every change of stage, who, when and why."""
 
     class Action(models.TextChoices):
@@ -226,8 +245,6 @@ class RequestTransition(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     at = models.DateTimeField(_("at"), default=timezone.now)
 
-    objects = TransitionQuerySet.as_manager()
-
     class Meta:
         ordering = ["at", "id"]
         verbose_name = _("transition")
@@ -235,15 +252,6 @@ class RequestTransition(models.Model):
 
     def __str__(self):
         return f"{self.request_id}: {self.from_stage} → {self.to_stage}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None or kwargs.get("force_update"):
-            raise PermissionError("the audit trail is append-only")
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("the audit trail is append-only")
 
 
 class Delegation(models.Model):
@@ -366,8 +374,8 @@ class LeaveBalance(models.Model):
         return self.entitlement + self.carried_over + self.adjustments - self.taken
 
 
-class LeaveBalanceEntry(models.Model):
-    """History of every change to a balance (append-only)."""
+class LeaveBalanceEntry(AppendOnly):
+    """History of every change to a balance: what the balance is the sum of."""
 
     class Kind(models.TextChoices):
         ENTITLEMENT = "entitlement", _("Yearly entitlement")
@@ -376,14 +384,15 @@ class LeaveBalanceEntry(models.Model):
         TAKEN = "taken", _("Leave approved")
         RESTORED = "restored", _("Leave cancelled")
 
-    balance = models.ForeignKey(LeaveBalance, on_delete=models.CASCADE, related_name="entries")
+    # PROTECT, not CASCADE or SET_NULL: those would rewrite or drop history.
+    balance = models.ForeignKey(LeaveBalance, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     days = models.DecimalField(_("days"), max_digits=5, decimal_places=1)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
-    request = models.ForeignKey(Request, null=True, blank=True, on_delete=models.SET_NULL,
+    request = models.ForeignKey(Request, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="+")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                           on_delete=models.SET_NULL, related_name="+")
+                           on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("at"), default=timezone.now)
 
     class Meta:

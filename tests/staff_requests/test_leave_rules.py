@@ -5,6 +5,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from requests import leave, services
@@ -99,6 +101,30 @@ def test_approval_takes_the_days_in_the_same_transaction(org, types):
     assert balance.remaining == before - 3
     taken = balance.entries.get(kind=LeaveBalanceEntry.Kind.TAKEN)
     assert (taken.days, taken.request_id, taken.by) == (Decimal(-3), req.pk, org["director"])
+
+
+def test_balance_history_cannot_be_changed_or_deleted(org, types):
+    monday = next_monday(2)
+    services.decide(submit(org, types, monday, monday + 2 * DAY).pk, org["director"], approve=True)
+    entry = LeaveBalanceEntry.objects.get(kind=LeaveBalanceEntry.Kind.TAKEN)
+    entry.days = Decimal(-1)
+    with pytest.raises(PermissionError):
+        entry.save()
+    with pytest.raises(PermissionError):
+        entry.delete()
+    with pytest.raises(PermissionError):
+        LeaveBalanceEntry.objects.filter(pk=entry.pk).update(days=0)
+    with pytest.raises(PermissionError):
+        LeaveBalanceEntry.objects.filter(pk=entry.pk).delete()
+    # Nor can removing the balance or the person take the history with it.
+    with pytest.raises(ProtectedError):
+        entry.balance.delete()
+    # Below the ORM, the database refuses too (trigger from the migration).
+    table = LeaveBalanceEntry._meta.db_table
+    with pytest.raises(IntegrityError if connection.vendor == "sqlite" else DatabaseError):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET days = 0 WHERE id = %s", [entry.pk])
+    assert LeaveBalanceEntry.objects.get(pk=entry.pk).days == Decimal(-3)
 
 
 def test_approval_that_would_exceed_the_balance_rolls_back_entirely(org, types):
