@@ -50,6 +50,10 @@ class Conversation(models.Model):
     posting_roles = models.JSONField(_("roles allowed to post"), default=list, blank=True)
     last_seq = models.PositiveBigIntegerField(default=0)
     last_change = models.PositiveBigIntegerField(default=0)
+    # The languages its members read: each message is rendered once per
+    # language here. Kept by chat.services when members join, leave or change
+    # language, so sending never scans the members.
+    member_languages = models.JSONField(default=list, blank=True)
     last_activity_at = models.DateTimeField(default=timezone.now, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
 

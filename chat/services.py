@@ -58,16 +58,38 @@ def render_message(message: Message, language: str | None = None) -> str:
 def render_message_all(message: Message) -> dict:
     """The message rendered once per language its members use: one payload for all.
 
-    One query (not one per recipient); an all-Arabic directorate gets one render
-    and a third of the bytes of a payload carrying every language.
+    An all-Arabic directorate gets one render and a third of the bytes of a
+    payload carrying every language. The languages come with the conversation
+    (``member_languages``), not from its members.
     """
+    used = message.conversation.member_languages
+    codes = [code for code in LANGUAGES if code in used] or LANGUAGES
+    return {code: render_message(message, code) for code in codes}
+
+
+def refresh_member_languages(conversation_id: int) -> None:
+    """Recount the languages of a conversation's members (after joins and leaves)."""
     used = set(
-        Membership.objects.filter(conversation_id=message.conversation_id)
+        Membership.objects.filter(conversation_id=conversation_id)
         .values_list("user__preferred_language", flat=True)
         .distinct()
     )
-    codes = [code for code in LANGUAGES if code in used] or LANGUAGES
-    return {code: render_message(message, code) for code in codes}
+    Conversation.objects.filter(pk=conversation_id).update(
+        member_languages=[code for code in LANGUAGES if code in used]
+    )
+
+
+def note_member_language(user: User) -> None:
+    """A member now reads ``user.preferred_language``: their conversations render it
+    too. A language nobody reads any more stays until the next join or leave:
+    an extra rendering costs bytes, a missing one would show another language."""
+    language = user.preferred_language
+    rows = Conversation.objects.filter(memberships__user=user).values_list("pk", "member_languages")
+    for pk, used in rows:
+        if language not in used:
+            Conversation.objects.filter(pk=pk).update(
+                member_languages=[code for code in LANGUAGES if code in {*used, language}]
+            )
 
 
 def sender_copy(message: Message, language: str) -> str:
@@ -538,6 +560,8 @@ def _join(conversation: Conversation, users) -> list[Membership]:
             conversation=conversation.pk,
             html=render_sidebar_item(membership, person.preferred_language),
         )
+    if added:
+        refresh_member_languages(conversation.pk)
     return added
 
 
@@ -545,6 +569,8 @@ def _leave(conversation: Conversation, users) -> int:
     ids = [u.pk for u in users]
     rows = Membership.objects.filter(conversation=conversation, user_id__in=ids)
     removed, _detail = rows.delete()
+    if removed:
+        refresh_member_languages(conversation.pk)
     for user_id in ids:
         # Delivery stops at once: every open socket of the user leaves the group.
         events.change_groups(user_id, leave=[group_of(conversation.pk)])

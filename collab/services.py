@@ -73,8 +73,9 @@ def mark_notifications_read(user: User, ids: list[int] | None = None) -> int:
 def set_preferred_language(user: User, language: str) -> None:
     if language not in User.Language.values:
         raise ValueError(f"unsupported language {language!r}")
-    User.objects.filter(pk=user.pk).update(preferred_language=language)
     user.preferred_language = language
+    # save(), not update(): apps follow the change (chat renders in it).
+    user.save(update_fields=["preferred_language"])
 
 
 def end_session(session_key: str) -> None:

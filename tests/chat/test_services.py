@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from chat import selectors, services
 from chat.models import MAX_MESSAGE_LENGTH, Conversation, Membership, Message
 from chat.services import ChatError
+from collab import services as collab_services
 from collab.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -380,6 +381,22 @@ def test_payload_carries_the_languages_of_the_members(two_directorates):
     html = services.render_message_all(Message.objects.get(pk=message.pk))
     assert sorted(html) == ["ar", "fr"]
     assert "(modifié)" in html["fr"] and "(معدّلة)" in html["ar"]
+
+
+def test_languages_follow_members_joining_leaving_and_switching(two_directorates, user_factory):
+    channel_a, _, a, _ = two_directorates
+    assert list(services.send_message(a[0], channel_a.pk, "1").html_by_language) == ["ar"]
+    # A member switching language (the language menu): the next message has it too.
+    collab_services.set_preferred_language(a[1], "en")
+    assert list(services.send_message(a[0], channel_a.pk, "2").html_by_language) == ["ar", "en"]
+    # A French speaker joins the directorate, then leaves it.
+    newcomer = user_factory(directorate=channel_a.directorate, preferred_language="fr")
+    assert list(services.send_message(a[0], channel_a.pk, "3").html_by_language) == [
+        "ar", "fr", "en",
+    ]
+    newcomer.directorate = None
+    newcomer.save()
+    assert list(services.send_message(a[0], channel_a.pk, "4").html_by_language) == ["ar", "en"]
 
 
 def test_presence_expires_without_heartbeat(monkeypatch, two_directorates):
