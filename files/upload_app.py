@@ -8,9 +8,12 @@ for why this path rather than presigned direct-to-storage uploads.
 
 ``POST /upload/?name=<file name>[&replace=<file id>]`` with the raw bytes as
 body. Authenticated by the Django session cookie plus the CSRF token in the
-``X-CSRFToken`` header. Answers JSON: ``{"ok": true, "file_id", "version",
-"name", "size", "sha256", "content_type"}`` or ``{"ok": false, "error"}``
-with a translated message.
+``X-CSRFToken`` header. Optional ``X-Content-SHA256: <64 hex digits>``, the
+SHA-256 of the body: the bytes then go straight to their content key and are
+checked before they are kept there (400 if they differ: nothing is kept);
+without it they go to a temporary key, copied once hashed. Answers JSON:
+``{"ok": true, "file_id", "version", "name", "size", "sha256",
+"content_type"}`` or ``{"ok": false, "error"}`` with a translated message.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from .storage import SHA256_HEX
 
 logger = logging.getLogger(__name__)
 
@@ -118,10 +123,21 @@ async def upload(request: Request) -> JSONResponse:
             return _refuse(_("Your session has expired: reload the page and try again."), 403)
     declared = request.headers.get("content-length")
     declared_size = int(declared) if declared and declared.isdigit() else None
+    declared_sha256 = request.headers.get("x-content-sha256")
+    if declared_sha256 is not None:
+        declared_sha256 = declared_sha256.strip().lower()
+        if not SHA256_HEX.fullmatch(declared_sha256):
+            with translation.override(language):
+                return _refuse(
+                    _("The file's checksum (X-Content-SHA256) must be 64 hexadecimal "
+                      "characters."),
+                    400,
+                )
     name = request.query_params.get("name", "")
     replace_id = request.query_params.get("replace", "")
     response_data = await anyio.to_thread.run_sync(
-        _upload_in_thread, user, request, name, replace_id, declared_size, language
+        _upload_in_thread, user, request, name, replace_id, declared_size, declared_sha256,
+        language,
     )
     status = response_data.pop("_status", 200)
     background = None
@@ -132,7 +148,9 @@ async def upload(request: Request) -> JSONResponse:
     return JSONResponse(response_data, status_code=status, background=background)
 
 
-def _upload_in_thread(user, request, name, replace_id, declared_size, language) -> dict:
+def _upload_in_thread(
+    user, request, name, replace_id, declared_size, declared_sha256, language
+) -> dict:
     from . import selectors, services
 
     close_old_connections()
@@ -151,6 +169,7 @@ def _upload_in_thread(user, request, name, replace_id, declared_size, language) 
                     StreamReader(request),
                     name,
                     declared_size=declared_size,
+                    declared_sha256=declared_sha256,
                     replace=replace,
                 )
             except services.UploadRefused as exc:

@@ -144,13 +144,15 @@ class Uploader:
         self.user = user
 
     def __call__(
-        self, body, name="file.bin", *, replace=None, csrf=True, chunked=False, origin=None
+        self, body, name="file.bin", *, replace=None, csrf=True, chunked=False, origin=None,
+        sha256=None,
     ):
+        """``sha256``: sent as the declared X-Content-SHA256 header."""
         from asgiref.sync import async_to_sync
 
-        return async_to_sync(self._post)(body, name, replace, csrf, chunked, origin)
+        return async_to_sync(self._post)(body, name, replace, csrf, chunked, origin, sha256)
 
-    async def _post(self, body, name, replace, csrf, chunked, origin):
+    async def _post(self, body, name, replace, csrf, chunked, origin, sha256):
         from asgi import application
 
         params = {"name": name}
@@ -161,6 +163,8 @@ class Uploader:
             headers["X-CSRFToken"] = self.csrf
         if origin:
             headers["Origin"] = origin
+        if sha256 is not None:
+            headers["X-Content-SHA256"] = sha256
         cookies = {"sessionid": self.session, "csrftoken": self.csrf}
         content = body
         if chunked:

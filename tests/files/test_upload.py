@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from files.models import File, FileVersion
-from files.storage import StoreError
+from files.storage import PART_SIZE, StoreError, blob_key
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -36,6 +36,64 @@ def test_streamed_upload_without_length_is_hashed_the_same(app_store, user, uplo
     assert data["ok"]
     assert data["sha256"] == hashlib.sha256(body).hexdigest()
     assert data["content_type"] == "text/plain"
+
+
+def test_declared_hash_stores_straight_under_it(app_store, user, uploader, monkeypatch):
+    body = PDF + b"p" * (PART_SIZE + 1000)  # more than one part: a multipart upload
+    digest = hashlib.sha256(body).hexdigest()
+
+    def no_copy(*args):
+        raise AssertionError("a declared hash needs no temporary key")
+
+    monkeypatch.setattr(type(app_store), "_promote", no_copy)
+    response = uploader(user)(body, "scan.pdf", sha256=digest.upper())
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert (data["sha256"], data["size"], data["content_type"]) == (
+        digest, len(body), "application/pdf"
+    )
+    assert FileVersion.objects.get(pk=data["version_id"]).blob_key == blob_key(digest)
+    assert list(app_store.keys()) == [blob_key(digest)]
+
+
+def test_bytes_that_do_not_match_the_declared_hash_are_refused(app_store, user, uploader):
+    user.preferred_language = "fr"
+    user.save()
+    body = b"w" * (PART_SIZE + 1000)
+    damaged = hashlib.sha256(body[:-1] + b"x").hexdigest()
+    response = uploader(user)(body, "rapport.bin", sha256=damaged)
+    assert response.status_code == 400
+    assert "endommagé" in response.json()["error"]
+    assert not File.objects.exists()
+    assert list(app_store.keys()) == []
+
+
+def test_knowing_a_hash_does_not_give_its_content(app_store, user, user_factory, uploader):
+    secret = b"salaries 2026: confidential"
+    kept = uploader(user)(secret, "salaries.txt").json()
+    thief = user_factory(preferred_language="en")
+    response = uploader(thief)(b"anything", "mine.txt", sha256=kept["sha256"])
+    assert response.status_code == 400
+    assert "damaged" in response.json()["error"]
+    assert not File.objects.filter(owner=thief).exists()
+    key = FileVersion.objects.get(pk=kept["version_id"]).blob_key
+    assert b"".join(app_store.open(key)) == secret
+
+
+@pytest.mark.parametrize(
+    "header", ["abc", "g" * 64, hashlib.sha256(b"x").hexdigest() + "0", "", "../" * 21 + "a"]
+)
+def test_malformed_declared_hash_is_refused_in_the_users_language(
+    local_store, user, uploader, header
+):
+    user.preferred_language = "ar"
+    user.save()
+    response = uploader(user)(b"data", "a.txt", sha256=header)
+    assert response.status_code == 400
+    assert "X-Content-SHA256" in response.json()["error"]
+    assert "المجموع الاختباري" in response.json()["error"]  # checksum, in Arabic
+    assert not File.objects.exists()
+    assert list(local_store.keys()) == []
 
 
 def test_type_comes_from_content_not_name_or_browser(local_store, user, uploader):
