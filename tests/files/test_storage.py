@@ -17,6 +17,7 @@ from files.storage import (
     TooLarge,
     blob_key,
 )
+from tests.files.conftest import unfinished_uploads
 
 
 class PatternStream:
@@ -110,12 +111,6 @@ def _refuse_calls(monkeypatch, store, *names):
         monkeypatch.setattr(store, name, refused)
 
 
-def _unfinished_uploads(store) -> list:
-    if isinstance(store, S3FileStore):  # minio has no public call listing these
-        return store.client._list_multipart_uploads(store.bucket).uploads
-    return []
-
-
 @pytest.mark.parametrize("size", [5000, 2 * PART_SIZE + 5], ids=["one part", "multipart"])
 def test_declared_hash_goes_straight_to_its_key(any_store, monkeypatch, size):
     expected = PatternStream.sha256(size)
@@ -136,7 +131,7 @@ def test_declared_hash_mismatch_never_makes_an_object_visible(any_store, monkeyp
     with pytest.raises(ChecksumMismatch):
         any_store.save(PatternStream(size), expected_sha256=declared)
     assert list(any_store.keys()) == []
-    assert _unfinished_uploads(any_store) == []
+    assert unfinished_uploads(any_store) == []
 
 
 def test_declared_hash_of_stored_content_is_still_checked_in_full(any_store, monkeypatch):
