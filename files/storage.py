@@ -374,12 +374,13 @@ class S3FileStore(FileStore):
     def put(self, key: str, stream: BinaryIO, length: int = -1) -> None:
         self.ensure_bucket()
         try:
-            # Unknown length streams as multipart in PART_SIZE parts. One part
-            # at a time: minio's parallel mode queues parts without bound, so
-            # memory would grow with the file when reading outruns uploading.
-            # minio aborts the multipart upload itself on failure, and with
-            # an unknown length it reads the end of the stream before it
-            # sends the last part and completes the upload (put()'s contract).
+            # Unknown length streams as multipart in PART_SIZE parts, one at a
+            # time: when the stream raises (client gone, too large, checksum
+            # mismatch), minio's parallel mode leaves its worker threads
+            # blocked forever, two per cancelled upload (seen with minio
+            # 7.2.20). minio aborts the multipart upload on failure, and with
+            # an unknown length it reads the end of the stream before it sends
+            # the last part and completes the upload (put()'s contract).
             self.client.put_object(
                 self.bucket, key, stream, length, part_size=PART_SIZE, num_parallel_uploads=1
             )

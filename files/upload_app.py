@@ -43,9 +43,11 @@ from .storage import PART_SIZE, SHA256_HEX
 
 logger = logging.getLogger(__name__)
 
-# Body bytes read ahead of the store: two multipart parts, so the next part
-# is being received while the previous one is sent.
-READ_AHEAD = 2 * PART_SIZE
+# Body bytes read ahead of the store: one multipart part, so the next part is
+# being received while the previous one is sent. Two parts showed no gain
+# beyond noise and put a 1 GiB upload at 150 MiB peak RSS under uvicorn
+# (docs/benchmarks.md, "Uploads").
+READ_AHEAD = PART_SIZE
 
 
 class _Session:
