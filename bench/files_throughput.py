@@ -177,7 +177,7 @@ def main():
         from django.test import Client
 
         from collab.models import User
-        from files.storage import blob_key, build_file_store
+        from files.storage import PART_SIZE, blob_key, build_file_store
 
         call_command("migrate", verbosity=0)
         user = User.objects.create_user("bench", password="x" * 12)
@@ -313,8 +313,8 @@ def main():
             for data in (app, plain):  # keep moto small; the rows stay
                 store.client.remove_object("bench", blob_key(data["sha256"]))
 
-        print(f"server: {args.server}; S3: moto on loopback; part size 8 MiB; "
-              f"median of {args.rounds} rounds")
+        print(f"server: {args.server}; S3: moto on loopback; part size "
+              f"{PART_SIZE // 2**20} MiB; median of {args.rounds} rounds")
         header = (
             f"{'size':>9} | {'app up':>10} {'no hash':>10} {'direct up':>10} {'ratio':>5} "
             f"{'no hash':>7} | {'app down':>10} {'direct down':>11} {'ratio':>5} | "
