@@ -61,8 +61,13 @@ def test_drag_and_drop_upload_then_live_share_and_same_bytes(live_url, new_conte
     alice.goto(live_app + "/files/")
     wait_for_socket(alice)
     declared = {}  # file name -> the X-Content-SHA256 the page sent
-    alice.on("request", lambda r: "/upload/" in r.url and declared.__setitem__(
-        parse_qs(urlparse(r.url).query)["name"][0], r.headers.get("x-content-sha256")))
+
+    def note_upload(request):
+        if "/upload/" in request.url:
+            name = parse_qs(urlparse(request.url).query)["name"][0]
+            declared[name] = request.headers.get("x-content-sha256")
+
+    alice.on("request", note_upload)
     content = "ملخص الاجتماع — compte rendu — minutes\n" * 50
     # Several files at once, each with its own progress bar.
     alice.evaluate(

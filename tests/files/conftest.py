@@ -154,7 +154,8 @@ class Uploader:
         self, body, name="file.bin", *, replace=None, csrf=True, chunked=False, origin=None,
         sha256=None,
     ):
-        """``sha256``: sent as the declared X-Content-SHA256 header."""
+        """``body``: bytes, or an async iterable of chunks (streamed as it is
+        read); ``sha256``: sent as the declared X-Content-SHA256 header."""
         from asgiref.sync import async_to_sync
 
         return async_to_sync(self._post)(body, name, replace, csrf, chunked, origin, sha256)
