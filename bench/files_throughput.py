@@ -1,12 +1,18 @@
 """Upload and download throughput through the application vs the minio SDK direct.
 
     .venv/bin/python bench/files_throughput.py [--sizes 1,100,1024] [--server daphne|uvicorn]
+        [--rounds 3]
 
 Starts moto's S3 server (subprocess, clean environment, TRAPS), a throwaway
 SQLite database and the real ASGI app under Daphne (or uvicorn if installed),
-then for each size (MiB), with bytes generated on the fly (never held):
+then for each size (MiB), with bytes generated on the fly (never held), and
+fresh bytes for every transfer (nothing deduplicates):
 
-- app upload: POST /upload/ (Starlette streaming endpoint -> multipart to S3);
+- app upload: the client computes the SHA-256 (timed: it is part of the
+  upload's cost) then POSTs /upload/ with X-Content-SHA256 (Starlette
+  streaming endpoint -> multipart to S3 straight at the content key);
+- app upload, no declared hash: the same POST without the header (temporary
+  key, then a server-side copy to the content key);
 - app download: GET /files/<id>/download/ -> 302 to a short-lived presigned
   URL -> bytes from S3;
 - presigned PUT: the alternative design, the client PUTs straight to S3 with a
@@ -14,8 +20,11 @@ then for each size (MiB), with bytes generated on the fly (never held):
 - direct: minio SDK put_object of the same bytes, and a GET of a plain
   presigned URL with the same HTTP client as the app download.
 
-Prints MB/s, the app/direct ratio, the server's peak RSS and the peak bytes the
-server held in temporary files (Daphne spools request bodies to disk).
+Each measurement runs ``--rounds`` times, the order rotating every round (a
+transfer right after a large upload pays for moto's freshly freed memory),
+and the median is printed. Also: the app/direct ratios, the server's peak RSS
+during app uploads and the peak bytes it held in temporary files (Daphne
+spools request bodies to disk).
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import argparse
 import hashlib
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -74,9 +84,10 @@ class Reader:
 class Sampler(threading.Thread):
     """Peak RSS of a process and peak bytes in its deleted/temporary open files."""
 
-    def __init__(self, pid):
+    def __init__(self, pid, own_dir: Path):
         super().__init__(daemon=True)
         self.pid = pid
+        self.own_dir = str(own_dir)  # the bench's database is not a spooled body
         self.stop = threading.Event()
         self.peak_rss = 0
         self.peak_tmp = 0
@@ -101,6 +112,8 @@ class Sampler(threading.Thread):
             for fd in fd_dir.iterdir():
                 try:
                     target = os.readlink(fd)
+                    if target.startswith(self.own_dir):
+                        continue
                     if target.startswith("/tmp") or target.endswith("(deleted)"):
                         total += os.stat(fd).st_size
                 except OSError:
@@ -133,6 +146,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1,100,1024", help="MiB, comma separated")
     parser.add_argument("--server", default="daphne", choices=["daphne", "uvicorn"])
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each measurement")
     args = parser.parse_args()
     sizes = [int(s) * 1024 * 1024 for s in args.sizes.split(",")]
 
@@ -163,7 +177,7 @@ def main():
         from django.test import Client
 
         from collab.models import User
-        from files.storage import build_file_store
+        from files.storage import PART_SIZE, blob_key, build_file_store
 
         call_command("migrate", verbosity=0)
         user = User.objects.create_user("bench", password="x" * 12)
@@ -183,65 +197,51 @@ def main():
         server = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         wait_http(base + "/healthz", server)
-        sampler = Sampler(server.pid)
+        sampler = Sampler(server.pid, work)
         sampler.start()
         store = build_file_store()
         store.ensure_bucket()
         http = httpx.Client(base_url=base, cookies=cookies, timeout=None)
 
-        print(f"server: {args.server}; S3: moto on loopback; part size 8 MiB")
-        header = (
-            f"{'size':>8} | {'app up':>8} {'direct up':>9} {'ratio':>6} | "
-            f"{'app down':>8} {'direct down':>11} {'ratio':>6} | {'presigned up+verify':>19} | "
-            f"{'peak RSS':>9} {'peak tmp':>9}"
-        )
-        print(header)
-        print("-" * len(header))
-        for size in sizes:
-            mb = size / 1e6
+        peaks = {"rss": 0, "tmp": 0}  # of the server during app uploads, per size
+
+        def app_upload(size, declare):
+            """(seconds, (server's answer, seconds the client spent hashing))."""
             salt = os.urandom(16)
             sampler.reset()
-            rss_before = sampler.peak_rss
             started = time.perf_counter()
+            headers = {"X-CSRFToken": csrf, "Content-Length": str(size)}
+            if declare:
+                digest = hashlib.sha256()
+                for block in generate(size, salt):
+                    digest.update(block)
+                headers["X-Content-SHA256"] = digest.hexdigest()
+            hashed = time.perf_counter() - started
             response = http.post(
                 "/upload/",
                 params={"name": f"bench-{size}.bin"},
                 content=generate(size, salt),
-                headers={"X-CSRFToken": csrf, "Content-Length": str(size)},
+                headers=headers,
             )
-            app_up = mb / (time.perf_counter() - started)
+            seconds = time.perf_counter() - started
             data = response.json()
             assert data.get("ok"), data
-            peak_rss, peak_tmp = sampler.peak_rss, sampler.peak_tmp
+            peaks["rss"] = max(peaks["rss"], sampler.peak_rss)
+            peaks["tmp"] = max(peaks["tmp"], sampler.peak_tmp)
+            return seconds, (data, hashed)
 
-            started = time.perf_counter()
-            got, digest = 0, hashlib.sha256()
-            redirect = http.get(f"/files/{data['file_id']}/download/")
-            with httpx.stream("GET", redirect.headers["location"], timeout=None) as r:
-                for chunk in r.iter_bytes(1024 * 1024):
-                    got += len(chunk)
-                    digest.update(chunk)
-            app_down = mb / (time.perf_counter() - started)
-            assert got == size and digest.hexdigest() == data["sha256"]
-
+        def direct_upload(size):
+            salt = os.urandom(16)
             key = f"direct/{salt.hex()}"
             started = time.perf_counter()
             store.client.put_object("bench", key, Reader(size, salt), size)
-            direct_up = mb / (time.perf_counter() - started)
-            # Same HTTP client as the app path, on a plain presigned URL: the
-            # difference is what the application adds (its check and redirect).
-            started = time.perf_counter()
-            url = store.client.presigned_get_object("bench", key, expires=timedelta(minutes=5))
-            got = 0
-            with httpx.stream("GET", url, timeout=None) as r:
-                for chunk in r.iter_bytes(1024 * 1024):
-                    got += len(chunk)
-                    hashlib.sha256(chunk)
-            direct_down = mb / (time.perf_counter() - started)
-            assert got == size
-            store.client.remove_object("bench", key)
+            return time.perf_counter() - started, key
 
+        def presigned_upload(size):
             # The alternative: browser PUTs to a presigned URL, server reads back to hash.
+            from minio.commonconfig import CopySource
+
+            salt = os.urandom(16)
             key = f"presigned/{salt.hex()}"
             url = store.client.presigned_put_object("bench", key, expires=timedelta(minutes=5))
             started = time.perf_counter()
@@ -254,21 +254,93 @@ def main():
             obj.close()
             obj.release_conn()
             # ... and, to key it by content like the app does, copy it server side.
-            from minio.commonconfig import CopySource
-
             final = f"presigned-final/{verify.hexdigest()}"
             store.client.copy_object("bench", final, CopySource("bench", key))
-            presigned = mb / (time.perf_counter() - started)
+            seconds = time.perf_counter() - started
             store.client.remove_object("bench", key)
             store.client.remove_object("bench", final)
+            return seconds, None
 
+        def fetch(url):
+            # Both downloads read and hash the bytes the same way, on a new
+            # connection of the same HTTP client.
+            got, digest = 0, hashlib.sha256()
+            with httpx.stream("GET", url, timeout=None) as r:
+                for chunk in r.iter_bytes(1024 * 1024):
+                    got += len(chunk)
+                    digest.update(chunk)
+            return got, digest.hexdigest()
+
+        def app_download(size, data):
+            started = time.perf_counter()
+            redirect = http.get(f"/files/{data['file_id']}/download/")
+            got, digest = fetch(redirect.headers["location"])
+            seconds = time.perf_counter() - started
+            assert got == size and digest == data["sha256"]
+            return seconds
+
+        def direct_download(size, key):
+            started = time.perf_counter()
+            url = store.client.presigned_get_object("bench", key, expires=timedelta(minutes=5))
+            got, _ = fetch(url)
+            seconds = time.perf_counter() - started
+            assert got == size
+            return seconds
+
+        def one_round(size, rotation, times):
+            """Every measurement once, in an order that rotates with ``rotation``."""
+            uploads = {
+                "app": lambda: app_upload(size, declare=True),
+                "plain": lambda: app_upload(size, declare=False),
+                "direct": lambda: direct_upload(size),
+                "presigned": lambda: presigned_upload(size),
+            }
+            names = list(uploads)
+            made = {}
+            for name in names[rotation % 4 :] + names[: rotation % 4]:
+                seconds, made[name] = uploads[name]()
+                times[name].append(seconds)
+            (app, hashed), (plain, _) = made["app"], made["plain"]
+            times["hash"].append(hashed)
+            downloads = {
+                "app down": lambda: app_download(size, app),
+                "direct down": lambda: direct_download(size, made["direct"]),
+            }
+            names = list(downloads) if rotation % 2 == 0 else list(downloads)[::-1]
+            for name in names:
+                times[name].append(downloads[name]())
+            store.client.remove_object("bench", made["direct"])
+            for data in (app, plain):  # keep moto small; the rows stay
+                store.client.remove_object("bench", blob_key(data["sha256"]))
+
+        print(f"server: {args.server}; S3: moto on loopback; part size "
+              f"{PART_SIZE // 2**20} MiB; median of {args.rounds} rounds")
+        header = (
+            f"{'size':>9} | {'app up':>10} {'no hash':>10} {'direct up':>10} {'ratio':>5} "
+            f"{'no hash':>7} | {'app down':>10} {'direct down':>11} {'ratio':>5} | "
+            f"{'presigned+verify':>16} | {'peak RSS':>8} {'peak tmp':>8} | client hash"
+        )
+        print(header)
+        print("-" * len(header))
+        for size in sizes:
+            mb = size / 1e6
+            peaks.update(rss=0, tmp=0)
+            times = {name: [] for name in ("app", "plain", "direct", "presigned", "hash",
+                                           "app down", "direct down")}
+            for rotation in range(args.rounds):
+                one_round(size, rotation, times)
+            rate = {name: mb / statistics.median(values) for name, values in times.items()
+                    if name != "hash"}
             print(
-                f"{size // 2**20:>5} MiB | {app_up:>6.1f}MB/s {direct_up:>7.1f}MB/s "
-                f"{app_up / direct_up:>6.2f} | {app_down:>6.1f}MB/s {direct_down:>9.1f}MB/s "
-                f"{app_down / direct_down:>6.2f} | {presigned:>19.1f}MB/s | "
-                f"{peak_rss / 2**20:>6.0f}MiB {peak_tmp / 2**20:>6.0f}MiB"
-                f"  (RSS before {rss_before / 2**20:.0f}MiB)"
+                f"{size // 2**20:>5} MiB | {rate['app']:>6.1f}MB/s {rate['plain']:>6.1f}MB/s "
+                f"{rate['direct']:>6.1f}MB/s {rate['app'] / rate['direct']:>5.2f} "
+                f"{rate['plain'] / rate['direct']:>7.2f} | {rate['app down']:>6.1f}MB/s "
+                f"{rate['direct down']:>7.1f}MB/s {rate['app down'] / rate['direct down']:>5.2f} | "
+                f"{rate['presigned']:>12.1f}MB/s | {peaks['rss'] / 2**20:>5.0f}MiB "
+                f"{peaks['tmp'] / 2**20:>5.0f}MiB | {statistics.median(times['hash']):.2f} s"
             )
+            for name, values in times.items():  # the spread behind each median
+                print(f"    {name:>11}: " + " ".join(f"{v:.2f}s" for v in values))
             sys.stdout.flush()
         sampler.stop.set()
     finally:

@@ -32,7 +32,7 @@ from . import integrations, selectors, storage
 from .models import File, FileVersion, Share
 from .naming import detect_type, sanitise_name
 from .scanning import CLEAN, INFECTED, get_scanner
-from .storage import StoreError, TooLarge
+from .storage import ChecksumMismatch, StoreError, TooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -92,15 +92,27 @@ def upload_file(
     name: str,
     *,
     declared_size: int | None = None,
+    declared_sha256: str | None = None,
     replace: File | None = None,
 ) -> FileVersion:
-    """Store a new file (or a new version of ``replace``) and record it."""
+    """Store a new file (or a new version of ``replace``) and record it.
+
+    ``declared_sha256`` (the client's hash of the bytes, lowercase hex) lets
+    the store write straight to the content key; bytes that do not match it
+    are refused and nothing is kept.
+    """
     limit = check_upload(owner, declared_size)
     if replace is not None and replace.owner_id != owner.pk:
         raise UploadRefused(_("Only the owner can add a version."), 403)
     store = storage.get_file_store()
     try:
-        blob = store.save(stream, max_size=limit)
+        blob = store.save(stream, max_size=limit, expected_sha256=declared_sha256)
+    except ChecksumMismatch:
+        raise UploadRefused(
+            _("The file changed or was damaged during the upload. Nothing was kept: "
+              "please try again."),
+            400,
+        ) from None
     except TooLarge:
         if limit < settings.FILES_MAX_SIZE:
             raise UploadRefused(

@@ -5,7 +5,9 @@ Both implementations honour the same contract (tests/files/test_storage.py
 runs one suite against both). Content is addressed by its SHA-256: ``save()``
 streams bytes in while hashing them, so identical content is stored once,
 and nothing is ever held whole in memory (reads are chunked; S3 uploads are
-multipart with fixed-size parts).
+multipart with fixed-size parts). A client that declares the hash up front
+lets the bytes go straight to their final key, checked before they become
+visible there.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
@@ -33,6 +36,7 @@ PART_SIZE = 8 * CHUNK
 HEAD_BYTES = 8192  # enough for magic-byte detection (filetype reads 8 KiB)
 BLOB_PREFIX = "blobs/"
 TEMP_PREFIX = "tmp/"
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 class StoreError(Exception):
@@ -45,6 +49,10 @@ class TooLarge(Exception):
     def __init__(self, limit: int):
         super().__init__(f"more than {limit} bytes")
         self.limit = limit
+
+
+class ChecksumMismatch(Exception):
+    """The bytes did not hash to the SHA-256 declared for them; nothing was kept."""
 
 
 @dataclass(frozen=True)
@@ -61,17 +69,28 @@ def blob_key(sha256: str) -> str:
 
 
 class HashingReader:
-    """File-like wrapper: hashes, counts and enforces a maximum while read."""
+    """File-like wrapper: hashes, counts and enforces a maximum while read.
 
-    def __init__(self, stream: BinaryIO, max_size: int | None = None):
+    With ``expected_sha256``, the read that reaches the end of the stream
+    raises ChecksumMismatch if the bytes hashed to something else. Stores
+    read to the end before they make an object visible (``FileStore.put``),
+    so a mismatch aborts the write.
+    """
+
+    def __init__(
+        self, stream: BinaryIO, max_size: int | None = None, expected_sha256: str | None = None
+    ):
         self.stream = stream
         self.max_size = max_size
+        self.expected_sha256 = expected_sha256
         self.size = 0
         self.hash = hashlib.sha256()
         self.head = b""
 
     def read(self, n: int = -1) -> bytes:
-        data = self.stream.read(n if n is not None and n >= 0 else CHUNK)
+        if n == 0:
+            return b""
+        data = self.stream.read(n if n is not None and n > 0 else CHUNK)
         if data:
             self.size += len(data)
             if self.max_size is not None and self.size > self.max_size:
@@ -79,6 +98,8 @@ class HashingReader:
             self.hash.update(data)
             if len(self.head) < HEAD_BYTES:
                 self.head += data[: HEAD_BYTES - len(self.head)]
+        elif self.expected_sha256 and self.hash.hexdigest() != self.expected_sha256:
+            raise ChecksumMismatch(f"declared {self.expected_sha256}, got {self.hash.hexdigest()}")
         return data
 
 
@@ -110,7 +131,11 @@ class FileStore(ABC):
 
     @abstractmethod
     def put(self, key: str, stream: BinaryIO, length: int = -1) -> None:
-        """Store the stream's bytes under ``key`` without holding them all in memory."""
+        """Store the stream's bytes under ``key`` without holding them all in memory.
+
+        With ``length=-1`` the stream is read until a read returns b"" before
+        anything becomes visible at ``key``; if a read raises, nothing does.
+        """
 
     @abstractmethod
     def open(self, key: str, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
@@ -137,13 +162,21 @@ class FileStore(ABC):
     def _promote(self, temp_key: str, key: str) -> bool:
         """Move a finished temporary object to ``key``; False if ``key`` already existed."""
 
-    def save(self, stream: BinaryIO, max_size: int | None = None) -> Blob:
+    def save(
+        self, stream: BinaryIO, max_size: int | None = None, expected_sha256: str | None = None
+    ) -> Blob:
         """Stream ``stream`` in under its content hash.
 
-        Bytes go to a temporary key first (the hash is known only at the end),
-        then to ``blobs/<sha256>``; if that content is already there the copy
-        is dropped. Any failure, including ``TooLarge``, leaves nothing behind.
+        With ``expected_sha256`` (the client's declared hash) bytes stream
+        straight to ``blobs/<sha256>`` and are checked when the stream ends,
+        before the object becomes visible: ``ChecksumMismatch`` if they differ.
+        Without it, bytes go to a temporary key first (the hash is known only
+        at the end), then to ``blobs/<sha256>``; if that content is already
+        there the copy is dropped. Any failure, including ``TooLarge``, leaves
+        nothing behind.
         """
+        if expected_sha256 is not None:
+            return self._save_declared(stream, max_size, expected_sha256)
         reader = HashingReader(stream, max_size)
         # Small content (one part or less) is hashed before it is written: it
         # goes straight to its final key, or nowhere if already stored.
@@ -175,6 +208,20 @@ class FileStore(ABC):
             self._discard(temp_key)
             raise
         return Blob(key, reader.source.size, digest, reader.source.head, created)
+
+    def _save_declared(self, stream: BinaryIO, max_size: int | None, expected: str) -> Blob:
+        if not SHA256_HEX.fullmatch(expected):
+            raise ValueError("expected_sha256 must be 64 lowercase hexadecimal characters")
+        reader = HashingReader(stream, max_size, expected)
+        key = blob_key(expected)
+        if self.exists(key):
+            # Read and check every byte all the same: knowing a hash must
+            # never be enough to be granted the content behind it.
+            while reader.read(CHUNK):
+                pass
+            return Blob(key, reader.size, expected, reader.head, False)
+        self.put(key, reader)
+        return Blob(key, reader.size, expected, reader.head, True)
 
     def _discard(self, key: str) -> None:
         try:
@@ -327,14 +374,17 @@ class S3FileStore(FileStore):
     def put(self, key: str, stream: BinaryIO, length: int = -1) -> None:
         self.ensure_bucket()
         try:
-            # Unknown length streams as multipart in PART_SIZE parts. One part
-            # at a time: minio's parallel mode queues parts without bound, so
-            # memory would grow with the file when reading outruns uploading.
-            # minio aborts the multipart upload itself on failure.
+            # Unknown length streams as multipart in PART_SIZE parts, one at a
+            # time: when the stream raises (client gone, too large, checksum
+            # mismatch), minio's parallel mode leaves its worker threads
+            # blocked forever, two per cancelled upload (seen with minio
+            # 7.2.20). minio aborts the multipart upload on failure, and with
+            # an unknown length it reads the end of the stream before it sends
+            # the last part and completes the upload (put()'s contract).
             self.client.put_object(
                 self.bucket, key, stream, length, part_size=PART_SIZE, num_parallel_uploads=1
             )
-        except TooLarge:
+        except (TooLarge, ChecksumMismatch):
             raise
         except Exception as exc:
             raise StoreError(str(exc)) from exc

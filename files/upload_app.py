@@ -8,18 +8,23 @@ for why this path rather than presigned direct-to-storage uploads.
 
 ``POST /upload/?name=<file name>[&replace=<file id>]`` with the raw bytes as
 body. Authenticated by the Django session cookie plus the CSRF token in the
-``X-CSRFToken`` header. Answers JSON: ``{"ok": true, "file_id", "version",
-"name", "size", "sha256", "content_type"}`` or ``{"ok": false, "error"}``
-with a translated message.
+``X-CSRFToken`` header. Optional ``X-Content-SHA256: <64 hex digits>``, the
+SHA-256 of the body: the bytes then go straight to their content key and are
+checked before they are kept there (400 if they differ: nothing is kept);
+without it they go to a temporary key, copied once hashed. Answers JSON:
+``{"ok": true, "file_id", "version", "name", "size", "sha256",
+"content_type"}`` or ``{"ok": false, "error"}`` with a translated message.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from importlib import import_module
 from urllib.parse import urlparse
 
 import anyio
+from anyio.abc import TaskGroup
 from anyio.from_thread import run as run_from_thread
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -34,7 +39,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .storage import PART_SIZE, SHA256_HEX
+
 logger = logging.getLogger(__name__)
+
+# Body bytes read ahead of the store: one multipart part, so the next part is
+# being received while the previous one is sent. Two parts showed no gain
+# beyond noise and put a 1 GiB upload at 150 MiB peak RSS under uvicorn
+# (docs/benchmarks.md, "Uploads").
+READ_AHEAD = PART_SIZE
 
 
 class _Session:
@@ -74,34 +87,73 @@ def _csrf_ok(request: Request) -> bool:
 class StreamReader:
     """A sync file-like view of the request body, read from a worker thread.
 
-    Each ``read(n)`` pulls body chunks from the event loop until ``n`` bytes
-    are there: at most one read's worth (a multipart part) is held at a time.
+    The first read starts a task on the event loop that pulls body chunks
+    into a buffer of at most ``READ_AHEAD`` bytes (plus one chunk) while the
+    thread writes the part it took before: receiving from the client overlaps
+    sending to the store. A full buffer stops the task reading the body, so
+    the server stops reading the socket (uvicorn applies back-pressure) and
+    memory stays flat whatever the file size. Each ``read(n)`` hands over up
+    to ``n`` bytes (at most ``READ_AHEAD``) in one thread-to-loop hop;
+    callers read until b"" (minio and the local store do).
     """
 
-    def __init__(self, request: Request):
+    def __init__(self, request: Request, tasks: TaskGroup):
         self._chunks = request.stream()
-        self._buffer = bytearray()  # grows in place: no quadratic re-copying
+        self._tasks = tasks
+        self._buffer: deque[bytes] = deque()
+        self._buffered = 0
+        self._started = False
         self._done = False
+        self._error: Exception | None = None
+        self._changed = anyio.Event()
 
-    async def _fill(self, n: int) -> None:
-        # One event-loop round trip gathers many body chunks (Daphne sends
-        # 8 KiB ones): a thread hop per chunk would cost more than the copy.
-        while not self._done and (n < 0 or len(self._buffer) < n):
-            try:
-                self._buffer += await self._chunks.__anext__()
-            except StopAsyncIteration:
-                self._done = True
+    def _signal(self) -> None:
+        # The pump and _take both run on the event loop: no lock needed.
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    async def _pump(self) -> None:
+        try:
+            while True:
+                while self._buffered >= READ_AHEAD:
+                    await self._changed.wait()
+                try:
+                    chunk = await anext(self._chunks)
+                except StopAsyncIteration:
+                    return
+                if chunk:
+                    self._buffer.append(chunk)
+                    self._buffered += len(chunk)
+                    self._signal()
+        except Exception as exc:  # ClientDisconnect...: raised by the thread's next read
+            self._error = exc
+        finally:
+            self._done = True
+            self._signal()
+
+    async def _take(self, n: int) -> bytes:
+        if not self._started:
+            self._started = True
+            self._tasks.start_soon(self._pump)
+        want = min(n, READ_AHEAD) if n > 0 else READ_AHEAD
+        while self._buffered < want and not self._done:
+            await self._changed.wait()
+        if self._error is not None:
+            raise self._error
+        parts, size = [], 0
+        while self._buffer and size < want:
+            chunk = self._buffer.popleft()
+            if size + len(chunk) > want:
+                self._buffer.appendleft(chunk[want - size :])
+                chunk = chunk[: want - size]
+            parts.append(chunk)
+            size += len(chunk)
+        self._buffered -= size
+        self._signal()  # room again for the pump
+        return b"".join(parts)
 
     def read(self, n: int = -1) -> bytes:
-        if not self._done and (n < 0 or len(self._buffer) < n):
-            run_from_thread(self._fill, n)
-        if n < 0 or n >= len(self._buffer):
-            data = bytes(self._buffer)
-            self._buffer.clear()
-        else:
-            data = bytes(self._buffer[:n])
-            del self._buffer[:n]
-        return data
+        return run_from_thread(self._take, n) if n != 0 else b""
 
 
 def _refuse(message: str, status: int) -> JSONResponse:
@@ -118,11 +170,25 @@ async def upload(request: Request) -> JSONResponse:
             return _refuse(_("Your session has expired: reload the page and try again."), 403)
     declared = request.headers.get("content-length")
     declared_size = int(declared) if declared and declared.isdigit() else None
+    declared_sha256 = request.headers.get("x-content-sha256")
+    if declared_sha256 is not None:
+        declared_sha256 = declared_sha256.strip().lower()
+        if not SHA256_HEX.fullmatch(declared_sha256):
+            with translation.override(language):
+                return _refuse(
+                    _("The file's checksum (X-Content-SHA256) must be 64 hexadecimal "
+                      "characters."),
+                    400,
+                )
     name = request.query_params.get("name", "")
     replace_id = request.query_params.get("replace", "")
-    response_data = await anyio.to_thread.run_sync(
-        _upload_in_thread, user, request, name, replace_id, declared_size, language
-    )
+    async with anyio.create_task_group() as tasks:
+        response_data = await anyio.to_thread.run_sync(
+            _upload_in_thread, user, StreamReader(request, tasks), name, replace_id,
+            declared_size, declared_sha256, language,
+        )
+        # The answer is known: stop reading ahead (a refused body stays unread).
+        tasks.cancel_scope.cancel()
     status = response_data.pop("_status", 200)
     background = None
     if response_data.get("ok") and settings.FILES_SCAN_ENABLED:
@@ -132,7 +198,9 @@ async def upload(request: Request) -> JSONResponse:
     return JSONResponse(response_data, status_code=status, background=background)
 
 
-def _upload_in_thread(user, request, name, replace_id, declared_size, language) -> dict:
+def _upload_in_thread(
+    user, body: StreamReader, name, replace_id, declared_size, declared_sha256, language
+) -> dict:
     from . import selectors, services
 
     close_old_connections()
@@ -148,9 +216,10 @@ def _upload_in_thread(user, request, name, replace_id, declared_size, language) 
                 services.check_upload(user, declared_size)
                 version = services.upload_file(
                     user,
-                    StreamReader(request),
+                    body,
                     name,
                     declared_size=declared_size,
+                    declared_sha256=declared_sha256,
                     replace=replace,
                 )
             except services.UploadRefused as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -19,12 +20,22 @@ def signed_in(new_context, base, username):
     return page
 
 
+MIB = 1024 * 1024
+PATTERN = bytes(range(256)) * 4096  # 1 MiB: byte i of a sized file is i % 256
+
+# Drops [name, text, size] files: ``size`` bytes of PATTERN when size is given.
 DROP = """
 async ([selector, files]) => {
   const dt = new DataTransfer();
+  const mib = new Uint8Array(1 << 20).map((_, i) => i & 255);
   for (const [name, text, size] of files) {
     let blob;
-    if (size) { blob = new Blob([new Uint8Array(size)]); } else { blob = new Blob([text]); }
+    if (size) {
+      const parts = new Array(Math.floor(size / mib.length)).fill(mib);
+      blob = new Blob(parts.concat([mib.subarray(0, size % mib.length)]));
+    } else {
+      blob = new Blob([text]);
+    }
     dt.items.add(new File([blob], name));
   }
   const zone = document.querySelector(selector);
@@ -49,6 +60,14 @@ def test_drag_and_drop_upload_then_live_share_and_same_bytes(live_url, new_conte
 
     alice.goto(live_app + "/files/")
     wait_for_socket(alice)
+    declared = {}  # file name -> the X-Content-SHA256 the page sent
+
+    def note_upload(request):
+        if "/upload/" in request.url:
+            name = parse_qs(urlparse(request.url).query)["name"][0]
+            declared[name] = request.headers.get("x-content-sha256")
+
+    alice.on("request", note_upload)
     content = "ملخص الاجتماع — compte rendu — minutes\n" * 50
     # Several files at once, each with its own progress bar.
     alice.evaluate(
@@ -60,11 +79,27 @@ def test_drag_and_drop_upload_then_live_share_and_same_bytes(live_url, new_conte
     alice.locator("#upload-list .upload-item.is-done").nth(1).wait_for()
     assert alice.locator("#upload-list progress").nth(0).get_attribute("max") == "100"
     alice.locator("#file-results a", has_text="محضر.txt").wait_for()
+    # The page declared each file's SHA-256 (WebCrypto at this size), as Python computes it.
+    assert declared == {
+        "محضر.txt": hashlib.sha256(content.encode()).hexdigest(),
+        "second.txt": hashlib.sha256(b"another file").hexdigest(),
+    }
 
-    # Cancel: a big upload stopped by its Cancel button leaves nothing.
-    alice.evaluate(DROP, ["#upload-zone", [["big.bin", "", 200 * 1024 * 1024]]])
-    alice.locator("#upload-list .upload-item").nth(2).locator(".upload-cancel").click()
+    # Over 64 MiB the page hashes in slices (sha256.js in a worker); the
+    # server stored the bytes only because they matched that hash.
+    size = 64 * MIB + 1001
+    alice.evaluate(DROP, ["#upload-zone", [["large.bin", "", size]]])
+    alice.locator("#upload-list .upload-item.is-done").nth(2).wait_for(timeout=60_000)
+    expected = hashlib.sha256(PATTERN * (size // MIB) + PATTERN[: size % MIB]).hexdigest()
+    assert declared["large.bin"] == expected
+
+    # Cancel while a big file is still being hashed: it is never sent.
+    alice.evaluate(DROP, ["#upload-zone", [["big.bin", "", 1024 * MIB]]])
+    big = alice.locator("#upload-list .upload-item").nth(3)
+    assert big.locator(".upload-state").inner_text() == "Preparing…"
+    big.locator(".upload-cancel").click()
     alice.locator("#upload-list .upload-item.is-cancelled").wait_for()
+    assert "big.bin" not in declared
 
     # Share with Bob from the file's page.
     alice.locator("#file-results a", has_text="محضر.txt").click()
@@ -84,3 +119,26 @@ def test_drag_and_drop_upload_then_live_share_and_same_bytes(live_url, new_conte
 
     alice.goto(live_app + "/files/")
     assert alice.locator("#file-results a", has_text="big.bin").count() == 0
+
+
+def test_incremental_sha256_matches_hashlib(live_url, page):
+    """sha256.js (hashing files over 64 MiB, or where WebCrypto is missing) fed
+    in uneven pieces, across block and padding boundaries."""
+    page.goto(live_url + "/login/")
+    page.add_script_tag(url=live_url + "/static/files/sha256.js")
+    lengths = [0, 1, 55, 56, 63, 64, 65, 119, 120, 1000, 3 * MIB + 7]
+    digests = page.evaluate(
+        """(lengths) => lengths.map((n) => {
+          const data = new Uint8Array(n).map((_, i) => (i * 7 + 3) & 255);
+          const hash = new CollabSha256();
+          for (let at = 0, step = 1; at < n; at += step, step = step * 3 + 1) {
+            hash.update(data.subarray(at, at + step));
+          }
+          return hash.hex();
+        })""",
+        lengths,
+    )
+    expected = [
+        hashlib.sha256(bytes((i * 7 + 3) & 255 for i in range(n))).hexdigest() for n in lengths
+    ]
+    assert digests == expected

@@ -11,27 +11,42 @@ import pytest
 
 from files.storage import (
     PART_SIZE,
+    ChecksumMismatch,
     S3FileStore,
     StoreError,
     TooLarge,
     blob_key,
 )
+from tests.files.conftest import unfinished_uploads
 
 
 class PatternStream:
-    """``size`` bytes made on the fly: the test itself never holds them."""
+    """``size`` bytes made on the fly: the test itself never holds them.
+
+    A repeating 32-byte pattern: the same bytes however they are read."""
 
     def __init__(self, size: int, seed: bytes = b"collab"):
         self.remaining = size
-        self.block = (hashlib.sha256(seed).digest() * 4096)[: 64 * 1024]
+        self.position = 0
+        self.pattern = hashlib.sha256(seed).digest()
+        self.block = self.pattern * 2048  # 64 KiB
         self.hash = hashlib.sha256()
 
     def read(self, n=-1):
         n = self.remaining if n is None or n < 0 else min(n, self.remaining)
-        out = (self.block * (n // len(self.block) + 1))[:n]
+        start = self.position % len(self.pattern)
+        out = (self.block * (n // len(self.block) + 2))[start : start + n]
         self.remaining -= n
+        self.position += n
         self.hash.update(out)
         return out
+
+    @classmethod
+    def sha256(cls, size: int) -> str:
+        stream = cls(size)
+        while stream.read(1024 * 1024):
+            pass
+        return stream.hash.hexdigest()
 
 
 def test_save_addresses_content_by_sha256(any_store):
@@ -83,6 +98,67 @@ def test_failure_mid_stream_leaves_nothing(any_store):
 
     with pytest.raises((ConnectionResetError, StoreError)):
         any_store.save(Broken())
+    assert list(any_store.keys()) == []
+
+
+def _refuse_calls(monkeypatch, store, *names):
+    """Make the store's ``names`` methods fail the test if they are called."""
+    for name in names:
+
+        def refused(*args, name=name, **kwargs):
+            raise AssertionError(f"{name}{args} was called")
+
+        monkeypatch.setattr(store, name, refused)
+
+
+@pytest.mark.parametrize("size", [5000, 2 * PART_SIZE + 5], ids=["one part", "multipart"])
+def test_declared_hash_goes_straight_to_its_key(any_store, monkeypatch, size):
+    expected = PatternStream.sha256(size)
+    _refuse_calls(monkeypatch, any_store, "_promote", "delete")  # no temporary key
+    blob = any_store.save(PatternStream(size), expected_sha256=expected)
+    assert (blob.key, blob.sha256, blob.size) == (blob_key(expected), expected, size)
+    assert blob.created
+    assert list(any_store.keys()) == [blob.key]
+    assert any_store.size(blob.key) == size
+
+
+@pytest.mark.parametrize("size", [5000, 2 * PART_SIZE + 5], ids=["one part", "multipart"])
+def test_declared_hash_mismatch_never_makes_an_object_visible(any_store, monkeypatch, size):
+    """Checked at the end of the stream, before the last write: no object at
+    the declared key at any moment (none is removed afterwards), none elsewhere."""
+    declared = hashlib.sha256(b"what the client claimed").hexdigest()
+    _refuse_calls(monkeypatch, any_store, "_promote", "delete")
+    with pytest.raises(ChecksumMismatch):
+        any_store.save(PatternStream(size), expected_sha256=declared)
+    assert list(any_store.keys()) == []
+    assert unfinished_uploads(any_store) == []
+
+
+def test_declared_hash_of_stored_content_is_still_checked_in_full(any_store, monkeypatch):
+    stored = any_store.save(io.BytesIO(b"the real minutes"))
+    _refuse_calls(monkeypatch, any_store, "put", "_promote", "delete")  # nothing written
+    # Knowing the hash is not enough: other bytes under that hash are refused...
+    with pytest.raises(ChecksumMismatch):
+        any_store.save(io.BytesIO(b"forged minutes!!"), expected_sha256=stored.sha256)
+    # ... and the true bytes are read to their end before they count as stored.
+    stream = io.BytesIO(b"the real minutes")
+    again = any_store.save(stream, expected_sha256=stored.sha256)
+    assert (again.key, again.created, again.size) == (stored.key, False, 16)
+    assert stream.read() == b""
+    assert b"".join(any_store.open(stored.key)) == b"the real minutes"
+    assert list(any_store.keys()) == [stored.key]
+
+
+def test_declared_hash_too_large_leaves_nothing(any_store):
+    data = b"x" * 5000
+    with pytest.raises(TooLarge):
+        any_store.save(io.BytesIO(data), 4999, expected_sha256=hashlib.sha256(data).hexdigest())
+    assert list(any_store.keys()) == []
+
+
+def test_declared_hash_must_be_a_sha256(any_store):
+    with pytest.raises(ValueError):
+        any_store.save(io.BytesIO(b"data"), expected_sha256="../../etc/passwd")
     assert list(any_store.keys()) == []
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 import pytest
 
 from files.models import File, FileVersion
-from files.storage import StoreError
+from files.storage import PART_SIZE, LocalFileStore, StoreError, blob_key
+from files.upload_app import READ_AHEAD
+from tests.files.conftest import unfinished_uploads
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -36,6 +39,131 @@ def test_streamed_upload_without_length_is_hashed_the_same(app_store, user, uplo
     assert data["ok"]
     assert data["sha256"] == hashlib.sha256(body).hexdigest()
     assert data["content_type"] == "text/plain"
+
+
+def test_declared_hash_stores_straight_under_it(app_store, user, uploader, monkeypatch):
+    body = PDF + b"p" * (PART_SIZE + 1000)  # more than one part: a multipart upload
+    digest = hashlib.sha256(body).hexdigest()
+
+    def no_copy(*args):
+        raise AssertionError("a declared hash needs no temporary key")
+
+    monkeypatch.setattr(type(app_store), "_promote", no_copy)
+    response = uploader(user)(body, "scan.pdf", sha256=digest.upper())
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert (data["sha256"], data["size"], data["content_type"]) == (
+        digest, len(body), "application/pdf"
+    )
+    assert FileVersion.objects.get(pk=data["version_id"]).blob_key == blob_key(digest)
+    assert list(app_store.keys()) == [blob_key(digest)]
+
+
+def test_bytes_that_do_not_match_the_declared_hash_are_refused(app_store, user, uploader):
+    user.preferred_language = "fr"
+    user.save()
+    body = b"w" * (PART_SIZE + 1000)
+    damaged = hashlib.sha256(body[:-1] + b"x").hexdigest()
+    response = uploader(user)(body, "rapport.bin", sha256=damaged)
+    assert response.status_code == 400
+    assert "endommagé" in response.json()["error"]
+    assert not File.objects.exists()
+    assert list(app_store.keys()) == []
+
+
+def test_knowing_a_hash_does_not_give_its_content(app_store, user, user_factory, uploader):
+    secret = b"salaries 2026: confidential"
+    kept = uploader(user)(secret, "salaries.txt").json()
+    thief = user_factory(preferred_language="en")
+    response = uploader(thief)(b"anything", "mine.txt", sha256=kept["sha256"])
+    assert response.status_code == 400
+    assert "damaged" in response.json()["error"]
+    assert not File.objects.filter(owner=thief).exists()
+    key = FileVersion.objects.get(pk=kept["version_id"]).blob_key
+    assert b"".join(app_store.open(key)) == secret
+
+
+@pytest.mark.parametrize(
+    "header", ["abc", "g" * 64, hashlib.sha256(b"x").hexdigest() + "0", "", "../" * 21 + "a"]
+)
+def test_malformed_declared_hash_is_refused_in_the_users_language(
+    local_store, user, uploader, header
+):
+    user.preferred_language = "ar"
+    user.save()
+    response = uploader(user)(b"data", "a.txt", sha256=header)
+    assert response.status_code == 400
+    assert "X-Content-SHA256" in response.json()["error"]
+    assert "المجموع الاختباري" in response.json()["error"]  # checksum, in Arabic
+    assert not File.objects.exists()
+    assert list(local_store.keys()) == []
+
+
+def test_body_is_read_ahead_while_the_store_writes_and_no_further(
+    local_store, user, uploader, monkeypatch
+):
+    """While the worker thread writes what it took, the event loop keeps
+    receiving the body (the client is not stalled), up to READ_AHEAD bytes
+    and no more (memory stays bounded)."""
+    chunk = b"r" * 65536
+    count = 3 * READ_AHEAD // len(chunk)
+    size, digest = count * len(chunk), hashlib.sha256()
+    for _ in range(count):
+        digest.update(chunk)
+    received = 0
+
+    async def body():
+        nonlocal received
+        for _ in range(count):
+            received += len(chunk)
+            yield chunk
+
+    ahead = []  # bytes received but not yet taken, while the thread is busy writing
+    put = LocalFileStore.put
+
+    def slow_put(self, key, stream, length=-1):
+        taken = 0
+
+        class Writing:
+            def read(self, n=-1):
+                nonlocal taken
+                data = stream.read(n)
+                taken += len(data)
+                if data and len(ahead) < 3:
+                    deadline = time.monotonic() + 5
+                    while received - taken < READ_AHEAD and time.monotonic() < deadline:
+                        time.sleep(0.01)
+                    time.sleep(0.05)  # time enough to read further if it would
+                    ahead.append(received - taken)
+                return data
+
+        put(self, key, Writing(), length)
+
+    monkeypatch.setattr(LocalFileStore, "put", slow_put)
+    data = uploader(user)(body(), "big.bin", sha256=digest.hexdigest()).json()
+    assert data["ok"] and data["size"] == size
+    assert len(ahead) == 3
+    assert all(READ_AHEAD <= n < READ_AHEAD + len(chunk) for n in ahead), ahead
+
+
+@pytest.mark.parametrize("declared", [False, True], ids=["temporary key", "declared hash"])
+def test_client_gone_mid_upload_leaves_nothing(app_store, user, uploader, declared):
+    from starlette.requests import ClientDisconnect
+
+    chunk = b"d" * 65536
+    sent = int(2.5 * PART_SIZE) // len(chunk)  # two parts written, the third under way
+
+    async def body():
+        for _ in range(sent):
+            yield chunk
+        raise ClientDisconnect()  # what request.stream() raises when the client goes
+
+    digest = hashlib.sha256(chunk * (2 * sent)).hexdigest() if declared else None
+    response = uploader(user)(body(), "gone.bin", sha256=digest)
+    assert response.json()["ok"] is False
+    assert not File.objects.exists()
+    assert list(app_store.keys()) == []
+    assert unfinished_uploads(app_store) == []
 
 
 def test_type_comes_from_content_not_name_or_browser(local_store, user, uploader):

@@ -1,7 +1,17 @@
 /* Files: uploads with progress and cancel (several at once, button or drag
- * and drop) streamed to /upload/, and live rows on "Shared with me". */
+ * and drop) streamed to /upload/, and live rows on "Shared with me".
+ *
+ * Each file is hashed (SHA-256) before it is sent and the hash declared in
+ * X-Content-SHA256: the server then stores the bytes straight under their
+ * content key (no copy), and refuses them if they do not match. */
 (function () {
   "use strict";
+
+  // Up to this size WebCrypto hashes the file read whole into memory; larger
+  // files are hashed in slices by sha256.js in a worker (its URL is given by
+  // the page: data-sha256-worker on this script's tag).
+  const DIGEST_WHOLE_MAX = 64 * 1024 * 1024;
+  const hashWorkerUrl = document.currentScript && document.currentScript.dataset.sha256Worker;
 
   function t(key) {
     const tpl = document.getElementById("files-i18n");
@@ -12,6 +22,37 @@
   function csrfToken() {
     const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
     return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function hex(buffer) {
+    return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  // The file's SHA-256 as hex: {promise, cancel}. The promise gives null when
+  // this browser cannot hash it; the upload then goes without the header and
+  // the server hashes alone. crypto.subtle exists only in secure contexts
+  // (https, localhost): elsewhere every file goes to the worker.
+  function hashFile(file, onProgress) {
+    let worker = null;
+    const promise = new Promise((resolve) => {
+      const subtle = window.crypto && window.crypto.subtle;
+      if (subtle && file.size <= DIGEST_WHOLE_MAX) {
+        file.arrayBuffer()
+          .then((buffer) => subtle.digest("SHA-256", buffer))
+          .then((digest) => resolve(hex(digest)), () => resolve(null));
+        return;
+      }
+      if (!hashWorkerUrl || !window.Worker) { resolve(null); return; }
+      worker = new Worker(hashWorkerUrl);
+      worker.onmessage = (e) => {
+        if (e.data.loaded !== undefined) { onProgress(e.data.loaded); return; }
+        worker.terminate();
+        resolve(e.data.sha256 || null);
+      };
+      worker.onerror = () => { worker.terminate(); resolve(null); };
+      worker.postMessage(file);
+    });
+    return { promise: promise, cancel: () => { if (worker) worker.terminate(); } };
   }
 
   function uploadOne(zone, file) {
@@ -41,34 +82,56 @@
     if (max && file.size > max) { fail(t("too_large")); return; }
     if (zone.dataset.limit !== undefined && file.size > limit) { fail(t("no_space")); return; }
 
-    const base = zone.dataset.uploadUrl;
-    const url = base + (base.indexOf("?") >= 0 ? "&" : "?") + "name=" + encodeURIComponent(file.name);
-    const xhr = new XMLHttpRequest();
-    xhr.open("POST", url);
-    xhr.setRequestHeader("X-CSRFToken", csrfToken());
-    xhr.setRequestHeader("Content-Type", "application/octet-stream");
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
-    };
-    xhr.onload = () => {
-      let data = {};
-      try { data = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
-      if (xhr.status === 200 && data.ok) {
-        bar.value = 100;
-        state.textContent = t("done");
-        item.classList.add("is-done");
-        cancel.remove();
-        // From the zone, bubbling: a page with several zones (chat) tells them apart.
-        zone.dispatchEvent(new CustomEvent("files-uploaded", { bubbles: true, detail: { file: data, item: item, state: state } }));
-        if (zone.classList.contains("upload-version")) window.location.reload();
-      } else {
-        fail(data.error || t("failed"));
-      }
-    };
-    xhr.onerror = () => fail(t("failed"));
-    xhr.onabort = () => { state.textContent = t("cancelled"); item.classList.add("is-cancelled"); cancel.remove(); };
-    cancel.addEventListener("click", () => xhr.abort());
-    xhr.send(file);
+    let xhr = null;
+    let stopped = false;
+    state.textContent = t("preparing");
+    const hashing = hashFile(file, (loaded) => { bar.value = Math.round((loaded / file.size) * 100); });
+    cancel.addEventListener("click", () => {
+      if (xhr) { xhr.abort(); return; }
+      stopped = true; // still hashing: never send
+      hashing.cancel();
+      cancelled();
+    });
+    hashing.promise.then((sha256) => { if (!stopped) send(sha256); });
+
+    function send(sha256) {
+      const base = zone.dataset.uploadUrl;
+      const url = base + (base.indexOf("?") >= 0 ? "&" : "?") + "name=" + encodeURIComponent(file.name);
+      state.textContent = "";
+      bar.value = 0;
+      xhr = new XMLHttpRequest();
+      xhr.open("POST", url);
+      xhr.setRequestHeader("X-CSRFToken", csrfToken());
+      xhr.setRequestHeader("Content-Type", "application/octet-stream");
+      if (sha256) xhr.setRequestHeader("X-Content-SHA256", sha256);
+      xhr.upload.onprogress = (e) => {
+        if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
+      };
+      xhr.onload = () => {
+        let data = {};
+        try { data = JSON.parse(xhr.responseText); } catch (e) { /* not JSON */ }
+        if (xhr.status === 200 && data.ok) {
+          bar.value = 100;
+          state.textContent = t("done");
+          item.classList.add("is-done");
+          cancel.remove();
+          // From the zone, bubbling: a page with several zones (chat) tells them apart.
+          zone.dispatchEvent(new CustomEvent("files-uploaded", { bubbles: true, detail: { file: data, item: item, state: state } }));
+          if (zone.classList.contains("upload-version")) window.location.reload();
+        } else {
+          fail(data.error || t("failed"));
+        }
+      };
+      xhr.onerror = () => fail(t("failed"));
+      xhr.onabort = cancelled;
+      xhr.send(file);
+    }
+
+    function cancelled() {
+      state.textContent = t("cancelled");
+      item.classList.add("is-cancelled");
+      cancel.remove();
+    }
 
     function fail(message) {
       state.textContent = message;
