@@ -19,7 +19,9 @@ import os
 import re
 import uuid
 from abc import ABC, abstractmethod
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -33,6 +35,8 @@ logger = logging.getLogger(__name__)
 CHUNK = 1024 * 1024
 # Multipart part size: the only buffer an S3 upload holds in memory.
 PART_SIZE = 8 * CHUNK
+# Parts sent to S3 at once while the next one is read (memory: this + 1 parts).
+PARTS_IN_FLIGHT = 2
 HEAD_BYTES = 8192  # enough for magic-byte detection (filetype reads 8 KiB)
 BLOB_PREFIX = "blobs/"
 TEMP_PREFIX = "tmp/"
@@ -66,6 +70,18 @@ class Blob:
 
 def blob_key(sha256: str) -> str:
     return f"{BLOB_PREFIX}{sha256[:2]}/{sha256}"
+
+
+def _read_part(stream: BinaryIO) -> bytes:
+    """Up to PART_SIZE bytes: fewer only at the end of the stream."""
+    chunks, size = [], 0
+    while size < PART_SIZE:
+        block = stream.read(PART_SIZE - size)
+        if not block:
+            break
+        chunks.append(block)
+        size += len(block)
+    return b"".join(chunks)
 
 
 class HashingReader:
@@ -107,13 +123,16 @@ class _Prefixed:
     """Bytes already read, then the rest of the stream."""
 
     def __init__(self, prefix: bytearray, source: HashingReader):
-        self.prefix = prefix
+        self.prefix: bytearray | None = prefix
         self.source = source
 
     def read(self, n: int = -1) -> bytes:
         if self.prefix:
-            if n is None or n < 0:
-                n = len(self.prefix)
+            if n is None or n < 0 or n >= len(self.prefix):
+                # Let the buffer go as soon as it is used up: a part's worth
+                # of memory held for nothing otherwise.
+                data, self.prefix = bytes(self.prefix), None
+                return data
             data = bytes(self.prefix[:n])
             del self.prefix[:n]
             return data
@@ -194,6 +213,7 @@ class FileStore(ABC):
             self.put(key, io.BytesIO(first), len(first))
             return Blob(key, reader.size, digest, reader.head, True)
         reader = _Prefixed(first, reader)
+        del first  # the reader owns it now, and drops it once read
         temp_key = f"{TEMP_PREFIX}{uuid.uuid4().hex}"
         try:
             self.put(temp_key, reader)
@@ -374,20 +394,60 @@ class S3FileStore(FileStore):
     def put(self, key: str, stream: BinaryIO, length: int = -1) -> None:
         self.ensure_bucket()
         try:
-            # Unknown length streams as multipart in PART_SIZE parts, one at a
-            # time: when the stream raises (client gone, too large, checksum
-            # mismatch), minio's parallel mode leaves its worker threads
-            # blocked forever, two per cancelled upload (seen with minio
-            # 7.2.20). minio aborts the multipart upload on failure, and with
-            # an unknown length it reads the end of the stream before it sends
-            # the last part and completes the upload (put()'s contract).
-            self.client.put_object(
-                self.bucket, key, stream, length, part_size=PART_SIZE, num_parallel_uploads=1
-            )
+            if 0 <= length <= PART_SIZE:
+                self.client.put_object(self.bucket, key, stream, length)
+            else:
+                self._put_parts(key, stream)
         except (TooLarge, ChecksumMismatch):
             raise
         except Exception as exc:
             raise StoreError(str(exc)) from exc
+
+    def _put_parts(self, key: str, stream: BinaryIO) -> None:
+        """A multipart upload with up to PARTS_IN_FLIGHT parts being sent while
+        the next one is read and hashed, so the store never waits for us.
+
+        Not minio's own parallel mode: when the stream raises (client gone,
+        too large, checksum mismatch) it leaves its worker threads blocked
+        forever, two per cancelled upload (seen with minio 7.2.20). Memory:
+        PARTS_IN_FLIGHT + 1 parts. The upload is completed only after the
+        read that found the end of the stream, so a stream that raises there
+        (a checksum mismatch) never makes an object appear: it is aborted.
+        """
+        from minio.datatypes import Part
+
+        part = _read_part(stream)
+        if len(part) < PART_SIZE:  # all of it fits in one request
+            self.client.put_object(self.bucket, key, io.BytesIO(part), len(part))
+            return
+        upload_id = self.client._create_multipart_upload(self.bucket, key, {})
+        try:
+            etags: list[str] = []
+            sending: deque[Future] = deque()
+            with ThreadPoolExecutor(PARTS_IN_FLIGHT, thread_name_prefix="s3-part") as pool:
+                try:
+                    number = 0
+                    while part:
+                        number += 1
+                        if len(sending) == PARTS_IN_FLIGHT:
+                            etags.append(sending.popleft().result())
+                        sending.append(pool.submit(
+                            self.client._upload_part,
+                            self.bucket, key, part, None, upload_id, number,
+                        ))
+                        part = _read_part(stream)
+                    etags.extend(future.result() for future in sending)
+                finally:
+                    for future in sending:  # not yet started: never send them
+                        future.cancel()
+            parts = [Part(number, etag) for number, etag in enumerate(etags, start=1)]
+            self.client._complete_multipart_upload(self.bucket, key, upload_id, parts)
+        except BaseException:
+            try:
+                self.client._abort_multipart_upload(self.bucket, key, upload_id)
+            except Exception:  # never visible as an object; only its parts linger
+                logger.warning("could not abort the multipart upload of %s", key)
+            raise
 
     def _promote(self, temp_key: str, key: str) -> bool:
         from minio.commonconfig import ComposeSource, CopySource
