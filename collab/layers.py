@@ -39,6 +39,8 @@ class _Outbox:
 
     One wake-up per group message instead of one per receiving socket; frames
     leave in the order they came, so each socket sees its events in order.
+    Daphne's send never waits for the network (Twisted buffers the bytes), so
+    a slow client does not hold up the others behind it.
     """
 
     def __init__(self):
