@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from collab.models import Directorate, User
 
+from . import integrations
 from .naming import KINDS
 from .selectors import SORTS
 
@@ -61,17 +62,28 @@ class ShareForm(forms.Form):
     directorates = forms.ModelMultipleChoiceField(
         label=_("Directorates"), required=False, queryset=Directorate.objects.all()
     )
+    # The owner's own conversations, where they may post: the file appears
+    # there as an attachment message.
+    conversations = forms.TypedMultipleChoiceField(
+        label=_("Conversations"), required=False, coerce=int, choices=()
+    )
 
     def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
         people = User.objects.filter(is_active=True)
         if owner is not None:
             people = people.exclude(pk=owner.pk)
+            self.fields["conversations"].choices = [
+                (pk, title) for pk, title, may_post in integrations.conversations_of(owner)
+                if may_post
+            ]
         self.fields["users"].queryset = people
         self.fields["users"].label_from_instance = lambda u: f"{u.display_name} ({u.username})"
 
     def clean(self):
         data = super().clean()
-        if not data.get("users") and not data.get("directorates"):
-            raise forms.ValidationError(_("Choose at least one person or directorate."))
+        if not any(data.get(name) for name in ("users", "directorates", "conversations")):
+            raise forms.ValidationError(
+                _("Choose at least one person, directorate or conversation.")
+            )
         return data

@@ -30,6 +30,15 @@ def conversation_ids_for(user):
     return chat_selectors.conversation_ids_for(user)
 
 
+def conversations_of(user) -> list[tuple[int, str, bool]]:
+    """(id, title as ``user`` sees it, whether ``user`` may post there) of each
+    of the user's conversations, latest activity first."""
+    return [
+        (item.pk, item.title, chat_services.can_post(user, item.conversation))
+        for item in chat_selectors.conversations_for(user)
+    ]
+
+
 def require_member(user, conversation_id) -> int:
     """The conversation id if ``user`` is a member who may post there."""
     try:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from collab.models import Directorate
 
-from . import selectors, services, storage
+from . import integrations, selectors, services, storage
 from .forms import FileSearchForm, ShareForm
 from .models import FileVersion, Share
 from .naming import content_disposition, is_previewable
@@ -104,12 +104,21 @@ def detail(request, pk):
             "file": file,
             "is_owner": is_owner,
             "versions": selectors.versions_for(request.user, file),
-            "shares": selectors.active_shares_of(file) if is_owner else [],
+            "shares": _named_shares(request.user, file) if is_owner else [],
             "form": form,
             "shareable": is_owner and selectors.latest_available_version(file) is not None,
             "preview_version": _preview_version(request.user, file),
         },
     )
+
+
+def _named_shares(user, file) -> list:
+    """The file's shares, conversations named as the owner sees them."""
+    titles = {pk: title for pk, title, _may_post in integrations.conversations_of(user)}
+    shares = list(selectors.active_shares_of(file))
+    for share in shares:
+        share.conversation_title = titles.get(share.conversation_id, "")
+    return shares
 
 
 def _preview_version(user, file):
@@ -131,9 +140,13 @@ def share(request, pk):
             units = services.share_with_directorates(
                 file, form.cleaned_data["directorates"], request.user
             )
+            chats = [
+                services.share_with_conversation(file, conversation, request.user)
+                for conversation in form.cleaned_data["conversations"]
+            ]
             messages.success(
                 request,
-                _("Shared with %(n)d recipient(s).") % {"n": len(people) + len(units)},
+                _("Shared with %(n)d recipient(s).") % {"n": len(people) + len(units) + len(chats)},
             )
         except services.ShareRefused as exc:
             messages.error(request, exc.message)

@@ -232,3 +232,26 @@ async def test_attachment_message_reaches_members_live_and_no_one_else(local_sto
     for communicator in sockets.values():
         await communicator.disconnect()
     await sync_to_async(connections.close_all)()
+
+
+@pytest.mark.django_db
+def test_file_page_shares_with_the_owners_conversations(local_store, people, client_for):
+    owner, member, outsider, group = people
+    file = upload(owner, b"rapport", "rapport.txt").file
+    client = client_for(owner)
+    page = client.get(f"/files/{file.pk}/").content.decode()
+    # The picker offers the owner's conversations, named as the owner sees them.
+    assert 'name="conversations"' in page and "Comité de lecture" in page
+    other = chat.create_group(outsider, "Not mine", [])
+    assert "Not mine" not in page
+    response = client.post(f"/files/{file.pk}/share/", {"conversations": [group.pk]})
+    assert response.status_code == 302
+    [message] = Message.objects.filter(conversation=group)
+    assert message.attachments[0]["file_id"] == file.pk
+    assert client_for(member).get(f"/files/{file.pk}/download/").status_code == 200
+    # The share list names the conversation.
+    assert "Comité de lecture" in client.get(f"/files/{file.pk}/").content.decode()
+    # A conversation the owner is not in is not a valid choice: nothing is shared.
+    client.post(f"/files/{file.pk}/share/", {"conversations": [other.pk]})
+    assert not Share.objects.filter(conversation_id=other.pk).exists()
+    assert not Message.objects.filter(conversation=other).exists()
