@@ -76,6 +76,8 @@ class Announcement(models.Model):
     published_at = models.DateTimeField(_("published at"), null=True, blank=True, db_index=True)
     edited_at = models.DateTimeField(_("updated at"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    # When the scheduler told open feeds that it expired (exactly once).
+    expiry_announced_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:

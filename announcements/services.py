@@ -202,6 +202,8 @@ def _apply(announcement: Announcement, data: AnnouncementInput) -> None:
     announcement.include_subdirectorates = data.include_subdirectorates
     announcement.pinned = data.pinned
     announcement.publish_at = data.publish_at
+    if announcement.expires_at != data.expires_at:
+        announcement.expiry_announced_at = None  # a new expiry, announced in its turn
     announcement.expires_at = data.expires_at
 
 
@@ -373,6 +375,31 @@ def publish_due(limit: int = 100) -> list[int]:
                 raise
             time.sleep(0.05)
     return published
+
+
+def expire_due(limit: int = 100) -> list[int]:
+    """Tell open feeds, live, that announcements reached their expiry; each once.
+
+    Pages leave expired announcements out by themselves; this removes them
+    from pages already open, and their urgent banners. The conditional UPDATE
+    is the claim: with several schedulers, exactly one sees one changed row.
+    """
+    now = timezone.now()
+    due = Announcement.objects.filter(
+        state=Announcement.State.PUBLISHED, expires_at__lte=now, expiry_announced_at__isnull=True
+    ).order_by("expires_at", "pk")[:limit]
+    expired = []
+    for announcement in due:
+        with transaction.atomic():
+            claimed = Announcement.objects.filter(
+                pk=announcement.pk, expiry_announced_at__isnull=True
+            ).update(expiry_announced_at=now)
+            if not claimed:
+                continue
+            for key in _group_keys(announcement):
+                events.publish(events.ANNOUNCEMENT_WITHDRAWN, to=key, id=announcement.pk)
+            expired.append(announcement.pk)
+    return expired
 
 
 # ---- Reading -------------------------------------------------------------

@@ -236,8 +236,8 @@ ANNOUNCEMENT_WITHDRAWN = event(
     "announcement.withdrawn",
     Audience.DIRECTORATE,
     {"id": int},
-    "An announcement was withdrawn (or no longer addresses this directorate): remove it "
-    "from the feed and remove its banner.",
+    "An announcement was withdrawn, expired, or no longer addresses this directorate: "
+    "remove it from the feed and remove its banner.",
 )
 ANNOUNCEMENT_ACKNOWLEDGED = event(
     "announcement.acknowledged",

@@ -1,11 +1,13 @@
 """Announcements arriving live over the one socket: targeting, withdraw, acknowledgement counts."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.db import connections
+from django.utils import timezone
 
 from announcements import selectors, services
 from announcements.models import Announcement
@@ -124,6 +126,23 @@ async def test_withdrawing_removes_it_live(ministry):
         await next_event(casa, "announcement.published")
         await database_sync_to_async(services.withdraw)(ministry["officer"], a)
         assert (await next_event(casa, "announcement.withdrawn"))["id"] == a.pk
+    finally:
+        await casa.disconnect()
+
+
+async def test_expiry_takes_it_off_open_pages_once(ministry):
+    casa = await open_socket(ministry["casa_staff"])
+    try:
+        a = await publish(ministry["officer"], directorate_ids=[ministry["casa"].pk])
+        await next_event(casa, "announcement.published")
+        assert await database_sync_to_async(services.expire_due)() == []  # not yet
+        await database_sync_to_async(
+            Announcement.objects.filter(pk=a.pk).update
+        )(expires_at=timezone.now() - timedelta(seconds=1))
+        assert await database_sync_to_async(services.expire_due)() == [a.pk]
+        assert (await next_event(casa, "announcement.withdrawn"))["id"] == a.pk
+        assert await database_sync_to_async(services.expire_due)() == []
+        assert await no_event(casa, "announcement.withdrawn")
     finally:
         await casa.disconnect()
 

@@ -1,5 +1,6 @@
 """Scheduled publication: on time, and exactly once with several schedulers running."""
 
+import io
 import os
 import signal
 import subprocess
@@ -152,3 +153,27 @@ def test_publish_now_and_scheduler_racing_publish_once(ministry):
     stale.state = Announcement.State.SCHEDULED  # a caller holding an old copy
     services.publish_now(ministry["officer"], stale)
     assert bell_rows_per_announcement([a]) == {a.pk: 8}
+
+
+def test_the_command_announces_each_expiry_once_and_a_new_expiry_again(ministry):
+    (a,) = schedule(ministry["officer"], 1, directorate_ids=[ministry["casa"].pk])
+    make_due([a])
+    out = io.StringIO()
+    call_command("publish_scheduled", "--once", stdout=out)
+    assert out.getvalue().strip() == "published 1, expired 0"
+    Announcement.objects.filter(pk=a.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    out = io.StringIO()
+    call_command("publish_scheduled", "--once", stdout=out)
+    assert out.getvalue().strip() == "published 0, expired 1"
+    assert services.expire_due() == []
+    # The author sets a later expiry: when it comes, it is announced in its turn.
+    a.refresh_from_db()
+    later = data(
+        title_fr=a.title_fr, directorate_ids=[ministry["casa"].pk],
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    services.save_announcement(ministry["officer"], later, services.PUBLISH, announcement=a)
+    a.refresh_from_db()
+    assert a.expiry_announced_at is None
+    Announcement.objects.filter(pk=a.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert services.expire_due() == [a.pk]

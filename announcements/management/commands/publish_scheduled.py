@@ -1,4 +1,5 @@
-"""Publish scheduled announcements when their time comes.
+"""Publish scheduled announcements when their time comes, and take expired ones
+off the pages already open.
 
 Runs as its own process (`make run` starts it beside Daphne; docker/ as its own
 service). Several may run at once: services.publish_due claims each row so
@@ -18,7 +19,10 @@ logger = logging.getLogger("announcements.scheduler")
 
 
 class Command(BaseCommand):
-    help = "Publish due scheduled announcements (loops; --once for a single pass)."
+    help = (
+        "Publish due scheduled announcements and announce expired ones "
+        "(loops; --once for a single pass)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="One pass, then exit.")
@@ -36,17 +40,20 @@ class Command(BaseCommand):
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
         while True:
+            published, expired = [], []
             try:
                 published = services.publish_due()
+                expired = services.expire_due()
             except Exception:  # keep the loop alive through a database hiccup
                 logger.exception("scheduled publication pass failed")
-                published = []
             finally:
                 close_old_connections()
             for pk in published:
                 logger.info("published scheduled announcement %s", pk)
+            for pk in expired:
+                logger.info("announcement %s expired", pk)
             if once:
-                self.stdout.write(f"published {len(published)}")
+                self.stdout.write(f"published {len(published)}, expired {len(expired)}")
                 return
             # Short sleeps so SIGTERM stops the loop promptly.
             deadline = time.monotonic() + interval
