@@ -79,6 +79,10 @@ def test_drag_and_drop_upload_then_live_share_and_same_bytes(live_url, new_conte
     alice.locator("#upload-list .upload-item.is-done").nth(1).wait_for()
     assert alice.locator("#upload-list progress").nth(0).get_attribute("max") == "100"
     alice.locator("#file-results a", has_text="محضر.txt").wait_for()
+    # The quota line follows the uploads without a reload.
+    alice.wait_for_function(
+        r"() => !/^0\s*bytes/.test(document.getElementById('quota-usage').textContent.trim())"
+    )
     # The page declared each file's SHA-256 (WebCrypto at this size), as Python computes it.
     assert declared == {
         "محضر.txt": hashlib.sha256(content.encode()).hexdigest(),

@@ -236,6 +236,25 @@ def test_quota_is_per_user_and_translated(local_store, user, user_factory, uploa
     assert uploader(user_factory())(b"c" * 1000, "three.bin").status_code == 200
 
 
+def test_the_list_reloaded_after_an_upload_brings_the_quota_line(
+    local_store, user, uploader, client_for, settings
+):
+    settings.FILES_USER_QUOTA = 10_000
+    assert uploader(user)(b"a" * 4000, "one.bin").status_code == 200
+    # What the page asks for after an upload (hx-trigger files-uploaded).
+    fragment = client_for(user).get(
+        "/files/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="file-results"
+    ).content.decode()
+    assert "one.bin" in fragment
+    assert 'id="quota-usage"' in fragment and 'hx-swap-oob="true"' in fragment
+    assert 'data-limit="6000"' in fragment  # the space left, for the next upload's check
+    # Other listings carry no quota line.
+    shared = client_for(user).get(
+        "/files/shared/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="file-results"
+    ).content.decode()
+    assert "quota-usage" not in shared
+
+
 def test_storage_down_during_upload_leaves_no_row(local_store, user, uploader, monkeypatch):
     sent = {"n": 0}
     original = type(local_store).put

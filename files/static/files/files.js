@@ -167,6 +167,13 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll(".upload-zone").forEach(setupZone);
+    // The quota line comes back with the file list after each upload: the
+    // space left it carries is what the next upload is checked against.
+    document.body.addEventListener("htmx:oobAfterSwap", (e) => {
+      const usage = e.detail.target;
+      const zone = document.getElementById("upload-zone");
+      if (usage && usage.id === "quota-usage" && zone) zone.dataset.limit = usage.dataset.limit;
+    });
     if (!window.collab) return;
     window.collab.on("files.shared", (data) => {
       const rows = document.querySelector("[data-live-shares] #file-rows");
