@@ -152,8 +152,21 @@ TEMPLATES = [
     },
 ]
 
+# SQLite (the embedded default, or a sqlite:// URL) is shared by Daphne's
+# threads and the scheduler process: WAL lets readers run beside the writer,
+# and IMMEDIATE transactions take the write lock at BEGIN, so a transaction
+# waits its turn (timeout) instead of failing with "database is locked" when
+# it first writes.
+SQLITE_OPTIONS = {
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    if "sqlite" in DATABASES["default"]["ENGINE"]:
+        DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
     if "postgresql" in DATABASES["default"]["ENGINE"]:
         # libpq waits forever for an unreachable host by default: bound it so
         # requests and /healthz fail fast instead of hanging.
@@ -165,7 +178,7 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "collab.sqlite3",
-            "OPTIONS": {"timeout": 20},
+            "OPTIONS": SQLITE_OPTIONS,
             # A file, not memory: the browser tests' Daphne subprocess opens
             # the same test database as the pytest process (tests/e2e).
             "TEST": {"NAME": str(VAR_DIR / "test-collab.sqlite3")},
