@@ -18,7 +18,8 @@ DEFAULT_TYPES = [
     ("leave-exceptional", "رخصة استثنائية", "Congé exceptionnel", "leave", "exceptional",
      {"required_fields": ["reason"], "max_days": 10}, [(M, Decider.DIRECT_MANAGER)]),
     ("leave-parental", "رخصة الأمومة أو الأبوة", "Congé de maternité ou de paternité", "leave",
-     "parental", {}, [(M, Decider.DIRECT_MANAGER), (H, Decider.HR_OFFICER)]),
+     "parental", {"counts_calendar_days": True},
+     [(M, Decider.DIRECT_MANAGER), (H, Decider.HR_OFFICER)]),
     ("certificate-work", "شهادة العمل", "Attestation de travail", "certificate", "work", {},
      [(H, Decider.HR_OFFICER)]),
     ("certificate-salary", "شهادة الأجرة", "Attestation de salaire", "certificate", "salary", {},
@@ -35,6 +36,9 @@ def ensure_default_types(request_type_model=RequestType) -> int:
         if request_type_model.objects.filter(code=code).exists():
             continue
         fields = {"leave": "leave_kind", "certificate": "certificate_kind"}.get(family)
+        # Migrations pass the model of their time: leave out later fields.
+        known = {f.name for f in request_type_model._meta.get_fields()}
+        extra = {name: value for name, value in extra.items() if name in known}
         values = dict(code=code, name_ar=name_ar, name_fr=name_fr, family=family, **extra)
         if fields:
             values[fields] = kind

@@ -1,4 +1,4 @@
-"""Leave rules: working days, balances, overlap and date checks."""
+"""Leave rules: working or calendar days, balances, overlap and date checks."""
 
 from __future__ import annotations
 
@@ -36,6 +36,19 @@ def holidays_between(start: datetime.date, end: datetime.date) -> set[datetime.d
 
 def is_working_day(day: datetime.date, holidays: set[datetime.date]) -> bool:
     return day.weekday() not in WEEKEND and day not in holidays
+
+
+def calendar_days(start: datetime.date, end: datetime.date, *, start_afternoon: bool = False,
+                  end_morning: bool = False) -> Decimal:
+    """Days from ``start`` to ``end`` inclusive, weekends and holidays included."""
+    if end < start:
+        return Decimal(0)
+    total = Decimal((end - start).days + 1)
+    if start_afternoon:
+        total -= HALF
+    if end_morning:
+        total -= HALF
+    return max(total, Decimal(0))
 
 
 def working_days(start: datetime.date, end: datetime.date, *, start_afternoon: bool = False,
@@ -150,6 +163,7 @@ def restore(request: Request, by) -> None:
 @dataclass
 class LeaveQuote:
     days: Decimal
+    calendar_days: bool  # counted in calendar days, not working days
     balance: Decimal | None  # available before this request (None: not deducted)
     left: Decimal | None
     errors: list[str]
@@ -161,14 +175,16 @@ def quote(employee, request_type: RequestType, start: datetime.date | None,
     """Cost of a leave request and every rule it breaks (empty errors: acceptable)."""
     today = today or timezone.localdate()
     errors: list[str] = []
+    by_calendar = request_type.counts_calendar_days
     if start is None or end is None:
-        return LeaveQuote(Decimal(0), None, None, [])
+        return LeaveQuote(Decimal(0), by_calendar, None, None, [])
     if end < start:
-        return LeaveQuote(Decimal(0), None, None,
+        return LeaveQuote(Decimal(0), by_calendar, None, None,
                           [_("The last day is before the first day.")])
     if start == end and start_afternoon and end_morning:
         errors.append(_("A single day cannot both start and end at midday."))
-    days = working_days(start, end, start_afternoon=start_afternoon, end_morning=end_morning)
+    count = calendar_days if by_calendar else working_days
+    days = count(start, end, start_afternoon=start_afternoon, end_morning=end_morning)
     policy = LeavePolicy.current()
     if start < today:
         if request_type.leave_kind != RequestType.LeaveKind.SICK:
@@ -181,8 +197,9 @@ def quote(employee, request_type: RequestType, start: datetime.date | None,
     if days <= 0 and not errors:
         errors.append(_("These dates contain no working day."))
     if request_type.max_days and days > request_type.max_days:
-        errors.append(_("This type of leave allows at most %(n)s working days per request.")
-                      % {"n": request_type.max_days})
+        limit = (_("This type of leave allows at most %(n)s days per request.") if by_calendar
+                 else _("This type of leave allows at most %(n)s working days per request."))
+        errors.append(limit % {"n": request_type.max_days})
     overlapping = overlaps(employee, start, end, start_afternoon, end_morning)
     if overlapping:
         other = overlapping[0]
@@ -199,7 +216,7 @@ def quote(employee, request_type: RequestType, start: datetime.date | None,
                 _("This leave costs %(days)s working days but only %(left)s are left.")
                 % {"days": days, "left": balance}
             )
-    return LeaveQuote(days, balance, left, errors)
+    return LeaveQuote(days, by_calendar, balance, left, errors)
 
 
 def overlaps(employee, start, end, start_afternoon=False, end_morning=False,

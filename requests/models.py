@@ -85,8 +85,11 @@ class RequestType(models.Model):
     attachment_required = models.BooleanField(_("attachment required"), default=False)
     attachment_label = models.CharField(_("attachment label"), max_length=120, blank=True)
     deducts_from_balance = models.BooleanField(_("deducts from the leave balance"), default=False)
+    # Maternity and paternity leave run on calendar days: weekends and public
+    # holidays inside them count. Other leave counts working days only.
+    counts_calendar_days = models.BooleanField(_("counted in calendar days"), default=False)
     max_days = models.DecimalField(
-        _("maximum working days per request"), max_digits=5, decimal_places=1,
+        _("maximum days per request"), max_digits=5, decimal_places=1,
         null=True, blank=True,
     )
     active = models.BooleanField(_("active"), default=True)
@@ -411,7 +414,8 @@ class LeaveRequest(models.Model):
     start_afternoon = models.BooleanField(_("starts at midday"), default=False)
     end_date = models.DateField(_("last day"))
     end_morning = models.BooleanField(_("ends at midday"), default=False)
-    days = models.DecimalField(_("working days"), max_digits=5, decimal_places=1)
+    # Working days, or calendar days for types counted that way.
+    days = models.DecimalField(_("days"), max_digits=5, decimal_places=1)
     reason = models.TextField(_("reason"), blank=True)
 
     class Meta:

@@ -269,9 +269,11 @@ def summary(request: Request) -> str:
     family = request.request_type.family
     if family == RequestType.Family.LEAVE:
         item = request.leave
-        return _("%(start)s to %(end)s, %(days)s working days.") % {
-            "start": item.start_date.isoformat(), "end": item.end_date.isoformat(),
-            "days": item.days}
+        text = (_("%(start)s to %(end)s, %(days)s calendar days.")
+                if request.request_type.counts_calendar_days
+                else _("%(start)s to %(end)s, %(days)s working days."))
+        return text % {"start": item.start_date.isoformat(), "end": item.end_date.isoformat(),
+                       "days": item.days}
     if family == RequestType.Family.CERTIFICATE:
         item = request.certificate
         return _("Language: %(lang)s, copies: %(copies)s. %(purpose)s") % {

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import ProtectedError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from requests import leave, services
 from requests.models import LeaveBalance, LeaveBalanceEntry, LeavePolicy, Request, Stage
@@ -101,6 +101,18 @@ def test_approval_takes_the_days_in_the_same_transaction(org, types):
     assert balance.remaining == before - 3
     taken = balance.entries.get(kind=LeaveBalanceEntry.Kind.TAKEN)
     assert (taken.days, taken.request_id, taken.by) == (Decimal(-3), req.pk, org["director"])
+
+
+def test_maternity_and_paternity_leave_count_calendar_days(org, types):
+    monday = next_monday(2)
+    sunday = monday + 6 * DAY
+    parental = submit(org, types, monday, sunday, code="leave-parental")
+    assert parental.leave.days == 7  # the weekend counts
+    with translation.override("en"):
+        assert services.summary(parental).endswith(", 7 calendar days.")
+    annual = submit(org, types, monday + 14 * DAY, sunday + 14 * DAY)
+    assert annual.leave.days == 5  # working days only
+    assert leave.quote(org["employee"], types["leave-parental"], monday, sunday).calendar_days
 
 
 def test_balance_history_cannot_be_changed_or_deleted(org, types):
