@@ -75,7 +75,11 @@ class _Inbox(asyncio.Queue):
 
     def put_nowait(self, data):
         if self.frame_of is not None:
-            frame = self.frame_of(self.layer.decode(data))
+            try:
+                frame = self.frame_of(self.layer.decode(data))
+            except Exception:  # never let one odd message stop the group's other sockets
+                logger.exception("could not read a channel-layer message")
+                frame = None
             if frame is not None:
                 self.layer.outbox.put(self.send, frame)
                 return
