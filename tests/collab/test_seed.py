@@ -1,6 +1,8 @@
 import pytest
 from django.core.management import call_command
 
+from announcements.models import Announcement
+from chat.models import Message
 from collab.demo import DEMO_PASSWORD
 from collab.models import Directorate, User
 
@@ -24,6 +26,11 @@ def test_seed_builds_a_realistic_ministry_once(capsys):
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.check_password(DEMO_PASSWORD)
     assert all(u.full_name_ar for u in User.objects.all())
+    # Something to read on the first visit: a pinned welcome, a first conversation.
+    welcome = Announcement.objects.get()
+    assert welcome.to_all_staff and welcome.pinned and welcome.state == "published"
+    dsi_channel = Directorate.objects.get(code="dsi").chat_channel
+    assert Message.objects.filter(conversation=dsi_channel).count() == 4
 
     users = User.objects.count()
     call_command("seed_demo")
