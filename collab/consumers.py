@@ -13,6 +13,7 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import close_old_connections
 from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -25,6 +26,25 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TOO_BIG = 1009
+
+
+def _closing(handler):
+    """``handler``, then Django's stale-connection check, in the handler's own call.
+
+    database_sync_to_async runs that check around the call, where it did not
+    see the connection the handler opened (asgiref's thread-critical storage):
+    a connection past CONN_MAX_AGE, or broken, was never closed (seen with the
+    tests' CONN_MAX_AGE=0: still open when the test database was dropped).
+    Connections are still reused across actions within CONN_MAX_AGE.
+    """
+
+    def run(user, data):
+        try:
+            return handler(user, data)
+        finally:
+            close_old_connections()
+
+    return run
 
 
 class CollabConsumer(AsyncWebsocketConsumer):
@@ -141,8 +161,8 @@ class CollabConsumer(AsyncWebsocketConsumer):
             # every socket of this process on one thread, one after the other
             # (chat sends queued for seconds under load; docs/benchmarks.md).
             # Handlers are self-contained sync functions; Django connections
-            # are per thread and closed when stale by database_sync_to_async.
-            run = database_sync_to_async(handler, thread_sensitive=False)
+            # are per thread, closed when stale by _closing.
+            run = database_sync_to_async(_closing(handler), thread_sensitive=False)
             result = await run(self.user, data)
         except ActionError as exc:
             await self.error(exc.code, exc.message, ref)

@@ -247,3 +247,33 @@ async def test_error_messages_are_in_the_users_language(user_factory):
     error = await receive(socket)
     assert error["message"] == "Action inconnue : fly"
     await socket.disconnect()
+
+
+async def test_socket_actions_leave_no_stale_database_connection(user, settings):
+    """With CONN_MAX_AGE=0 (the tests' setting) an action's thread closes its
+    connection when the action ends: none is left behind to outlive the test
+    database (seen on PostgreSQL before the consumer checked in the handler's
+    own call)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("counts server sessions: needs PostgreSQL (set DATABASE_URL)")
+
+    def other_sessions():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return cursor.fetchone()[0]
+
+    before = await sync_to_async(other_sessions)()
+    communicator, _ = await open_socket(user)
+    for n in range(3):
+        await communicator.send_json_to(
+            {"action": "sync", "ref": n, "data": {"notifications_after": 0}}
+        )
+        reply = await receive(communicator)
+        assert reply["type"] == "reply" and reply["ref"] == n
+    await communicator.disconnect()
+    assert await sync_to_async(other_sessions)() <= before
