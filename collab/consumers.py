@@ -28,23 +28,24 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TOO_BIG = 1009
 
 
-def _closing(handler):
-    """``handler``, then Django's stale-connection check, in the handler's own call.
+def in_thread(func, *, thread_sensitive: bool = True):
+    """``database_sync_to_async(func)``, with Django's stale-connection check run
+    inside ``func``'s own call.
 
     database_sync_to_async runs that check around the call, where it did not
-    see the connection the handler opened (asgiref's thread-critical storage):
-    a connection past CONN_MAX_AGE, or broken, was never closed (seen with the
+    see the connection ``func`` opened (asgiref's thread-critical storage): a
+    connection past CONN_MAX_AGE, or broken, was never closed (seen with the
     tests' CONN_MAX_AGE=0: still open when the test database was dropped).
-    Connections are still reused across actions within CONN_MAX_AGE.
+    Connections are still reused from call to call within CONN_MAX_AGE.
     """
 
-    def run(user, data):
+    def run(*args):
         try:
-            return handler(user, data)
+            return func(*args)
         finally:
             close_old_connections()
 
-    return run
+    return database_sync_to_async(run, thread_sensitive=thread_sensitive)
 
 
 class CollabConsumer(AsyncWebsocketConsumer):
@@ -53,8 +54,8 @@ class CollabConsumer(AsyncWebsocketConsumer):
     async def dispatch(self, message):
         # Channels 4.3 awaits aclose_old_connections() (a thread-pool round trip)
         # before every handler. Event delivery never touches the database, and
-        # every database call here goes through database_sync_to_async, which
-        # closes stale connections in its own thread, so we skip that hop.
+        # every database call here goes through in_thread(), which closes
+        # stale connections in its own thread, so we skip that hop.
         handler = getattr(self, message["type"].replace(".", "_"), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
@@ -79,12 +80,12 @@ class CollabConsumer(AsyncWebsocketConsumer):
             self.joined.append(events.group_name(events.Audience.DIRECTORATE, user.directorate_id))
         # Apps add the groups a user belongs to (e.g. chat: one per conversation).
         for provider in settings.COLLAB_SOCKET_GROUP_PROVIDERS:
-            extra = await database_sync_to_async(import_string(provider))(user)
+            extra = await in_thread(import_string(provider))(user)
             self.joined.extend(g for g in extra if g not in self.joined)
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        unread = await database_sync_to_async(unread_count)(user)
+        unread = await in_thread(unread_count)(user)
         await self.send_frame(
             {
                 "type": "hello",
@@ -161,8 +162,8 @@ class CollabConsumer(AsyncWebsocketConsumer):
             # every socket of this process on one thread, one after the other
             # (chat sends queued for seconds under load; docs/benchmarks.md).
             # Handlers are self-contained sync functions; Django connections
-            # are per thread, closed when stale by _closing.
-            run = database_sync_to_async(_closing(handler), thread_sensitive=False)
+            # are per thread, closed when stale by in_thread.
+            run = in_thread(handler, thread_sensitive=False)
             result = await run(self.user, data)
         except ActionError as exc:
             await self.error(exc.code, exc.message, ref)
