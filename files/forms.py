@@ -71,11 +71,15 @@ class ShareForm(forms.Form):
     def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
         people = User.objects.filter(is_active=True)
+        # Every conversation of the owner by its title (the page names shares
+        # with it); only those the owner may post in can be chosen.
+        self.conversation_titles: dict[int, str] = {}
         if owner is not None:
             people = people.exclude(pk=owner.pk)
+            conversations = integrations.conversations_of(owner)
+            self.conversation_titles = {pk: title for pk, title, _may_post in conversations}
             self.fields["conversations"].choices = [
-                (pk, title) for pk, title, may_post in integrations.conversations_of(owner)
-                if may_post
+                (pk, title) for pk, title, may_post in conversations if may_post
             ]
         self.fields["users"].queryset = people
         self.fields["users"].label_from_instance = lambda u: f"{u.display_name} ({u.username})"

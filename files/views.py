@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from collab.models import Directorate
 
-from . import integrations, selectors, services, storage
+from . import selectors, services, storage
 from .forms import FileSearchForm, ShareForm
 from .models import FileVersion, Share
 from .naming import content_disposition, is_previewable
@@ -104,7 +104,7 @@ def detail(request, pk):
             "file": file,
             "is_owner": is_owner,
             "versions": selectors.versions_for(request.user, file),
-            "shares": _named_shares(request.user, file) if is_owner else [],
+            "shares": _named_shares(file, form.conversation_titles) if is_owner else [],
             "form": form,
             "shareable": is_owner and selectors.latest_available_version(file) is not None,
             "preview_version": _preview_version(request.user, file),
@@ -112,9 +112,8 @@ def detail(request, pk):
     )
 
 
-def _named_shares(user, file) -> list:
+def _named_shares(file, titles: dict[int, str]) -> list:
     """The file's shares, conversations named as the owner sees them."""
-    titles = {pk: title for pk, title, _may_post in integrations.conversations_of(user)}
     shares = list(selectors.active_shares_of(file))
     for share in shares:
         share.conversation_title = titles.get(share.conversation_id, "")
