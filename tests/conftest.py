@@ -45,6 +45,16 @@ def pytest_configure(config):
         pytest.exit("CI needs its real services: " + "; ".join(problems), returncode=3)
 
 
+def redis_channel_layers(url: str, prefix: str | None = None, backend: str = "pubsub") -> dict:
+    """CHANNEL_LAYERS for the project's Redis layer ``backend`` on ``url``."""
+    from django.conf import settings
+
+    config = {"hosts": [url]}
+    if prefix is not None:
+        config["prefix"] = prefix
+    return {"default": {"BACKEND": settings.CHANNEL_LAYER_CLASSES[backend], "CONFIG": config}}
+
+
 def redis_url_or_skip() -> str:
     """The Redis to use for multi-process tests: REDIS_URL, else a local one."""
     url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
@@ -204,13 +214,7 @@ def _live_pairs(django_db_setup, django_db_blocker, tmp_path_factory):
                 )
                 workers = multiproc.start_daphnes(env, 2, f"pair-{backend}-")
                 stack.callback(lambda: [w.close() for w in workers])
-                layers = {
-                    "default": {
-                        "BACKEND": settings.CHANNEL_LAYER_CLASSES[backend],
-                        "CONFIG": {"hosts": [redis_url], "prefix": prefix},
-                    }
-                }
-                pairs[backend] = (workers, layers)
+                pairs[backend] = (workers, redis_channel_layers(redis_url, prefix, backend))
             return pairs[backend]
 
         yield get

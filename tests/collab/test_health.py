@@ -16,6 +16,7 @@ import pytest
 from channels.layers import get_channel_layer
 from django.db import connection
 
+from tests.conftest import redis_channel_layers
 from tests.multiproc import free_port, start_moto, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,12 +98,7 @@ def test_healthz_needs_no_login_and_no_https_redirect(client):
 
 
 def redis_layer(settings, url):
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "collab.layers.WritingPubSubChannelLayer",
-            "CONFIG": {"hosts": [url]},
-        }
-    }
+    settings.CHANNEL_LAYERS = redis_channel_layers(url)
 
 
 @pytest.mark.django_db

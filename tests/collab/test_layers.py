@@ -8,7 +8,7 @@ from asgiref.sync import sync_to_async
 
 from collab import events, services
 from collab.consumers import CollabConsumer
-from tests.conftest import connect_socket, redis_url_or_skip
+from tests.conftest import connect_socket, redis_channel_layers, redis_url_or_skip
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -16,12 +16,9 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def writing_layer(settings):
     """The production layer on a real Redis, under a prefix of this test's own."""
-    settings.CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": settings.CHANNEL_LAYER_CLASSES["pubsub"],
-            "CONFIG": {"hosts": [redis_url_or_skip()], "prefix": f"t-{uuid.uuid4().hex[:8]}"},
-        }
-    }
+    settings.CHANNEL_LAYERS = redis_channel_layers(
+        redis_url_or_skip(), f"t-{uuid.uuid4().hex[:8]}"
+    )
 
 
 @pytest.fixture

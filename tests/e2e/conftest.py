@@ -33,11 +33,10 @@ import os
 import uuid
 
 import pytest
-from django.conf import settings
 from django.test.utils import override_settings
 
 from tests import multiproc
-from tests.conftest import IN_CI, _reachable, redis_url_or_skip
+from tests.conftest import IN_CI, _reachable, redis_channel_layers, redis_url_or_skip
 
 from .helpers import ARTIFACTS, DEFAULT_TIMEOUT_MS, screenshot
 
@@ -75,14 +74,8 @@ def e2e_channel_layer():
         yield {"REDIS_URL": None, "CHANNEL_LAYER_PREFIX": "e2e-memory"}
         return
     prefix = f"{os.environ.get('CHANNEL_LAYER_PREFIX', 'collab')}-e2e-{uuid.uuid4().hex[:8]}"
-    layers = {
-        "default": {
-            "BACKEND": settings.CHANNEL_LAYER_CLASSES["pubsub"],
-            "CONFIG": {"hosts": [url], "prefix": prefix},
-        }
-    }
     # override_settings fires setting_changed: Channels drops its cached layer.
-    with override_settings(CHANNEL_LAYERS=layers):
+    with override_settings(CHANNEL_LAYERS=redis_channel_layers(url, prefix)):
         yield {"REDIS_URL": url, "CHANNEL_LAYER_PREFIX": prefix}
 
 
