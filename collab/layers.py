@@ -117,6 +117,8 @@ class WritingPubSubChannelLayer(RedisPubSubChannelLayer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # What RedisPubSubLoopLayer names group channels with (its default prefix).
+        self.prefix = self._kwargs.get("prefix", "asgi")
         self._blocking: list[redis.Redis] | None = None
         self._blocking_lock = threading.Lock()
 
@@ -131,7 +133,7 @@ class WritingPubSubChannelLayer(RedisPubSubChannelLayer):
             if self._blocking is None:
                 hosts = decode_hosts(self._kwargs.get("hosts"))
                 self._blocking = [self._blocking_client(host) for host in hosts]
-        channel = f"{self._kwargs.get('prefix', 'asgi')}__group__{group}"
+        channel = RedisPubSubLoopLayer._get_group_channel_name(self, group)
         client = self._blocking[_consistent_hash(channel, len(self._blocking))]
         client.publish(channel, self.serialize(message))
 
