@@ -129,6 +129,12 @@ def render_live(announcement: Announcement) -> dict:
     return render
 
 
+def _take_off_feeds(announcement: Announcement, keys) -> None:
+    """Tell the open feeds of these audience groups to drop the announcement."""
+    for key in keys:
+        events.publish(events.ANNOUNCEMENT_WITHDRAWN, to=key, id=announcement.pk)
+
+
 def _notify_audience(announcement: Announcement) -> int:
     """The bell: one notification row per recipient, written in one bulk insert."""
     recipients = (
@@ -294,8 +300,7 @@ def _save(user, data, action, announcement, targets, was_published, uploads,
                 events.publish(
                     events.ANNOUNCEMENT_UPDATED, to=key, id=announcement.pk, render=render
                 )
-            for key in sorted(old_keys - new_keys, key=str):
-                events.publish(events.ANNOUNCEMENT_WITHDRAWN, to=key, id=announcement.pk)
+            _take_off_feeds(announcement, sorted(old_keys - new_keys, key=str))
             for key in sorted(new_keys - old_keys, key=str):
                 events.publish(
                     events.ANNOUNCEMENT_PUBLISHED,
@@ -338,8 +343,7 @@ def withdraw(user: User, announcement: Announcement) -> Announcement:
         ).update(state=Announcement.State.WITHDRAWN, withdrawn_at=timezone.now())
         announcement.refresh_from_db()
         if changed and was_published:
-            for key in _group_keys(announcement):
-                events.publish(events.ANNOUNCEMENT_WITHDRAWN, to=key, id=announcement.pk)
+            _take_off_feeds(announcement, _group_keys(announcement))
     return announcement
 
 
@@ -396,8 +400,7 @@ def expire_due(limit: int = 100) -> list[int]:
             ).update(expiry_announced_at=now)
             if not claimed:
                 continue
-            for key in _group_keys(announcement):
-                events.publish(events.ANNOUNCEMENT_WITHDRAWN, to=key, id=announcement.pk)
+            _take_off_feeds(announcement, _group_keys(announcement))
             expired.append(announcement.pk)
     return expired
 
