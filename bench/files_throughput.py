@@ -166,6 +166,7 @@ def main():
             FILES_USER_QUOTA=str(64 * 1024**3),
             DJANGO_SETTINGS_MODULE="collab.settings",
             LOG_LEVEL="WARNING",
+            DJANGO_DEBUG="0",  # as in production: no query log per request
         )
         os.environ.update(env)
         sys.path.insert(0, str(ROOT))

@@ -179,6 +179,7 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "collab.sqlite3",
             "OPTIONS": SQLITE_OPTIONS,
+            "CONN_MAX_AGE": 60,  # as with DATABASE_URL: no reconnecting per request
             # A file, not memory: the browser tests' Daphne subprocess opens
             # the same test database as the pytest process (tests/e2e).
             "TEST": {"NAME": str(VAR_DIR / "test-collab.sqlite3")},

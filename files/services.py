@@ -106,7 +106,9 @@ def upload_file(
         raise UploadRefused(_("Only the owner can add a version."), 403)
     store = storage.get_file_store()
     try:
-        blob = store.save(stream, max_size=limit, expected_sha256=declared_sha256)
+        blob = store.save(
+            stream, max_size=limit, expected_sha256=declared_sha256, length=declared_size
+        )
     except ChecksumMismatch:
         raise UploadRefused(
             _("The file changed or was damaged during the upload. Nothing was kept: "

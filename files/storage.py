@@ -56,7 +56,8 @@ class TooLarge(Exception):
 
 
 class ChecksumMismatch(Exception):
-    """The bytes did not hash to the SHA-256 declared for them; nothing was kept."""
+    """The bytes did not hash to the SHA-256 declared for them, or were not as
+    many as declared; nothing was kept."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,16 @@ class HashingReader:
     def read(self, n: int = -1) -> bytes:
         if n == 0:
             return b""
-        data = self.stream.read(n if n is not None and n > 0 else CHUNK)
+        return self._account(self.stream.read(n if n is not None and n > 0 else CHUNK))
+
+    def read1(self, n: int = -1) -> bytes:
+        """Whatever the stream has ready, up to ``n`` bytes (b"" only at the end)."""
+        if n == 0:
+            return b""
+        read1 = getattr(self.stream, "read1", self.stream.read)
+        return self._account(read1(n if n is not None and n > 0 else CHUNK))
+
+    def _account(self, data: bytes) -> bytes:
         if data:
             self.size += len(data)
             if self.max_size is not None and self.size > self.max_size:
@@ -137,6 +147,36 @@ class _Prefixed:
             del self.prefix[:n]
             return data
         return self.source.read(n)
+
+
+class _HeldBack:
+    """The body of a request of known length, yielded as the stream has it,
+    one chunk behind: the last chunk goes only after the read that found the
+    end of the stream (which checks a declared hash) and a check that the
+    length was right. A stream that fails leaves the request short, and a
+    short request stores nothing."""
+
+    def __init__(self, stream: BinaryIO, length: int):
+        self.stream = stream
+        self.length = length
+        self.started = False
+
+    def chunks(self) -> Iterator[bytes]:
+        self.started = True
+        read = getattr(self.stream, "read1", self.stream.read)
+        sent = 0
+        held = b""
+        while block := read(CHUNK):
+            sent += len(block)
+            if sent > self.length:
+                raise ChecksumMismatch(f"more than the {self.length} bytes declared")
+            if held:
+                yield held
+            held = block
+        if sent != self.length:
+            raise ChecksumMismatch(f"{sent} bytes, not the {self.length} declared")
+        if held:
+            yield held
 
 
 class FileStore(ABC):
@@ -181,21 +221,40 @@ class FileStore(ABC):
     def _promote(self, temp_key: str, key: str) -> bool:
         """Move a finished temporary object to ``key``; False if ``key`` already existed."""
 
+    def _put_new(self, key: str, stream: BinaryIO, length: int) -> bool:
+        """Store ``length`` bytes at ``key`` unless an object is there already.
+
+        True if this call created the object. When it returns False the
+        stream may be partly read (or not at all).
+        """
+        if self.exists(key):
+            return False
+        self.put(key, stream, length)
+        return True
+
     def save(
-        self, stream: BinaryIO, max_size: int | None = None, expected_sha256: str | None = None
+        self,
+        stream: BinaryIO,
+        max_size: int | None = None,
+        expected_sha256: str | None = None,
+        length: int | None = None,
     ) -> Blob:
         """Stream ``stream`` in under its content hash.
 
         With ``expected_sha256`` (the client's declared hash) bytes stream
         straight to ``blobs/<sha256>`` and are checked when the stream ends,
         before the object becomes visible: ``ChecksumMismatch`` if they differ.
-        Without it, bytes go to a temporary key first (the hash is known only
-        at the end), then to ``blobs/<sha256>``; if that content is already
-        there the copy is dropped. Any failure, including ``TooLarge``, leaves
-        nothing behind.
+        ``length``, the size the client declared, lets a small upload go in
+        one request sent while its bytes arrive. Without a declared hash,
+        bytes go to a temporary key first (the hash is known only at the
+        end), then to ``blobs/<sha256>``; if that content is already there the
+        copy is dropped. Any failure, including ``TooLarge``, leaves nothing
+        behind.
         """
+        if max_size is not None and length is not None and length > max_size:
+            raise TooLarge(max_size)
         if expected_sha256 is not None:
-            return self._save_declared(stream, max_size, expected_sha256)
+            return self._save_declared(stream, max_size, expected_sha256, length)
         reader = HashingReader(stream, max_size)
         # Small content (one part or less) is hashed before it is written: it
         # goes straight to its final key, or nowhere if already stored.
@@ -208,10 +267,8 @@ class FileStore(ABC):
         if len(first) <= PART_SIZE:
             digest = reader.hash.hexdigest()
             key = blob_key(digest)
-            if self.exists(key):
-                return Blob(key, reader.size, digest, reader.head, False)
-            self.put(key, io.BytesIO(first), len(first))
-            return Blob(key, reader.size, digest, reader.head, True)
+            created = self._put_new(key, io.BytesIO(first), len(first))
+            return Blob(key, reader.size, digest, reader.head, created)
         reader = _Prefixed(first, reader)
         del first  # the reader owns it now, and drops it once read
         temp_key = f"{TEMP_PREFIX}{uuid.uuid4().hex}"
@@ -229,19 +286,28 @@ class FileStore(ABC):
             raise
         return Blob(key, reader.source.size, digest, reader.source.head, created)
 
-    def _save_declared(self, stream: BinaryIO, max_size: int | None, expected: str) -> Blob:
+    def _save_declared(
+        self, stream: BinaryIO, max_size: int | None, expected: str, length: int | None
+    ) -> Blob:
         if not SHA256_HEX.fullmatch(expected):
             raise ValueError("expected_sha256 must be 64 lowercase hexadecimal characters")
         reader = HashingReader(stream, max_size, expected)
         key = blob_key(expected)
-        if self.exists(key):
-            # Read and check every byte all the same: knowing a hash must
-            # never be enough to be granted the content behind it.
-            while reader.read(CHUNK):
-                pass
-            return Blob(key, reader.size, expected, reader.head, False)
-        self.put(key, reader)
-        return Blob(key, reader.size, expected, reader.head, True)
+        if length is not None and 0 <= length <= PART_SIZE:
+            created = self._put_new(key, reader, length)
+        elif self.exists(key):
+            created = False
+        else:
+            self.put(key, reader)
+            created = True
+        # When the content was there already, read and check every byte all
+        # the same: knowing a hash must never be enough to be granted the
+        # content behind it. (After a write this read finds the end at once.)
+        while reader.read(CHUNK):
+            pass
+        if length is not None and reader.size != length:
+            raise ChecksumMismatch(f"{reader.size} bytes, not the {length} declared")
+        return Blob(key, reader.size, expected, reader.head, created)
 
     def _discard(self, key: str) -> None:
         try:
@@ -282,12 +348,16 @@ class LocalFileStore(FileStore):
         # Write beside the target then rename: a reader never sees half a file.
         tmp = path.with_name(f".part-{uuid.uuid4().hex}")
         try:
+            written = 0
             with tmp.open("wb") as out:
                 while True:
                     block = stream.read(CHUNK)
                     if not block:
                         break
                     out.write(block)
+                    written += len(block)
+            if 0 <= length != written:
+                raise ChecksumMismatch(f"{written} bytes, not the {length} declared")
             os.replace(tmp, path)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
@@ -360,14 +430,29 @@ class S3FileStore(FileStore):
     presigns = True
 
     def __init__(self, endpoint, access_key, secret_key, bucket, secure=False, region=None):
+        import certifi
+        import urllib3
         from minio import Minio
 
+        # minio's own default pool, built here so that the conditional PUTs
+        # below (sent outside the SDK) share its connections.
+        timeout = timedelta(minutes=5).seconds
+        self.http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+            maxsize=10,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+            retries=urllib3.Retry(
+                total=5, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+            ),
+        )
         self.client = Minio(
             endpoint,
             access_key=access_key,
             secret_key=secret_key,
             secure=secure,
             region=region or None,
+            http_client=self.http,
         )
         self.bucket = bucket
         self._bucket_ready = False
@@ -448,6 +533,45 @@ class S3FileStore(FileStore):
             except Exception:  # never visible as an object; only its parts linger
                 logger.warning("could not abort the multipart upload of %s", key)
             raise
+
+    def _put_new(self, key: str, stream: BinaryIO, length: int) -> bool:
+        """One PUT with ``If-None-Match: *`` (S3's conditional write, which
+        MinIO and moto honour): no existence check first, and the body is
+        sent while it arrives instead of being buffered. The last bytes are
+        held back until the stream's end was read (and the declared hash and
+        length checked), so a stream that turns out wrong never completes the
+        request and nothing is stored."""
+        from urllib3.exceptions import HTTPError
+
+        self.ensure_bucket()
+        body = _HeldBack(stream, length)
+        headers = {"Content-Length": str(length), "If-None-Match": "*"}
+        for attempt in (1, 2):
+            try:
+                url = self.client.get_presigned_url(
+                    "PUT", self.bucket, key, expires=timedelta(minutes=15)
+                )
+                # Never retried by urllib3 once bytes have gone: they cannot be sent again.
+                response = self.http.urlopen(
+                    "PUT", url, body=body.chunks(), headers=headers, retries=False
+                )
+                break
+            except (TooLarge, ChecksumMismatch):
+                raise
+            except HTTPError as exc:
+                # A pooled connection the store had closed: once more, if no
+                # byte of the stream was used yet.
+                if attempt == 2 or body.started:
+                    raise StoreError(str(exc)) from exc
+            except Exception as exc:
+                raise StoreError(str(exc)) from exc
+        if response.status == 200:
+            return True
+        if response.status == 412:  # the content is there already
+            return False
+        if response.status == 409 and self.exists(key):  # the same bytes being written now
+            return False
+        raise StoreError(f"PUT {key}: HTTP {response.status} {response.data[:300]!r}")
 
     def _promote(self, temp_key: str, key: str) -> bool:
         from minio.commonconfig import ComposeSource, CopySource

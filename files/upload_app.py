@@ -26,10 +26,9 @@ from urllib.parse import urlparse
 import anyio
 from anyio.abc import TaskGroup
 from anyio.from_thread import run as run_from_thread
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user
-from django.db import close_old_connections, connections
+from django.db import close_old_connections
 from django.middleware.csrf import InvalidTokenFormat, _check_token_format, _does_token_match
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -93,8 +92,9 @@ class StreamReader:
     sending to the store. A full buffer stops the task reading the body, so
     the server stops reading the socket (uvicorn applies back-pressure) and
     memory stays flat whatever the file size. Each ``read(n)`` hands over up
-    to ``n`` bytes (at most ``READ_AHEAD``) in one thread-to-loop hop;
-    callers read until b"" (minio and the local store do).
+    to ``n`` bytes (at most ``READ_AHEAD``) in one thread-to-loop hop, and
+    ``read1(n)`` what has arrived so far (a request sent on while its body
+    arrives); callers read until b"" (minio and the local store do).
     """
 
     def __init__(self, request: Request, tasks: TaskGroup):
@@ -131,12 +131,13 @@ class StreamReader:
             self._done = True
             self._signal()
 
-    async def _take(self, n: int) -> bytes:
+    async def _take(self, n: int, ready: bool = False) -> bytes:
         if not self._started:
             self._started = True
             self._tasks.start_soon(self._pump)
         want = min(n, READ_AHEAD) if n > 0 else READ_AHEAD
-        while self._buffered < want and not self._done:
+        enough = 1 if ready else want
+        while self._buffered < enough and not self._done:
             await self._changed.wait()
         if self._error is not None:
             raise self._error
@@ -155,37 +156,30 @@ class StreamReader:
     def read(self, n: int = -1) -> bytes:
         return run_from_thread(self._take, n) if n != 0 else b""
 
+    def read1(self, n: int = -1) -> bytes:
+        """What has arrived, up to ``n`` bytes; waits only while nothing has."""
+        return run_from_thread(self._take, n, True) if n != 0 else b""
+
 
 def _refuse(message: str, status: int) -> JSONResponse:
     return JSONResponse({"ok": False, "error": message}, status_code=status)
 
 
 async def upload(request: Request) -> JSONResponse:
-    user = await sync_to_async(_user_for)(request.cookies.get(settings.SESSION_COOKIE_NAME))
-    if user is None:
-        return _refuse("not signed in", 401)
-    language = user.preferred_language or settings.LANGUAGE_CODE
-    if not _csrf_ok(request):
-        with translation.override(language):
-            return _refuse(_("Your session has expired: reload the page and try again."), 403)
-    declared = request.headers.get("content-length")
-    declared_size = int(declared) if declared and declared.isdigit() else None
-    declared_sha256 = request.headers.get("x-content-sha256")
-    if declared_sha256 is not None:
-        declared_sha256 = declared_sha256.strip().lower()
-        if not SHA256_HEX.fullmatch(declared_sha256):
-            with translation.override(language):
-                return _refuse(
-                    _("The file's checksum (X-Content-SHA256) must be 64 hexadecimal "
-                      "characters."),
-                    400,
-                )
-    name = request.query_params.get("name", "")
-    replace_id = request.query_params.get("replace", "")
+    headers = request.headers
+    declared = headers.get("content-length")
     async with anyio.create_task_group() as tasks:
+        # One hop to a worker thread for everything that touches the
+        # database or the store: a small upload is mostly fixed costs.
         response_data = await anyio.to_thread.run_sync(
-            _upload_in_thread, user, StreamReader(request, tasks), name, replace_id,
-            declared_size, declared_sha256, language,
+            _upload_in_thread,
+            request.cookies.get(settings.SESSION_COOKIE_NAME),
+            _csrf_ok(request),
+            StreamReader(request, tasks),
+            request.query_params.get("name", ""),
+            request.query_params.get("replace", ""),
+            int(declared) if declared and declared.isdigit() else None,
+            headers.get("x-content-sha256"),
         )
         # The answer is known: stop reading ahead (a refused body stays unread).
         tasks.cancel_scope.cancel()
@@ -199,21 +193,40 @@ async def upload(request: Request) -> JSONResponse:
 
 
 def _upload_in_thread(
-    user, body: StreamReader, name, replace_id, declared_size, declared_sha256, language
+    session_key, csrf_ok, body: StreamReader, name, replace_id, declared_size, declared_sha256
 ) -> dict:
+    from django.http import Http404
+
     from . import selectors, services
 
     close_old_connections()
     try:
-        with translation.override(language):
+        user = _user_for(session_key)
+        if user is None:
+            return {"ok": False, "error": "not signed in", "_status": 401}
+        with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
+            if not csrf_ok:
+                return {
+                    "ok": False,
+                    "error": _("Your session has expired: reload the page and try again."),
+                    "_status": 403,
+                }
+            if declared_sha256 is not None:
+                declared_sha256 = declared_sha256.strip().lower()
+                if not SHA256_HEX.fullmatch(declared_sha256):
+                    return {
+                        "ok": False,
+                        "error": _("The file's checksum (X-Content-SHA256) must be 64 "
+                                   "hexadecimal characters."),
+                        "_status": 400,
+                    }
             try:
                 replace = None
                 if replace_id:
                     if not replace_id.isdigit():
-                        return {"ok": False, "error": _("No such file."), "_status": 404}
+                        raise Http404
                     replace = selectors.owned_file(user, int(replace_id))
-                # Refuse on the declared size before reading a single byte.
-                services.check_upload(user, declared_size)
+                # Refuses on the declared size before reading a single byte.
                 version = services.upload_file(
                     user,
                     body,
@@ -224,11 +237,9 @@ def _upload_in_thread(
                 )
             except services.UploadRefused as exc:
                 return {"ok": False, "error": exc.message, "_status": exc.status}
-            except Exception as exc:  # Http404 from owned_file, client gone...
-                from django.http import Http404
-
-                if isinstance(exc, Http404):
-                    return {"ok": False, "error": _("No such file."), "_status": 404}
+            except Http404:
+                return {"ok": False, "error": _("No such file."), "_status": 404}
+            except Exception:  # client gone, a bug...
                 logger.exception("upload failed")
                 return {
                     "ok": False,
@@ -247,8 +258,9 @@ def _upload_in_thread(
                 "scan_status": version.scan_status,
             }
     finally:
-        # anyio's worker threads are reused: do not leave a connection behind in one.
-        connections.close_all()
+        # As Django does at the end of a request: a connection is kept for
+        # the thread's next upload within CONN_MAX_AGE, closed past it.
+        close_old_connections()
 
 
 def _scan_in_thread(version_id: int) -> None:
@@ -260,7 +272,7 @@ def _scan_in_thread(version_id: int) -> None:
     except Exception:
         logger.exception("scanning version %s failed", version_id)
     finally:
-        connections.close_all()
+        close_old_connections()
 
 
 upload_app = Starlette(routes=[Route("/", upload, methods=["POST"])])

@@ -163,6 +163,124 @@ def test_declared_hash_must_be_a_sha256(any_store):
     assert list(any_store.keys()) == []
 
 
+# With the declared size too (the upload endpoint passes Content-Length), a
+# small upload goes in one request sent while its bytes arrive: S3 writes it
+# with If-None-Match (no existence check first), and the last bytes wait for
+# the end of the stream to be read and checked.
+
+
+@pytest.mark.parametrize("size", [0, 5000, PART_SIZE], ids=["empty", "small", "one part"])
+def test_declared_size_and_hash_store_in_one_request(any_store, monkeypatch, size):
+    expected = PatternStream.sha256(size)
+    refused = ["_promote", "delete"] + (["exists"] if isinstance(any_store, S3FileStore) else [])
+    _refuse_calls(monkeypatch, any_store, *refused)
+    blob = any_store.save(PatternStream(size), expected_sha256=expected, length=size)
+    assert (blob.key, blob.size, blob.created) == (blob_key(expected), size, True)
+    assert list(any_store.keys()) == [blob.key]
+    assert hashlib.sha256(b"".join(any_store.open(blob.key))).hexdigest() == expected
+
+
+def test_declared_size_and_hash_of_stored_content(any_store, monkeypatch):
+    data = b"the real minutes"
+    stored = any_store.save(io.BytesIO(data))
+    _refuse_calls(monkeypatch, any_store, "_promote", "delete")
+    with pytest.raises(ChecksumMismatch):  # the hash alone grants nothing
+        any_store.save(io.BytesIO(b"forged minutes!!"), expected_sha256=stored.sha256, length=16)
+    stream = io.BytesIO(data)
+    again = any_store.save(stream, expected_sha256=stored.sha256, length=len(data))
+    assert (again.key, again.created, again.size) == (stored.key, False, len(data))
+    assert stream.read() == b""  # read and checked to the end all the same
+    assert b"".join(any_store.open(stored.key)) == data
+    assert list(any_store.keys()) == [stored.key]
+
+
+@pytest.mark.parametrize(
+    "data, length",
+    [(b"x" * 5000, 5000), (b"x" * 4000, 5000), (b"x" * 6000, 5000)],
+    ids=["wrong hash", "fewer bytes than declared", "more bytes than declared"],
+)
+def test_declared_size_and_hash_mismatch_stores_nothing(any_store, data, length):
+    declared = (
+        hashlib.sha256(b"something else").hexdigest()
+        if len(data) == length
+        else hashlib.sha256(data).hexdigest()  # right hash, wrong size: still refused
+    )
+    with pytest.raises(ChecksumMismatch):
+        any_store.save(io.BytesIO(data), expected_sha256=declared, length=length)
+    assert list(any_store.keys()) == []
+
+
+def test_declared_size_over_the_limit_is_refused_before_reading(any_store):
+    stream = io.BytesIO(b"x" * 5000)
+    with pytest.raises(TooLarge):
+        any_store.save(stream, 4999, expected_sha256=hashlib.sha256(b"x" * 5000).hexdigest(),
+                       length=5000)
+    assert stream.tell() == 0
+    assert list(any_store.keys()) == []
+
+
+def test_declared_size_client_gone_mid_stream_stores_nothing(any_store):
+    class GoneAfterOneBlock:
+        def __init__(self):
+            self.sent = False
+
+        def read(self, n=-1):
+            if self.sent:
+                raise ConnectionResetError("client went away")
+            self.sent = True
+            return b"y" * 1024
+
+    with pytest.raises((ConnectionResetError, StoreError)):
+        any_store.save(GoneAfterOneBlock(), expected_sha256="0" * 64, length=4096)
+    assert list(any_store.keys()) == []
+
+
+def test_s3_conditional_put_is_sent_again_on_a_closed_pooled_connection(
+    moto_server, monkeypatch
+):
+    """A keep-alive connection the store has closed fails before any byte of
+    the body is used: that request, and only that one, is sent again."""
+    from urllib3.exceptions import ProtocolError
+
+    from tests.files.conftest import make_s3_store
+
+    store = make_s3_store(moto_server)
+    store.ensure_bucket()
+    real = store.http.urlopen
+    calls = []
+
+    def flaky(method, url, body=None, **kwargs):
+        calls.append(method)
+        if len(calls) == 1:
+            raise ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))
+        return real(method, url, body=body, **kwargs)
+
+    monkeypatch.setattr(store.http, "urlopen", flaky)
+    data = b"minutes of the meeting"
+    blob = store.save(io.BytesIO(data), expected_sha256=hashlib.sha256(data).hexdigest(),
+                      length=len(data))
+    assert blob.created and calls == ["PUT", "PUT"]
+
+    def fails_after_reading(method, url, body=None, **kwargs):
+        next(iter(body))  # bytes of the stream used: they cannot be sent again
+        raise ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))
+
+    monkeypatch.setattr(store.http, "urlopen", fails_after_reading)
+    other = b"x" * 10_000
+    with pytest.raises(StoreError):
+        store.save(_Trickle(other), expected_sha256=hashlib.sha256(other).hexdigest(),
+                   length=len(other))
+    monkeypatch.setattr(store.http, "urlopen", real)
+    assert list(store.keys()) == [blob.key]
+
+
+class _Trickle(io.BytesIO):
+    """Hands over at most 1 KiB per read, as a slow client would."""
+
+    def read1(self, n=-1):
+        return super().read1(min(n, 1024) if n and n > 0 else 1024)
+
+
 def test_delete_and_missing(any_store):
     blob = any_store.save(io.BytesIO(b"bye"))
     any_store.delete(blob.key)
@@ -240,7 +358,7 @@ def test_presigned_get_is_short_lived_and_serves_bytes(moto_server):
 
 def test_s3_store_down_raises_store_error():
     store = S3FileStore("127.0.0.1:9", "k", "s", "nobucket")
-    store.client._http.connection_pool_kw["retries"] = False
+    store.http.connection_pool_kw["retries"] = False
     with pytest.raises(StoreError):
         store.save(io.BytesIO(b"data"))
 

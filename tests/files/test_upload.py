@@ -280,7 +280,7 @@ def test_s3_down_during_upload_leaves_no_row(user, uploader, monkeypatch):
     from files import storage
 
     dead = storage.S3FileStore("127.0.0.1:9", "k", "s", "bucket")
-    dead.client._http.connection_pool_kw["retries"] = False
+    dead.http.connection_pool_kw["retries"] = False
     monkeypatch.setattr(storage, "get_file_store", lambda: dead)
     response = uploader(user)(b"z" * 1000, "doc.txt")
     assert response.status_code == 503
