@@ -20,11 +20,11 @@ fresh bytes for every transfer (nothing deduplicates):
 - direct: minio SDK put_object of the same bytes, and a GET of a plain
   presigned URL with the same HTTP client as the app download.
 
-Each measurement runs ``--rounds`` times, the order rotating every round (a
-transfer right after a large upload pays for moto's freshly freed memory),
-and the median is printed. Also: the app/direct ratios, the server's peak RSS
-during app uploads and the peak bytes it held in temporary files (Daphne
-spools request bodies to disk).
+Each measurement runs ``--rounds`` times (at least 15 for sizes up to one
+part), the order rotating every round (a transfer right after a large upload
+pays for moto's freshly freed memory), and the median is printed. Also: the
+app/direct ratios, the server's peak RSS during app uploads and the peak bytes
+it held in temporary files (Daphne spools request bodies to disk).
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.multiproc import clean_env, free_port, start_moto, stop_process  # noqa: E402
 
+SMALL_ROUNDS = 15
 BLOCK = (hashlib.sha256(b"bench").digest() * 2048)[: 1024 * 1024]
 
 
@@ -315,7 +316,8 @@ def main():
                 store.client.remove_object("bench", blob_key(data["sha256"]))
 
         print(f"server: {args.server}; S3: moto on loopback; part size "
-              f"{PART_SIZE // 2**20} MiB; median of {args.rounds} rounds")
+              f"{PART_SIZE // 2**20} MiB; median of {args.rounds} rounds "
+              f"({max(args.rounds, SMALL_ROUNDS)} up to one part)")
         header = (
             f"{'size':>9} | {'app up':>10} {'no hash':>10} {'direct up':>10} {'ratio':>5} "
             f"{'no hash':>7} | {'app down':>10} {'direct down':>11} {'ratio':>5} | "
@@ -328,7 +330,10 @@ def main():
             peaks.update(rss=0, tmp=0)
             times = {name: [] for name in ("app", "plain", "direct", "presigned", "hash",
                                            "app down", "direct down")}
-            for rotation in range(args.rounds):
+            # A small transfer takes milliseconds: its median needs more rounds
+            # to be stable, and they cost under a second.
+            rounds = args.rounds if size > PART_SIZE else max(args.rounds, SMALL_ROUNDS)
+            for rotation in range(rounds):
                 one_round(size, rotation, times)
             rate = {name: mb / statistics.median(values) for name, values in times.items()
                     if name != "hash"}
@@ -341,7 +346,7 @@ def main():
                 f"{peaks['tmp'] / 2**20:>5.0f}MiB | {statistics.median(times['hash']):.2f} s"
             )
             for name, values in times.items():  # the spread behind each median
-                print(f"    {name:>11}: " + " ".join(f"{v:.2f}s" for v in values))
+                print(f"    {name:>11}: " + " ".join(f"{v * 1000:.0f}" for v in values) + " ms")
             sys.stdout.flush()
         sampler.stop.set()
     finally:

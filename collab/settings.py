@@ -168,18 +168,34 @@ if DATABASE_URL:
     if "sqlite" in DATABASES["default"]["ENGINE"]:
         DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
     if "postgresql" in DATABASES["default"]["ENGINE"]:
+        options = DATABASES["default"].setdefault("OPTIONS", {})
         # libpq waits forever for an unreachable host by default: bound it so
         # requests and /healthz fail fast instead of hanging.
-        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-            "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", 5))
-        )
+        connect_timeout = int(os.environ.get("DATABASE_CONNECT_TIMEOUT", 5))
+        options.setdefault("connect_timeout", connect_timeout)
+        if env_bool("DATABASE_POOL", default=True):
+            # Django's ASGI handler runs each request in a thread of its own,
+            # so a persistent connection (CONN_MAX_AGE) is never reused by the
+            # next request: every page paid a new connection, 8-14 ms here. A
+            # pool shared by the process's threads instead (docs/benchmarks.md,
+            # "Database connections"). Off (DATABASE_POOL=0) behind PgBouncer.
+            DATABASES["default"]["CONN_MAX_AGE"] = 0
+            options["pool"] = {
+                "min_size": 1,
+                "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", 16)),
+                # Seconds a request waits for a connection: as long as a new
+                # connection may take, so an unreachable database fails as fast.
+                "timeout": connect_timeout,
+            }
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "collab.sqlite3",
             "OPTIONS": SQLITE_OPTIONS,
-            "CONN_MAX_AGE": 60,  # as with DATABASE_URL: no reconnecting per request
+            # Kept by threads that serve one request after another (uploads,
+            # sockets); a page's thread is its own under ASGI and connects anyway.
+            "CONN_MAX_AGE": 60,
             # A file, not memory: the browser tests' Daphne subprocess opens
             # the same test database as the pytest process (tests/e2e).
             "TEST": {"NAME": str(VAR_DIR / "test-collab.sqlite3")},

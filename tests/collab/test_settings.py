@@ -189,3 +189,27 @@ def test_core_layer_is_selectable_with_a_sized_pool(tmp_path):
         "channels_redis.core.RedisChannelLayer "
         "{'address': 'redis://redis:6379/0', 'max_connections': 1500, 'socket_timeout': 15}"
     )
+
+
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({}, "0 {'min_size': 1, 'max_size': 16, 'timeout': 5}"),
+        ({"DATABASE_POOL_MAX_SIZE": "24", "DATABASE_CONNECT_TIMEOUT": "3"},
+         "0 {'min_size': 1, 'max_size': 24, 'timeout': 3}"),
+        ({"DATABASE_POOL": "0"}, "60 None"),  # PgBouncer pools instead
+    ],
+    ids=["pooled", "pool size", "no pool"],
+)
+def test_postgresql_connections_are_pooled(tmp_path, changes, expected):
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], d['OPTIONS'].get('pool'))"
+    )
+    env = production_env(tmp_path, **changes)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
