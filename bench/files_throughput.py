@@ -1,12 +1,13 @@
 """Upload and download throughput through the application vs the minio SDK direct.
 
     .venv/bin/python bench/files_throughput.py [--sizes 1,100,1024] [--server daphne|uvicorn]
-        [--rounds 3]
+        [--rounds 3] [--database-url postgres://...]
 
 Starts moto's S3 server (subprocess, clean environment, TRAPS), a throwaway
-SQLite database and the real ASGI app under Daphne (or uvicorn if installed),
-then for each size (MiB), with bytes generated on the fly (never held), and
-fresh bytes for every transfer (nothing deduplicates):
+SQLite database (or the empty PostgreSQL database given, pooled as in
+production) and the real ASGI app under Daphne or uvicorn, then for each size
+(MiB), with bytes generated on the fly (never held), and fresh bytes for every
+transfer (nothing deduplicates):
 
 - app upload: the client computes the SHA-256 (timed: it is part of the
   upload's cost) then POSTs /upload/ with X-Content-SHA256 (Starlette
@@ -148,6 +149,8 @@ def main():
     parser.add_argument("--sizes", default="1,100,1024", help="MiB, comma separated")
     parser.add_argument("--server", default="daphne", choices=["daphne", "uvicorn"])
     parser.add_argument("--rounds", type=int, default=3, help="runs of each measurement")
+    parser.add_argument("--database-url", default="",
+                        help="an empty PostgreSQL database for the rows (default: SQLite)")
     args = parser.parse_args()
     sizes = [int(s) * 1024 * 1024 for s in args.sizes.split(",")]
 
@@ -169,12 +172,15 @@ def main():
             LOG_LEVEL="WARNING",
             DJANGO_DEBUG="0",  # as in production: no query log per request
         )
+        if args.database_url:
+            env["DATABASE_URL"] = args.database_url
         os.environ.update(env)
         sys.path.insert(0, str(ROOT))
         import django
 
         django.setup()
         from django.core.management import call_command
+        from django.db import connection
         from django.middleware.csrf import _get_new_csrf_string
         from django.test import Client
 
@@ -315,7 +321,8 @@ def main():
             for data in (app, plain):  # keep moto small; the rows stay
                 store.client.remove_object("bench", blob_key(data["sha256"]))
 
-        print(f"server: {args.server}; S3: moto on loopback; part size "
+        print(f"server: {args.server}; database: {connection.vendor}; S3: moto on loopback; "
+              f"part size "
               f"{PART_SIZE // 2**20} MiB; median of {args.rounds} rounds "
               f"({max(args.rounds, SMALL_ROUNDS)} up to one part)")
         header = (

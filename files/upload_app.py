@@ -161,10 +161,6 @@ class StreamReader:
         return run_from_thread(self._take, n, True) if n != 0 else b""
 
 
-def _refuse(message: str, status: int) -> JSONResponse:
-    return JSONResponse({"ok": False, "error": message}, status_code=status)
-
-
 async def upload(request: Request) -> JSONResponse:
     headers = request.headers
     declared = headers.get("content-length")

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from files.models import File, FileVersion
-from files.storage import PART_SIZE, LocalFileStore, StoreError, blob_key
+from files.storage import PART_SIZE, LocalFileStore, S3FileStore, StoreError, blob_key
 from files.upload_app import READ_AHEAD
 from tests.files.conftest import unfinished_uploads
 
@@ -57,6 +57,29 @@ def test_declared_hash_stores_straight_under_it(app_store, user, uploader, monke
     )
     assert FileVersion.objects.get(pk=data["version_id"]).blob_key == blob_key(digest)
     assert list(app_store.keys()) == [blob_key(digest)]
+
+
+def test_small_upload_with_declared_hash_is_one_write(
+    app_store, user, user_factory, uploader, monkeypatch
+):
+    """Content-Length and X-Content-SHA256: one conditional write, sent while
+    the body arrives (no existence check on S3), deduplicated all the same."""
+    body = PDF + b"q" * 5000
+    digest = hashlib.sha256(body).hexdigest()
+    refused = ["_promote", "delete"] + (["exists"] if isinstance(app_store, S3FileStore) else [])
+    for name in refused:
+        monkeypatch.setattr(
+            type(app_store), name, lambda *a, name=name: pytest.fail(f"{name} was called")
+        )
+    first = uploader(user)(body, "note.pdf", sha256=digest)
+    second = uploader(user_factory())(body, "copy.pdf", sha256=digest)
+    assert first.status_code == second.status_code == 200, (first.text, second.text)
+    versions = FileVersion.objects.filter(pk__in=[first.json()["version_id"],
+                                                  second.json()["version_id"]])
+    assert {v.blob_key for v in versions} == {blob_key(digest)}
+    assert {v.content_type for v in versions} == {"application/pdf"}
+    assert list(app_store.keys()) == [blob_key(digest)]
+    assert b"".join(app_store.open(blob_key(digest))) == body
 
 
 def test_bytes_that_do_not_match_the_declared_hash_are_refused(app_store, user, uploader):
