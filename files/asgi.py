@@ -20,8 +20,9 @@ def _return_large_buffers_to_the_system() -> None:
     """Upload parts (8 MiB) are allocated and freed over and over by several
     threads. glibc raises its mmap threshold after the first such buffer is
     freed, so later ones come from per-thread heaps that keep the memory: the
-    server's peak RSS then grew with each thread's share (150 MiB during a
-    1 GiB upload, 133 MiB with a fixed threshold; docs/benchmarks.md). A
+    server's peak RSS then grew with each thread's share (151 MiB during a
+    1 GiB upload on PostgreSQL, 135 MiB with a fixed threshold; see
+    docs/benchmarks.md). A
     fixed 1 MiB threshold (what MALLOC_MMAP_THRESHOLD_ sets) returns each
     buffer to the system when it is freed."""
     try:
