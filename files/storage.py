@@ -559,10 +559,14 @@ class S3FileStore(FileStore):
             except (TooLarge, ChecksumMismatch):
                 raise
             except HTTPError as exc:
-                # A pooled connection the store had closed: once more, if no
-                # byte of the stream was used yet.
-                if attempt == 2 or body.started:
-                    raise StoreError(str(exc)) from exc
+                if not body.started and attempt == 1:
+                    continue  # a pooled connection the store had closed: once more
+                # A store may answer 412 before it reads the body and close the
+                # connection under the rest of it (Go's server does when much
+                # is left): then the content is there, and that is what counts.
+                if body.started and self.exists(key):
+                    return False
+                raise StoreError(str(exc)) from exc
             except Exception as exc:
                 raise StoreError(str(exc)) from exc
         if response.status == 200:

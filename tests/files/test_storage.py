@@ -262,6 +262,8 @@ def test_s3_conditional_put_is_sent_again_on_a_closed_pooled_connection(
     assert blob.created and calls == ["PUT", "PUT"]
 
     def fails_after_reading(method, url, body=None, **kwargs):
+        if method != "PUT":  # the existence check that follows goes through
+            return real(method, url, body=body, **kwargs)
         next(iter(body))  # bytes of the stream used: they cannot be sent again
         raise ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))
 
@@ -272,6 +274,35 @@ def test_s3_conditional_put_is_sent_again_on_a_closed_pooled_connection(
                    length=len(other))
     monkeypatch.setattr(store.http, "urlopen", real)
     assert list(store.keys()) == [blob.key]
+
+
+def test_s3_conditional_put_cut_off_by_an_early_412(moto_server, monkeypatch):
+    """A store that refuses the PUT (the content is there) before reading the
+    body may close the connection under it: the upload still counts as stored
+    once every byte was read and checked."""
+    from urllib3.exceptions import ProtocolError
+
+    from tests.files.conftest import make_s3_store
+
+    store = make_s3_store(moto_server)
+    data = b"x" * 10_000
+    digest = hashlib.sha256(data).hexdigest()
+    stored = store.save(io.BytesIO(data))
+    real = store.http.urlopen
+
+    def cut_off(method, url, body=None, **kwargs):
+        if method != "PUT":  # the existence check that follows goes through
+            return real(method, url, body=body, **kwargs)
+        next(iter(body))
+        raise ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))
+
+    monkeypatch.setattr(store.http, "urlopen", cut_off)
+    stream = _Trickle(data)
+    again = store.save(stream, expected_sha256=digest, length=len(data))
+    assert (again.key, again.created, again.size) == (stored.key, False, len(data))
+    assert stream.read() == b""  # read and checked to the end
+    with pytest.raises(ChecksumMismatch):  # and other bytes under that hash are refused
+        store.save(_Trickle(b"y" * 10_000), expected_sha256=digest, length=10_000)
 
 
 class _Trickle(io.BytesIO):
