@@ -22,9 +22,8 @@ def _return_large_buffers_to_the_system() -> None:
     freed, so later ones come from per-thread heaps that keep the memory: the
     server's peak RSS then grew with each thread's share (151 MiB during a
     1 GiB upload on PostgreSQL, 135 MiB with a fixed threshold; see
-    docs/benchmarks.md). A
-    fixed 1 MiB threshold (what MALLOC_MMAP_THRESHOLD_ sets) returns each
-    buffer to the system when it is freed."""
+    docs/benchmarks.md). A fixed 1 MiB threshold (what MALLOC_MMAP_THRESHOLD_
+    sets) returns each buffer to the system when it is freed."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.mallopt(M_MMAP_THRESHOLD, 1024 * 1024)

@@ -150,16 +150,18 @@ class _Prefixed:
 
 
 class _HeldBack:
-    """The body of a request of known length, yielded as the stream has it,
+    """The bytes of a write of known length, given as the stream has them,
     one chunk behind: the last chunk goes only after the read that found the
     end of the stream (which checks a declared hash) and a check that the
-    length was right. A stream that fails leaves the request short, and a
-    short request stores nothing."""
+    length was right. A stream that fails leaves the write unfinished (a
+    PUT short of its Content-Length, a local file never renamed), and an
+    unfinished write stores nothing."""
 
     def __init__(self, stream: BinaryIO, length: int):
         self.stream = stream
         self.length = length
         self.started = False
+        self._chunks: Iterator[bytes] | None = None
 
     def chunks(self) -> Iterator[bytes]:
         self.started = True
@@ -177,6 +179,12 @@ class _HeldBack:
             raise ChecksumMismatch(f"{sent} bytes, not the {self.length} declared")
         if held:
             yield held
+
+    def read(self, n: int = -1) -> bytes:
+        """The same chunks as a file, for stores that read until b""."""
+        if self._chunks is None:
+            self._chunks = self.chunks()
+        return next(self._chunks, b"")
 
 
 class FileStore(ABC):
@@ -229,7 +237,7 @@ class FileStore(ABC):
         """
         if self.exists(key):
             return False
-        self.put(key, stream, length)
+        self.put(key, _HeldBack(stream, length))  # the length checked before it is visible
         return True
 
     def save(
@@ -348,16 +356,12 @@ class LocalFileStore(FileStore):
         # Write beside the target then rename: a reader never sees half a file.
         tmp = path.with_name(f".part-{uuid.uuid4().hex}")
         try:
-            written = 0
             with tmp.open("wb") as out:
                 while True:
                     block = stream.read(CHUNK)
                     if not block:
                         break
                     out.write(block)
-                    written += len(block)
-            if 0 <= length != written:
-                raise ChecksumMismatch(f"{written} bytes, not the {length} declared")
             os.replace(tmp, path)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
