@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from . import events
 from .actions import ActionError
 from .selectors import unread_count
+from .text import bad_char_message, find_bad_in
 
 logger = logging.getLogger(__name__)
 
@@ -131,10 +132,8 @@ class CollabConsumer(AsyncWebsocketConsumer):
         if text_data is None:
             await self.error("bad_frame", _("Frames must be JSON text."))
             return
-        try:
-            frame = json.loads(text_data)
-        except ValueError:
-            await self.error("bad_frame", _("Frame is not valid JSON."))
+        frame = await self._decode(text_data)
+        if frame is None:
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("action"), str):
             await self.error("bad_frame", _("Frame must be an object with an 'action' string."))
@@ -181,6 +180,27 @@ class CollabConsumer(AsyncWebsocketConsumer):
         if ref is not None:
             reply["ref"] = ref
         await self.send_frame(reply)
+
+    async def _decode(self, text_data: str):
+        """The frame as JSON, or None once the client was told what is wrong with it.
+
+        Every string of the frame is checked here, before any handler sees it:
+        a lone surrogate (``"\\ud800"`` in JSON) or a NUL would otherwise fail
+        later, when the reply is encoded or the row written (a 1011 close).
+        """
+        try:
+            frame = json.loads(text_data)
+        except (ValueError, RecursionError):  # RecursionError: nesting too deep
+            await self.error("bad_frame", _("Frame is not valid JSON."))
+            return None
+        char = find_bad_in(frame)
+        if char is not None:
+            ref = frame.get("ref") if isinstance(frame, dict) else None
+            if not isinstance(ref, str | int) or isinstance(ref, bool) or find_bad_in(ref):
+                ref = None
+            await self.error("bad_text", bad_char_message(char), ref)
+            return None
+        return frame
 
     async def collab_groups(self, message):
         for group in message.get("leave", []):

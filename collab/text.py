@@ -1,0 +1,90 @@
+"""Characters no user text may carry, checked in one place.
+
+A JSON string such as ``"\\ud800"`` decodes in Python to a lone surrogate: it
+cannot be encoded to UTF-8, so it fails later, far from the input (sending a
+frame, writing a row). PostgreSQL refuses NUL in text. Other control
+characters are invisible, and can hide or fake content. So every field a user
+sends is checked on the way in, and refused with a message in their language.
+
+Tab, line feed and carriage return are allowed (a message has lines).
+Directional formatting characters (bidi controls) are not refused here: where
+they matter (names, messages, file names) they are handled with the rest of
+the display rules; use :data:`BIDI_CONTROLS` for that.
+
+The API: ``find_bad_char(text)`` returns the first refused character or None;
+``check_text(text)`` raises :class:`BadText` (a ``ValueError`` with a
+translated ``message``); ``find_bad_in(value)`` walks JSON-like values (keys
+too); ``validate_text`` is a Django validator for model and form fields.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+# C0 controls but tab, LF and CR; DEL and the C1 controls; surrogates (only
+# ever lone in a Python str); the two non-characters ending the BMP.
+_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+# Embeddings, overrides and isolates: they reorder the text that follows them.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def find_bad_char(text: str) -> str | None:
+    """The first character of ``text`` that no stored or sent text may hold."""
+    match = _BAD.search(text)
+    return match.group() if match else None
+
+
+def char_name(char: str) -> str:
+    """``U+0000``: how a refused character is named to the user."""
+    return f"U+{ord(char):04X}"
+
+
+def bad_char_message(char: str) -> str:
+    return _(
+        "The text contains a character that is not allowed (%(char)s). "
+        "Remove it and try again."
+    ) % {"char": char_name(char)}
+
+
+class BadText(ValueError):
+    def __init__(self, char: str):
+        self.char = char
+        self.message = bad_char_message(char)
+        super().__init__(self.message)
+
+
+def check_text(text: str) -> str:
+    """``text`` itself, or :class:`BadText` for its first refused character."""
+    char = find_bad_char(text)
+    if char is not None:
+        raise BadText(char)
+    return text
+
+
+def find_bad_in(value) -> str | None:
+    """The first refused character in any string of a JSON-like value (keys too)."""
+    stack = [value]
+    while stack:  # no recursion: a hostile frame may nest deeply
+        item = stack.pop()
+        if isinstance(item, str):
+            char = find_bad_char(item)
+            if char is not None:
+                return char
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
+def validate_text(value) -> None:
+    """Django validator: refuse text holding a character :func:`find_bad_char` finds."""
+    if isinstance(value, str):
+        char = find_bad_char(value)
+        if char is not None:
+            raise ValidationError(bad_char_message(char), code="bad_character")
