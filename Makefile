@@ -51,7 +51,8 @@ seed: migrate
 
 run: messages seed
 	$(PY) manage.py collectstatic --no-input -v 0
-	@# The announcements scheduler runs beside Daphne and stops with it.
+	@# The announcements scheduler runs beside Daphne and stops with it; on the
+	@# embedded in-memory channel layer Daphne runs it itself and this one exits.
 	$(PY) manage.py publish_scheduled & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 --websocket-max-frame-size 65536 asgi:application

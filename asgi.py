@@ -16,6 +16,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from announcements.scheduler import with_in_process_scheduler  # noqa: E402
 from collab.consumers import CollabConsumer  # noqa: E402
 from files.asgi import with_upload_endpoint  # noqa: E402
 
@@ -26,7 +27,7 @@ if not settings.PRODUCTION:
 
 websocket_urlpatterns = [path("ws/", CollabConsumer.as_asgi())]
 
-application = ProtocolTypeRouter(
+router = ProtocolTypeRouter(
     {
         "http": with_upload_endpoint(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
@@ -34,3 +35,5 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+# With the in-memory channel layer, the announcements scheduler runs here.
+application = with_in_process_scheduler(router)

@@ -243,6 +243,12 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# The announcements scheduler (announcements/scheduler.py) runs inside each
+# Daphne process when the channel layer is in memory (`make run`): a scheduler
+# process of its own could not reach that memory, and its events were lost.
+# With Redis it runs as `manage.py publish_scheduled` (docker/: `scheduler`).
+SCHEDULER_IN_PROCESS = env_bool("SCHEDULER_IN_PROCESS", default=not REDIS_URL)
+
 AUTH_USER_MODEL = "collab.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -91,6 +91,14 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["tests.hashers.FastPBKDF2PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_scheduler_in_test_process(settings):
+    # Tests that serve asgi.application in this process must not start the
+    # announcements scheduler here: tests run its passes themselves. Daphne
+    # workers the tests start keep the setting of their own environment.
+    settings.SCHEDULER_IN_PROCESS = False
+
+
 @pytest.fixture
 def directorate_factory(db):
     from collab.models import Directorate

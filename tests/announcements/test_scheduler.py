@@ -109,6 +109,7 @@ def test_two_scheduler_processes_publish_each_exactly_once(ministry):
     )
     env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
     env.pop("REDIS_URL", None)  # delivery is not under test here
+    env["SCHEDULER_IN_PROCESS"] = "0"  # the separate processes are what is tested
     schedulers = [
         subprocess.Popen(
             [sys.executable, "manage.py", "publish_scheduled", "--interval", "0.05"],

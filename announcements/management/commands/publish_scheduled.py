@@ -1,21 +1,21 @@
 """Publish scheduled announcements when their time comes, and take expired ones
 off the pages already open.
 
-Runs as its own process (`make run` starts it beside Daphne; docker/ as its own
-service). Several may run at once: services.publish_due claims each row so
-every announcement is published exactly once.
+Runs as its own process (docker/: the scheduler service). Several may run at
+once: services.publish_due claims each row so every announcement is published
+exactly once. With the in-memory channel layer (``make run``), Daphne runs the
+scheduler itself (announcements/scheduler.py) and this command says so and
+stops: its events would stay in its own memory, and the rows it claimed would
+never be pushed to an open page.
 """
 
-import logging
 import signal
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
 
-from announcements import services
-
-logger = logging.getLogger("announcements.scheduler")
+from announcements import scheduler
 
 
 class Command(BaseCommand):
@@ -31,6 +31,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, once=False, interval=5.0, **options):
+        if settings.SCHEDULER_IN_PROCESS and not once:
+            self.stdout.write(
+                "The Daphne process runs the scheduler itself (SCHEDULER_IN_PROCESS: "
+                "in-memory channel layer); nothing to do here."
+            )
+            return
         self.running = True
 
         def stop(signum, frame):
@@ -40,18 +46,7 @@ class Command(BaseCommand):
             signal.signal(signal.SIGTERM, stop)
             signal.signal(signal.SIGINT, stop)
         while True:
-            published, expired = [], []
-            try:
-                published = services.publish_due()
-                expired = services.expire_due()
-            except Exception:  # keep the loop alive through a database hiccup
-                logger.exception("scheduled publication pass failed")
-            finally:
-                close_old_connections()
-            for pk in published:
-                logger.info("published scheduled announcement %s", pk)
-            for pk in expired:
-                logger.info("announcement %s expired", pk)
+            published, expired = scheduler.run_pass()
             if once:
                 self.stdout.write(f"published {len(published)}, expired {len(expired)}")
                 return
