@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from collab import events
@@ -15,7 +15,6 @@ from .models import Conversation, Membership, Message
 from .text import search_terms
 
 PAGE_SIZE = 30
-RESYNC_LIMIT = 200
 
 
 def socket_groups(user: User) -> list[str]:
@@ -165,15 +164,18 @@ def _cursor(value) -> tuple[int, int] | None:
 
 
 def resync(user: User, cursors: dict) -> dict:
-    """What the user missed in each conversation after (last seq, last change).
+    """One page of what the user missed in each conversation after (last seq, last change).
 
-    One query per conversation, so new messages and changes come from one
-    snapshot. ``messages``: every message after the last seq, in seq order
-    (with their current text); ``changes``: messages at or before the last
-    seq changed after the last change (edits, deletions, reactions, pins).
+    Pages are cut by encoded size, not by row count: the reply must fit a
+    socket frame (``events.frame_budget()``), whatever the messages hold.
+    A conversation's page holds first its ``changes`` (messages at or before
+    the last seq changed after the last change: edits, deletions, reactions,
+    pins) in change order, then, once every change is in, its new
+    ``messages`` (after the last seq) in seq order, in their current version.
+    ``cursor`` is where the client resumes; ``more`` says a next page waits.
+    An item too large for any page on its own goes as a reference
+    (``fetch: true``, no ``html``): the client loads that message over HTTP.
     """
-    from .services import render_message
-
     wanted: dict[int, tuple[int, int]] = {}
     for key, value in cursors.items():
         cursor = _cursor(value)
@@ -185,39 +187,75 @@ def resync(user: User, cursors: dict) -> dict:
         for m in Membership.objects.filter(user=user, conversation_id__in=list(wanted)[:100])
         .select_related("conversation")
     }
+    budget = events.ByteBudget()
     result = {}
-    for conversation_id, (last_seq, last_change) in wanted.items():
+    for conversation_id, cursor in wanted.items():
         membership = memberships.get(conversation_id)
         if membership is None:
             continue
-        rows = list(
-            _messages(conversation_id)
-            .filter(Q(seq__gt=last_seq) | Q(seq__lte=last_seq, change__gt=last_change))
-            .order_by("seq")[: RESYNC_LIMIT * 2 + 1]
-        )
-        new = [m for m in rows if m.seq > last_seq]
-        changed = sorted((m for m in rows if m.seq <= last_seq), key=lambda m: m.change)
-        more = len(new) > RESYNC_LIMIT or len(rows) > RESYNC_LIMIT * 2
-        new = new[:RESYNC_LIMIT]
-        result[str(conversation_id)] = {
-            "messages": [
-                {"seq": m.seq, "change": m.change, "html": render_message(m)} for m in new
-            ],
-            "changes": [
-                {
-                    "seq": m.seq,
-                    "change": m.change,
-                    "html": render_message(m),
-                    "deleted": m.is_deleted,
-                    "pinned": m.pinned_at is not None,
-                }
-                for m in changed
-            ],
-            "more": more,
-            "unread": max(0, membership.conversation.last_seq - membership.last_read_seq),
-        }
+        result[str(conversation_id)] = _resync_page(membership, *cursor, budget)
     gone = [str(pk) for pk in wanted if pk not in memberships]
     return {"conversations": result, "gone": gone}
+
+
+RESYNC_CHUNK = 50  # rows read (and rendered) at a time while a page fills
+
+
+def _resync_page(membership: Membership, last_seq: int, last_change: int, budget) -> dict:
+    from .services import render_message
+
+    conversation_id = membership.conversation_id
+    # Read before the changes: every change numbered up to it is committed
+    # (numbers are taken under the conversation's row lock, in commit order),
+    # so once the changes read next are all in the page, the client may resume
+    # from it. A change committed meanwhile is sent again next time (harmless).
+    known_change = (
+        Conversation.objects.filter(pk=conversation_id)
+        .values_list("last_change", flat=True).first() or 0
+    )
+    page = {"messages": [], "changes": [], "more": False,
+            "unread": max(0, membership.conversation.last_seq - membership.last_read_seq)}
+    seq, change = last_seq, last_change
+
+    def add(kind: str, item: dict) -> bool:
+        if events.encoded_size(item) >= events.frame_budget():
+            # Too large for any page: a reference the client loads over HTTP.
+            item = {k: v for k, v in item.items() if k != "html"} | {"fetch": True}
+        if not budget.take(item):
+            return False  # the next page starts with it
+        page[kind].append(item)
+        return True
+
+    changed = _messages(conversation_id).filter(seq__lte=last_seq, change__gt=last_change)
+    after = last_change
+    while True:
+        rows = list(changed.filter(change__gt=after).order_by("change")[:RESYNC_CHUNK])
+        for m in rows:
+            item = {"seq": m.seq, "change": m.change, "html": render_message(m),
+                    "deleted": m.is_deleted, "pinned": m.pinned_at is not None}
+            if not add("changes", item):
+                page["more"] = True
+                page["cursor"] = [seq, change]
+                return page
+            change = m.change
+        if len(rows) < RESYNC_CHUNK:
+            break
+        after = rows[-1].change
+    change = max(change, known_change)
+    newer = _messages(conversation_id)
+    while True:
+        rows = list(newer.filter(seq__gt=seq).order_by("seq")[:RESYNC_CHUNK])
+        for m in rows:
+            item = {"seq": m.seq, "change": m.change, "html": render_message(m)}
+            if not add("messages", item):
+                page["more"] = True
+                page["cursor"] = [seq, change]
+                return page
+            seq = m.seq
+        if len(rows) < RESYNC_CHUNK:
+            break
+    page["cursor"] = [seq, change]
+    return page
 
 
 def search(user: User, query: str, limit: int = 50) -> list[Message]:

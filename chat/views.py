@@ -92,7 +92,9 @@ def conversation(request, pk):
 def history(request, pk):
     membership = _membership_or_404(request, pk)
     before = _int(request.GET.get("before"))
-    page, older = selectors.history(membership.conversation, before)
+    # limit=1: the client loads one message too large for a socket frame.
+    limit = min(max(_int(request.GET.get("limit"), selectors.PAGE_SIZE), 1), selectors.PAGE_SIZE)
+    page, older = selectors.history(membership.conversation, before, limit)
     return render(
         request,
         "chat/partials/history_page.html",

@@ -9,8 +9,11 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from . import events
 from .models import User
 from .selectors import notifications_after, unread_count
+
+SYNC_PAGE = 50  # notifications read per sync; fewer when they do not fit a frame
 
 
 class ActionError(Exception):
@@ -25,10 +28,14 @@ def ping(user: User, data: dict) -> dict:
 
 
 def sync(user: User, data: dict) -> dict:
-    missed = notifications_after(user, data["notifications_after"])
+    """The notifications created after the given id, oldest first, as many as fit
+    one frame (``events.frame_budget()``); ``more``: ask again after the last one."""
+    budget = events.ByteBudget()
+    items = []
+    more = False
     with translation.override(user.preferred_language):
-        items = [
-            {
+        for n in notifications_after(user, data["notifications_after"], SYNC_PAGE):
+            item = {
                 "id": n.pk,
                 "kind": n.kind,
                 "title": n.title,
@@ -36,6 +43,10 @@ def sync(user: User, data: dict) -> dict:
                     "collab/partials/notification_item.html", {"notification": n}
                 ),
             }
-            for n in missed
-        ]
-    return {"unread": unread_count(user), "notifications": items}
+            if not budget.take(item):
+                more = True
+                break
+            items.append(item)
+        else:
+            more = len(items) == SYNC_PAGE
+    return {"unread": unread_count(user), "notifications": items, "more": more}

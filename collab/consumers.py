@@ -111,7 +111,19 @@ class CollabConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def send_frame(self, frame: dict) -> None:
-        await self.send(text_data=json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
+        text = events.encode(frame)
+        size = len(text.encode())
+        if size > settings.WEBSOCKET_MAX_FRAME_BYTES:
+            # Daphne would refuse to send it and close the socket with 1011.
+            # Replies are built to fit (events.frame_budget()): this is a bug.
+            logger.error("%s frame of %s too large to send (%d bytes)",
+                         frame.get("type"), frame.get("action"), size)
+            error = {"type": "error", "code": "server_error",
+                     "message": _("The server could not process this action.")}
+            if "ref" in frame:
+                error["ref"] = frame["ref"]
+            text = events.encode(error)
+        await self.send(text_data=text)
 
     async def error(self, code: str, message: str, ref=None) -> None:
         frame = {"type": "error", "code": code, "message": message}

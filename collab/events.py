@@ -87,6 +87,50 @@ class PayloadError(ValueError):
     pass
 
 
+# ---- Frame sizes ------------------------------------------------------------
+#
+# Daphne refuses to *send* a frame larger than --websocket-max-message-size
+# (WEBSOCKET_MAX_FRAME_BYTES): a reply that big closes the socket with 1011, an
+# event that big is dropped. So every frame is measured as it is built, against
+# a budget well under that limit.
+
+
+def encode(value) -> str:
+    """The wire form of a frame (the consumer sends exactly this)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def encoded_size(value) -> int:
+    """Bytes ``value`` takes in a frame (UTF-8 of :func:`encode`)."""
+    return len(encode(value).encode())
+
+
+def frame_budget() -> int:
+    """Bytes a reply or an event may take: half the frame limit, so the envelope
+    and a few more fields never reach the limit itself."""
+    from django.conf import settings
+
+    return settings.WEBSOCKET_MAX_FRAME_BYTES // 2
+
+
+class ByteBudget:
+    """What is left of a frame's budget while a reply is built item by item."""
+
+    def __init__(self, limit: int | None = None):
+        self.left = frame_budget() if limit is None else limit
+
+    def fits(self, item) -> bool:
+        return encoded_size(item) + 1 <= self.left  # + 1: the comma before it
+
+    def take(self, item) -> bool:
+        """Count ``item`` in if it fits; False (nothing counted) if it does not."""
+        size = encoded_size(item) + 1
+        if size > self.left:
+            return False
+        self.left -= size
+        return True
+
+
 def validate(fields: dict, payload: dict, optional: frozenset[str] = frozenset()) -> dict:
     unknown = set(payload) - set(fields)
     if unknown:
@@ -277,7 +321,8 @@ SYNC = action(
     {"notifications_after": int},
     "collab.actions.sync",
     "Resume after a reconnect: returns the unread count and the notifications created "
-    "after the given id (at most 50, oldest first).",
+    "after the given id (oldest first, at most 50 and as many as fit one frame; `more`: "
+    "ask again after the last one).",
 )
 
 
@@ -295,8 +340,8 @@ CHAT_RESYNC = action(
     {"conversations": dict},
     "chat.actions.resync",
     "After a reconnect: {conversation id: [last seq, last change]} for each open "
-    "conversation; the reply holds exactly the missed messages in order and the missed "
-    "edits/deletions.",
+    "conversation; the reply holds one page (it fits one frame) of the missed edits/"
+    "deletions then the missed messages in order, the `cursor` to resume from and `more`.",
 )
 CHAT_READ_ACTION = action(
     "chat.read",

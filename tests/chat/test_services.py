@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
@@ -411,15 +412,22 @@ def test_presence_expires_without_heartbeat(monkeypatch, two_directorates):
     assert live.presence_of([a[0].pk, a[1].pk]) == {a[0].pk: "offline", a[1].pk: "offline"}
 
 
-def test_resync_of_a_long_absence_comes_in_pages_without_loss(two_directorates):
+def test_resync_of_a_long_absence_comes_in_pages_without_loss(two_directorates, settings):
     channel_a, _, a, _ = two_directorates
     Message.objects.bulk_create(
         Message(conversation=channel_a, seq=i, author=a[0], body=f"n{i}") for i in range(1, 206)
     )
     Conversation.objects.filter(pk=channel_a.pk).update(last_seq=205)
-    first = selectors.resync(a[1], {str(channel_a.pk): [0, 0]})["conversations"][str(channel_a.pk)]
-    assert first["more"] is True
-    assert [m["seq"] for m in first["messages"]] == list(range(1, 201))
-    rest = selectors.resync(a[1], {str(channel_a.pk): [200, 0]})["conversations"][str(channel_a.pk)]
-    assert rest["more"] is False
-    assert [m["seq"] for m in rest["messages"]] == list(range(201, 206))
+    settings.WEBSOCKET_MAX_FRAME_BYTES = 16384  # pages of about 8 KiB
+    cursor, seqs, pages = [0, 0], [], []
+    while True:
+        reply = selectors.resync(a[1], {str(channel_a.pk): cursor})
+        page = reply["conversations"][str(channel_a.pk)]
+        pages.append(len(json.dumps(reply, ensure_ascii=False).encode()))
+        seqs.extend(m["seq"] for m in page["messages"])
+        cursor = page["cursor"]
+        if not page["more"]:
+            break
+    assert seqs == list(range(1, 206))
+    assert len(pages) > 2
+    assert max(pages) <= 8192 + 256

@@ -121,31 +121,63 @@
     pins.prepend(li);
   }
 
+  // A message too large for a socket frame comes as a reference (fetch: true):
+  // load it over HTTP (history?before=seq+1&limit=1), then show it like the rest.
+  function fetchMessage(seq) {
+    const url = room.dataset.historyUrl + "?before=" + (seq + 1) + "&limit=1";
+    const forRoom = roomId;
+    return fetch(url, { credentials: "same-origin" }).then((r) => r.ok ? r.text() : Promise.reject())
+      .then((text) => {
+        if (roomId !== forRoom) return;
+        const tpl = document.createElement("template");
+        tpl.innerHTML = text;
+        const el = tpl.content.querySelector('.msg[data-seq="' + seq + '"]');
+        if (el) upsert(seq, Number(el.dataset.change), el.outerHTML);
+      });
+  }
+
+  // One page per reply (each fits a socket frame); ask again while `more`.
+  // The cursor comes from the server: items alone cannot say how far the
+  // changes go (a new message edited later carries a higher change number).
   function resync() {
     if (!room) return;
     if (resyncing) { resyncAgain = true; return; }
     resyncing = true;
     const cursors = {};
     cursors[roomId] = [lastSeq, lastChange];
+    const fetches = [];
     collab.send("chat.resync", { conversations: cursors }).then((reply) => {
       if (reply.gone.indexOf(String(roomId)) >= 0) { removedFromRoom(); return; }
       const data = reply.conversations[String(roomId)];
       if (!data) return;
-      data.messages.forEach((m) => {
-        upsert(m.seq, m.change, m.html);
-        lastSeq = Math.max(lastSeq, m.seq);
-        lastChange = Math.max(lastChange, m.change);
-      });
+      // A failed load rewinds the cursor to before that item: the next resync
+      // brings it again rather than leaving a hole.
+      let rewindSeq = Infinity, rewindChange = Infinity;
       data.changes.forEach((c) => {
-        upsert(c.seq, c.change, c.html);
+        if (!c.fetch) upsert(c.seq, c.change, c.html);
+        else fetches.push(fetchMessage(c.seq).catch(() => { rewindChange = Math.min(rewindChange, c.change - 1); }));
         updatePin(c.seq, c.pinned && !c.deleted);
-        lastChange = Math.max(lastChange, c.change);
       });
+      data.messages.forEach((m) => {
+        if (!m.fetch) upsert(m.seq, m.change, m.html);
+        else fetches.push(fetchMessage(m.seq).catch(() => { rewindSeq = Math.min(rewindSeq, m.seq - 1); }));
+      });
+      lastSeq = Math.max(lastSeq, data.cursor[0]);
+      lastChange = Math.max(lastChange, data.cursor[1]);
+      fetches.push(Promise.all(fetches).then(() => {
+        if (rewindSeq < Infinity || rewindChange < Infinity) {
+          lastSeq = Math.min(lastSeq, rewindSeq);
+          lastChange = Math.min(lastChange, rewindChange);
+          resyncAgain = true;
+        }
+      }));
       if (data.more) resyncAgain = true;
       if (data.messages.length) scheduleRead();
     }).catch(() => {}).finally(() => {
-      resyncing = false;
-      if (resyncAgain) { resyncAgain = false; resync(); }
+      Promise.all(fetches).catch(() => {}).finally(() => {
+        resyncing = false;
+        if (resyncAgain) { resyncAgain = false; resync(); }
+      });
     });
   }
 

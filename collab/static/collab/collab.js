@@ -145,13 +145,16 @@
     });
   });
 
-  // After a reconnect, fetch what was missed while offline.
-  openHooks.push(() => {
+  // After a reconnect, fetch what was missed while offline: one frame-sized
+  // page per reply, until the server says there is no more.
+  function syncNotifications() {
     send("sync", { notifications_after: lastNotificationId }).then((reply) => {
       setBell(reply.unread);
       reply.notifications.forEach(insertNotification);
+      if (reply.more && reply.notifications.length) syncNotifications();
     }).catch(() => {});
-  });
+  }
+  openHooks.push(syncNotifications);
 
   document.addEventListener("DOMContentLoaded", () => {
     lastNotificationId = Number(body.dataset.lastNotificationId || 0);
