@@ -2,6 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from collab.forms import Form
 from collab.models import Directorate
 from files.forms import MultipleFileField
 
@@ -16,7 +17,7 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-class AnnouncementForm(forms.Form):
+class AnnouncementForm(Form):
     title_ar = forms.CharField(
         label=_("Title (Arabic)"), max_length=200, required=False,
         widget=forms.TextInput(attrs={"dir": "rtl", "lang": "ar"}),
@@ -134,7 +135,7 @@ class AnnouncementForm(forms.Form):
         }
 
 
-class FeedFilterForm(forms.Form):
+class FeedFilterForm(Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     category = forms.ChoiceField(
         label=_("Category"),

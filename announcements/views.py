@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from collab.middleware import checks_text_itself
 from files.views import serve_version
 
 from . import policies, selectors, services
@@ -65,12 +66,14 @@ def _list_page(request, selector, template, title, archive=False):
     return render(request, template, context)
 
 
+@checks_text_itself
 @login_required
 @require_GET
 def feed(request):
     return _list_page(request, selectors.feed, "announcements/feed.html", _("Announcements"))
 
 
+@checks_text_itself
 @login_required
 @require_GET
 def archive(request):
@@ -166,11 +169,13 @@ def _editor(request, announcement=None):
     )
 
 
+@checks_text_itself
 @login_required
 def create(request):
     return _editor(request)
 
 
+@checks_text_itself
 @login_required
 def edit(request, pk):
     return _editor(request, selectors.for_reader(request.user, pk))
@@ -274,6 +279,7 @@ def _json_item(a: Announcement) -> dict:
     }
 
 
+@checks_text_itself
 def api_announcements(request):
     if not request.user.is_authenticated:
         return JsonResponse({"error": _("Sign in first.")}, status=401)

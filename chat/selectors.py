@@ -280,3 +280,12 @@ def search(user: User, query: str, limit: int = 50) -> list[Message]:
         for term in terms:
             rows = rows.filter(search_text__contains=term)
     return list(rows.order_by(F("created_at").desc(), "-pk")[:limit])
+
+
+def colleagues_by_username(names: list[str]) -> tuple[list[int], list[str]]:
+    """(ids of the active users with these user names, the names that match none)."""
+    found = dict(
+        User.objects.filter(username__in=names, is_active=True).values_list("username", "pk")
+    )
+    unknown = list(dict.fromkeys(n for n in names if n not in found))
+    return list(found.values()), unknown

@@ -16,6 +16,7 @@ from collab import events
 from collab.actions import ActionError
 from collab.models import Directorate, User
 from collab.services import notify
+from collab.text import http_text_problem, strip_bidi
 
 from . import live
 from .models import MAX_MESSAGE_LENGTH, REACTIONS, Conversation, Membership, Message, Reaction
@@ -164,8 +165,16 @@ def can_post(user: User, conversation: Conversation) -> bool:
     return user.is_administrator or user.role in conversation.posting_roles
 
 
+def _checked_text(text: str) -> str:
+    # One check for the socket and the HTTP fallback alike: refuse what no one
+    # types (and PostgreSQL cannot store), drop what would reorder others' view.
+    if problem := http_text_problem(text):
+        raise ChatError("bad_text", problem)
+    return strip_bidi(text)
+
+
 def _clean_body(body: str, allow_empty: bool = False) -> str:
-    body = (body or "").strip()
+    body = _checked_text((body or "").strip())
     if not body and not allow_empty:
         raise ChatError("empty_message", _("A message cannot be empty."))
     if len(body) > MAX_MESSAGE_LENGTH:
@@ -634,7 +643,7 @@ def join_ministry_channels(user: User) -> None:
 
 
 def _clean_title(title: str) -> str:
-    title = (title or "").strip()
+    title = _checked_text((title or "").strip())
     if not title:
         raise ChatError("empty_title", _("A group needs a name."))
     if len(title) > 120:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from collab.middleware import checks_text_itself
 from collab.models import User
+from collab.text import http_text_problem
 
 from . import live, selectors, services
 from .models import MAX_MESSAGE_LENGTH, REACTIONS
@@ -31,10 +34,21 @@ def _int(value, default=None):
         return default
 
 
-def _usernames(text: str) -> list[int]:
+def _colleague_ids(request, text: str) -> list[int] | None:
+    """The ids of the colleagues named in ``text``; None (and a message saying
+    which names are wrong) if any name matches no active colleague."""
     names = [n.strip().lstrip("@") for n in text.replace(",", " ").split() if n.strip()]
-    people = User.objects.filter(username__in=names, is_active=True)
-    return list(people.values_list("pk", flat=True))
+    for name in names:
+        if problem := http_text_problem(name):
+            messages.error(request, _("Members: %(problem)s") % {"problem": problem})
+            return None
+    ids, unknown = selectors.colleagues_by_username(names)
+    if unknown:
+        messages.error(request, _(
+            "These user names match no active colleague: %(names)s. Nothing was changed."
+        ) % {"names": ", ".join(unknown)})
+        return None
+    return ids
 
 
 @login_required
@@ -103,6 +117,7 @@ def history(request, pk):
     )
 
 
+@checks_text_itself
 @login_required
 @require_POST
 def send(request, pk):
@@ -139,19 +154,22 @@ def _manage(request, pk, operation):
     return redirect("chat:conversation", pk=pk)
 
 
+@checks_text_itself
 @login_required
 @require_POST
 def group_new(request):
+    member_ids = _colleague_ids(request, request.POST.get("members", ""))
+    if member_ids is None:
+        return redirect("chat:index")
     try:
-        conv = services.create_group(
-            request.user, request.POST.get("title", ""), _usernames(request.POST.get("members", ""))
-        )
+        conv = services.create_group(request.user, request.POST.get("title", ""), member_ids)
     except ChatError as exc:
         messages.error(request, exc.message)
         return redirect("chat:index")
     return redirect("chat:conversation", pk=conv.pk)
 
 
+@checks_text_itself
 @login_required
 @require_POST
 def rename(request, pk):
@@ -160,11 +178,14 @@ def rename(request, pk):
     return _manage(request, pk, lambda: services.rename(request.user, pk, title))
 
 
+@checks_text_itself
 @login_required
 @require_POST
 def invite(request, pk):
     _membership_or_404(request, pk)
-    ids = _usernames(request.POST.get("members", ""))
+    ids = _colleague_ids(request, request.POST.get("members", ""))
+    if ids is None:
+        return redirect("chat:conversation", pk=pk)
     return _manage(request, pk, lambda: services.add_members(request.user, pk, ids))
 
 
@@ -190,7 +211,11 @@ def leave(request, pk):
 @login_required
 @require_POST
 def direct(request, username):
-    other = get_object_or_404(User, username=username, is_active=True)
+    other = User.objects.filter(username=username, is_active=True).first()
+    if other is None:
+        messages.error(request, _("No active colleague has the user name “%(name)s”.")
+                       % {"name": username})
+        return redirect("chat:index")
     try:
         conv = services.start_direct(request.user, other)
     except ChatError as exc:
@@ -199,11 +224,13 @@ def direct(request, username):
     return redirect("chat:conversation", pk=conv.pk)
 
 
+@checks_text_itself
 @login_required
 @require_GET
 def search(request):
     query = request.GET.get("q", "").strip()[:200]
-    results = selectors.search(request.user, query) if query else []
+    error = http_text_problem(query)
+    results = selectors.search(request.user, query) if query and not error else []
     rows = [
         {
             "message": m,
@@ -213,4 +240,5 @@ def search(request):
         for m in results
     ]
     template = "chat/partials/search_results.html" if request.htmx else "chat/search.html"
-    return render(request, template, {"query": query, "rows": rows})
+    return render(request, template, {"query": "" if error else query, "rows": rows,
+                                      "error": error})

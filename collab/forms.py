@@ -1,10 +1,65 @@
 from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
 
 from .models import Directorate, User
+from .text import http_text_problem, strip_bidi
 
 
-class ProfileForm(forms.ModelForm):
+def validate_http_text(value: str) -> None:
+    if problem := http_text_problem(value):
+        raise ValidationError(problem, code="bad_character")
+
+
+def _without_bidi(to_python):
+    def clean(value):
+        return strip_bidi(to_python(value))
+
+    return clean
+
+
+class CheckedTextMixin:
+    """Every text field of the form refuses control characters, lone surrogates
+    and undecodable bytes with a message beside the field, and drops bidi
+    controls (collab.text) so a name or title cannot reorder what others see.
+
+    Every form of the project derives from ``Form`` or ``ModelForm`` below (or
+    mixes this in), so a new text field is covered without thinking of it.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if not isinstance(field, forms.CharField):
+                continue
+            # Fields are copied per form instance: changing them here is local.
+            field.validators = [
+                v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)
+            ] + [validate_http_text]
+            # A password is taken exactly as typed.
+            if not isinstance(field.widget, forms.PasswordInput):
+                field.to_python = _without_bidi(field.to_python)
+
+
+class Form(CheckedTextMixin, forms.Form):
+    pass
+
+
+class ModelForm(CheckedTextMixin, forms.ModelForm):
+    pass
+
+
+class LoginForm(CheckedTextMixin, auth_forms.AuthenticationForm):
+    pass
+
+
+class PasswordChangeForm(CheckedTextMixin, auth_forms.PasswordChangeForm):
+    pass
+
+
+class ProfileForm(ModelForm):
     class Meta:
         model = User
         fields = ["first_name", "last_name", "full_name_ar", "email", "job_title",
@@ -17,7 +72,7 @@ class ProfileForm(forms.ModelForm):
         }
 
 
-class DirectorySearchForm(forms.Form):
+class DirectorySearchForm(Form):
     q = forms.CharField(label=_("Name"), required=False, max_length=100)
     directorate = forms.ModelChoiceField(
         label=_("Directorate"),

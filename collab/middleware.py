@@ -1,4 +1,9 @@
+import json
+
+from django.http import HttpResponseBadRequest, QueryDict
 from django.utils import translation
+
+from .text import http_text_problem, is_valid_utf8
 
 
 class UserLanguageMiddleware:
@@ -13,3 +18,100 @@ class UserLanguageMiddleware:
             translation.activate(user.preferred_language)
             request.LANGUAGE_CODE = user.preferred_language
         return self.get_response(request)
+
+
+def checks_text_itself(view):
+    """Mark a view whose form (or service) reports bad characters beside the field.
+
+    TextInputMiddleware then lets its requests through, so the person gets the
+    form back with the error where they typed, instead of the generic page.
+    """
+    view.checks_text_itself = True
+    return view
+
+
+class TextInputMiddleware:
+    """No control character, lone surrogate or undecodable byte reaches a view
+    that does not check its text itself.
+
+    Query parameters, form fields, uploaded file names and URL parts are
+    checked. Django reads invalid UTF-8 in a parameter as U+FFFD, which
+    collab.text refuses; raw (not percent-encoded) invalid bytes in a query
+    string are refused by Django itself with a 400, and in a form body they
+    would be read as Latin-1 without a trace, so they are checked here.
+    Refusals answer 400 with a page (and, for htmx, an event the page shows)
+    naming the field, in the person's language: never a database error.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # URL parts are never in a form: checked for every view.
+        problem = _bad_url_part(view_args, view_kwargs)
+        if problem is None and getattr(view_func, "checks_text_itself", False):
+            _undecodable_body_as_replacement(request)
+            return None
+        problem = problem or bad_input(request)
+        if problem is None:
+            return None
+        field, description = problem
+        from django.template.loader import render_to_string
+        from django.utils.translation import gettext as _
+
+        message = _("The field “%(field)s” was refused. %(problem)s") % {
+            "field": field, "problem": description}
+        html = render_to_string("collab/bad_input.html", {"message": message}, request=request)
+        response = HttpResponseBadRequest(html)
+        if getattr(request, "htmx", False):
+            # htmx does not swap a 400; it still fires this event (collab.js shows it).
+            response["HX-Trigger"] = json.dumps({"collab:bad-input": {"message": message}})
+        return response
+
+
+def _is_urlencoded(request) -> bool:
+    return request.method == "POST" and request.content_type == "application/x-www-form-urlencoded"
+
+
+def _undecodable_body_as_replacement(request) -> None:
+    # A browser percent-encodes a form; raw invalid bytes would be read as
+    # Latin-1. Read them as U+FFFD instead so the form's check reports them.
+    if _is_urlencoded(request) and not is_valid_utf8(request.body):
+        request.POST = QueryDict(request.body.decode("utf-8", "replace"), encoding="utf-8")
+
+
+def _bad_url_part(view_args, view_kwargs) -> tuple[str, str] | None:
+    for name, value in view_kwargs.items():
+        if isinstance(value, str) and (problem := http_text_problem(value)):
+            return name, problem
+    for value in view_args:
+        if isinstance(value, str) and (problem := http_text_problem(value)):
+            return "url", problem
+    return None
+
+
+def bad_input(request) -> tuple[str, str] | None:
+    """(parameter name, what is wrong) for the first unacceptable parameter, or None."""
+    from django.utils.translation import gettext as _
+
+    params = [request.GET]
+    if request.method == "POST":
+        if _is_urlencoded(request) and not is_valid_utf8(request.body):
+            return "form", _("Part of it could not be read (it was not valid UTF-8 text).")
+        if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            params.append(request.POST)
+            for name, uploads in request.FILES.lists():
+                for uploaded in uploads:
+                    if problem := http_text_problem(uploaded.name or ""):
+                        return name, problem
+    for query in params:
+        for name, values in query.lists():
+            if problem := http_text_problem(name):
+                return name[:40], problem
+            for value in values:
+                if problem := http_text_problem(value):
+                    return name, problem
+    return None

@@ -88,3 +88,46 @@ def validate_text(value) -> None:
         char = find_bad_char(value)
         if char is not None:
             raise ValidationError(bad_char_message(char), code="bad_character")
+
+
+def strip_bidi(text: str) -> str:
+    """``text`` without bidi embeddings, overrides and isolates.
+
+    One of them in a name, title or message reorders what follows it for every
+    reader (U+202E shows "fdp.exe" as "exe.pdf"). The marks U+200E, U+200F
+    and U+061C stay: they only set the direction of the neutral characters
+    beside them, people type them in mixed Arabic and Latin text, and pages
+    isolate each user text (``<bdi>``, ``dir="auto"``) so they reach no further.
+    """
+    if not text:
+        return text
+    return "".join(c for c in text if c not in BIDI_CONTROLS)
+
+
+# What Django and Starlette put where the bytes of a parameter were not UTF-8.
+REPLACEMENT = "\ufffd"
+
+
+def http_text_problem(text: str) -> str | None:
+    """What a person is told about text that arrived in an HTTP parameter, or None.
+
+    On top of :func:`find_bad_char`: U+FFFD, the decoder's mark for bytes
+    that were not UTF-8 (a browser always sends UTF-8, so it is damaged or
+    forged input, refused rather than stored with a hole in it).
+    """
+    if not text:
+        return None
+    char = find_bad_char(text)
+    if char is not None:
+        return bad_char_message(char)
+    if REPLACEMENT in text:
+        return _("Part of it could not be read (it was not valid UTF-8 text).")
+    return None
+
+
+def is_valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -3,17 +3,27 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .forms import LoginForm, PasswordChangeForm
+from .middleware import checks_text_itself
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        checks_text_itself(auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=LoginForm
+        )),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Our own template names: django.contrib.admin (installed earlier) ships
     # registration/password_change_*.html, which would otherwise win.
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(template_name="collab/password_change_form.html"),
+        checks_text_itself(auth_views.PasswordChangeView.as_view(
+            template_name="collab/password_change_form.html", form_class=PasswordChangeForm
+        )),
         name="password_change",
     ),
     path(

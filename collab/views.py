@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from . import selectors, services
 from .forms import DirectorySearchForm, ProfileForm
 from .health import check_all
+from .middleware import checks_text_itself
 from .models import User
 
 
@@ -24,6 +25,7 @@ def home(request):
     )
 
 
+@checks_text_itself
 @login_required
 def directory(request):
     form = DirectorySearchForm(request.GET or None)
@@ -48,6 +50,7 @@ def profile(request, username):
     return render(request, "collab/profile.html", {"person": person})
 
 
+@checks_text_itself
 @login_required
 def profile_edit(request):
     form = ProfileForm(request.POST or None, instance=request.user)

@@ -1,10 +1,13 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from collab.forms import Form
 from collab.models import Directorate, User
+from collab.text import http_text_problem
 
 from . import integrations
-from .naming import KINDS
+from .naming import KINDS, sanitise_name
 from .selectors import SORTS
 
 KIND_LABELS = {
@@ -37,13 +40,20 @@ class MultipleFileField(forms.FileField):
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
+        for item in data if isinstance(data, list | tuple) else [data]:
+            if item and (problem := http_text_problem(getattr(item, "name", "") or "")):
+                raise ValidationError(
+                    _("File name “%(name)s”: %(problem)s")
+                    % {"name": sanitise_name(item.name), "problem": problem},
+                    code="bad_character",
+                )
         single = super().clean
         if isinstance(data, list | tuple):
             return [single(item, initial) for item in data if item]
         return [single(data, initial)] if data else []
 
 
-class FileSearchForm(forms.Form):
+class FileSearchForm(Form):
     q = forms.CharField(label=_("Search by name"), required=False, max_length=200)
     kind = forms.ChoiceField(
         label=_("Type"),
@@ -55,7 +65,7 @@ class FileSearchForm(forms.Form):
     )
 
 
-class ShareForm(forms.Form):
+class ShareForm(Form):
     users = forms.ModelMultipleChoiceField(
         label=_("People"), required=False, queryset=User.objects.none()
     )

@@ -38,6 +38,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from collab.text import http_text_problem
+
 from .storage import PART_SIZE, SHA256_HEX
 
 logger = logging.getLogger(__name__)
@@ -207,6 +209,10 @@ def _upload_in_thread(
                     "error": _("Your session has expired: reload the page and try again."),
                     "_status": 403,
                 }
+            if problem := http_text_problem(name):
+                # Refused rather than silently cut: the person sees why.
+                return {"ok": False, "error": _("File name: %(problem)s") % {"problem": problem},
+                        "_status": 400}
             if declared_sha256 is not None:
                 declared_sha256 = declared_sha256.strip().lower()
                 if not SHA256_HEX.fullmatch(declared_sha256):

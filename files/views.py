@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
+from collab.middleware import checks_text_itself
 from collab.models import Directorate
 
 from . import selectors, services, storage
@@ -46,6 +47,7 @@ def _listing(request, files, template, extra):
     return render(request, template, context)
 
 
+@checks_text_itself
 @login_required
 @require_GET
 def my_files(request):
@@ -64,6 +66,7 @@ def my_files(request):
     )
 
 
+@checks_text_itself
 @login_required
 @require_GET
 def shared_with_me(request):
@@ -75,6 +78,7 @@ def shared_with_me(request):
     )
 
 
+@checks_text_itself
 @login_required
 @require_GET
 def directorate_files(request, pk=None):

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from collab.forms import Form
 from collab.models import Directorate
 from files.forms import MultipleFileField
 
@@ -10,7 +11,7 @@ from .models import CertificateRequest, RequestType, SocialServiceRequest, Stage
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class LeaveForm(forms.Form):
+class LeaveForm(Form):
     start_date = forms.DateField(label=_("First day"), widget=DATE)
     start_afternoon = forms.BooleanField(label=_("Start at midday (afternoon only)"),
                                          required=False)
@@ -38,7 +39,7 @@ class LeaveForm(forms.Form):
         return data
 
 
-class CertificateForm(forms.Form):
+class CertificateForm(Form):
     language = forms.ChoiceField(label=_("Language of the certificate"),
                                  choices=CertificateRequest.Language.choices)
     purpose = forms.CharField(label=_("Purpose"), required=False, max_length=300,
@@ -52,7 +53,7 @@ class CertificateForm(forms.Form):
             self.fields["purpose"].required = True
 
 
-class SocialForm(forms.Form):
+class SocialForm(Form):
     service = forms.ChoiceField(label=_("Service"), choices=SocialServiceRequest.Service.choices)
     description = forms.CharField(label=_("Description"), required=False,
                                   widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}))
@@ -77,7 +78,7 @@ FORMS = {
 }
 
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(Form):
     type = forms.ModelChoiceField(label=_("Type"), queryset=RequestType.objects.all(),
                                   required=False)
     directorate = forms.ModelChoiceField(label=_("Directorate"),
@@ -90,7 +91,7 @@ class QueueFilterForm(forms.Form):
     date_to = forms.DateField(label=_("Submitted until"), required=False, widget=DATE)
 
 
-class DelegationForm(forms.Form):
+class DelegationForm(Form):
     acting_manager = forms.ModelChoiceField(
         label=_("Acting manager"),
         queryset=get_user_model().objects.filter(is_active=True).order_by("last_name"),
@@ -99,7 +100,7 @@ class DelegationForm(forms.Form):
     end_date = forms.DateField(label=_("Until"), widget=DATE)
 
 
-class AdjustmentForm(forms.Form):
+class AdjustmentForm(Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     days = forms.DecimalField(label=_("Days (negative to remove)"), max_digits=5,
                               decimal_places=1)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from collab import services as collab_services
+from collab.middleware import checks_text_itself
 from collab.models import Notification
 from files.views import serve_version
 
@@ -49,6 +50,7 @@ def _active_type(code):
     return get_object_or_404(RequestType, code=code, active=True)
 
 
+@checks_text_itself
 @login_required
 def create(request, code):
     request_type = _active_type(code)
@@ -98,6 +100,7 @@ def _quote(request, request_type, data):
     )
 
 
+@checks_text_itself
 @login_required
 def leave_quote(request, code):
     """htmx: live cost in working days and the balance left, as the dates change."""
@@ -226,6 +229,7 @@ def attachment_download(request, pk, attachment_id):
     return serve_version(request, attachment.version)
 
 
+@checks_text_itself
 @login_required
 def hr_queue(request):
     if not (selectors.is_hr(request.user) or selectors.is_social_officer(request.user)):
@@ -293,6 +297,7 @@ def team_calendar(request):
     })
 
 
+@checks_text_itself
 @login_required
 def delegations(request):
     form = DelegationForm(request.POST or None)
@@ -312,6 +317,7 @@ def delegations(request):
     })
 
 
+@checks_text_itself
 @login_required
 def balance(request, username):
     person = get_object_or_404(User, username=username)

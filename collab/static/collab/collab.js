@@ -199,6 +199,8 @@
       if (panel && !panel.hidden && !panel.contains(e.target) && !button.contains(e.target)) closePanel(false);
       if (menu && menu.open && !menu.contains(e.target)) closeMenu(false);
     });
+    // The server refused an htmx request's text (TextInputMiddleware): say why.
+    document.body.addEventListener("collab:bad-input", (e) => toast(e.detail.message));
     connect();
   });
 
