@@ -5,6 +5,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .text import strip_bidi
+
 
 class Directorate(models.Model):
     class Kind(models.TextChoices):
@@ -95,9 +97,11 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
+        # Bidi controls never reach a page, a toast or an event through a name,
+        # wherever the name came from (forms drop them; admin, shell or old rows).
         if self.full_name_ar and (get_language() or "ar").startswith("ar"):
-            return self.full_name_ar
-        return self.get_full_name() or self.username
+            return strip_bidi(self.full_name_ar)
+        return strip_bidi(self.get_full_name()) or self.username
 
     def get_absolute_url(self):
         return reverse("profile", args=[self.username])

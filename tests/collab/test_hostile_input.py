@@ -182,3 +182,13 @@ def test_unknown_user_names_are_reported_and_nothing_changes(group, user_factory
     c.post(f"/chat/{conv.pk}/invite/", {"members": newcomer.username})
     assert conv.memberships.filter(user=newcomer).exists()
     assert User.objects.filter(pk=other.pk).exists()
+
+
+def test_names_are_shown_without_bidi_controls_whatever_their_source(user_factory, directorate):
+    # Written past the forms (admin, shell, an old row): still neutral on output.
+    person = user_factory(directorate=directorate, first_name="\u202eevil", last_name="x",
+                          full_name_ar="\u2067علي\u2069")
+    assert person.display_name in ("علي", "evil x")
+    viewer = user_factory(directorate=directorate, preferred_language="fr")
+    html = client(viewer).get(f"/people/{person.username}/").content.decode()
+    assert "\u202e" not in html and "evil x" in html
