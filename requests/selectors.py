@@ -64,6 +64,20 @@ def can_view(user, request: Request) -> bool:
     )
 
 
+def visible_request(user, pk: int) -> Request | None:
+    """The request if ``user`` may see it, else None: a missing id and one the
+    user may not see look the same to the caller (no probing of ids, names or
+    outcomes through error messages)."""
+    item = (
+        Request.objects.select_related("request_type", "requester", "requester__directorate",
+                                       "requester__manager")
+        .filter(pk=pk).first()
+    )
+    if item is None or not can_view(user, item):
+        return None
+    return item
+
+
 @dataclass
 class BalanceSummary:
     year: int

@@ -113,11 +113,10 @@ def leave_quote(request, code):
 
 
 def _visible_request(request, pk) -> Request:
-    item = get_object_or_404(
-        Request.objects.select_related("request_type", "requester", "requester__directorate",
-                                       "requester__manager"), pk=pk)
-    if not selectors.can_view(request.user, item):
-        raise PermissionDenied
+    # 404 for a request the user may not see, exactly as for a missing one.
+    item = selectors.visible_request(request.user, pk)
+    if item is None:
+        raise Http404
     return item
 
 
@@ -155,6 +154,10 @@ def decide_step(request, pk, step):
     notification = _notification_from_target(request)
     status, ok = 200, False
     try:
+        # Visibility first: anyone else learns nothing (not even who decided),
+        # and gets the answer a missing id gets.
+        if selectors.visible_request(request.user, pk) is None:
+            raise Request.DoesNotExist
         item = services.decide(pk, request.user, approve=decision == "approve",
                                comment=comment, expected_step=step, extra=extra)
     except Request.DoesNotExist:
@@ -177,7 +180,7 @@ def decide_step(request, pk, step):
     if status == 403:
         raise PermissionDenied(outcome)
     if status == 404:
-        return HttpResponse(outcome, status=404)
+        raise Http404
     (messages.success if ok else messages.error)(request, outcome)
     return redirect("requests:detail", pk=pk)
 
@@ -219,9 +222,7 @@ def attachment_download(request, pk, attachment_id):
     """Those who may see the request (requester, deciders, HR) fetch its
     attachments through the files app's rules; anyone else gets 404, as for
     an unknown attachment (nothing to probe)."""
-    item = Request.objects.filter(pk=pk).first()
-    if item is None or not selectors.can_view(request.user, item):
-        raise Http404
+    item = _visible_request(request, pk)
     attachment = get_object_or_404(
         RequestAttachment.objects.select_related("file__current_version"),
         pk=attachment_id, request=item,
@@ -320,9 +321,10 @@ def delegations(request):
 @checks_text_itself
 @login_required
 def balance(request, username):
+    # Someone else's balance: 404, as for an unknown username.
+    if username != request.user.username and not selectors.is_hr(request.user):
+        raise Http404
     person = get_object_or_404(User, username=username)
-    if person.pk != request.user.pk and not selectors.is_hr(request.user):
-        raise PermissionDenied
     year = timezone.localdate().year
     form = None
     if selectors.is_hr(request.user):

@@ -99,5 +99,5 @@ def test_pdf_is_for_the_requester_and_hr_only(org, types, client_for):
     cert = issue(org, types, "certificate-work", "fr")
     url = f"/requests/{cert.request_id}/certificate.pdf"
     assert client_for(org["hr"]).get(url).status_code == 200
-    assert client_for(org["outsider"]).get(url).status_code == 403
+    assert client_for(org["outsider"]).get(url).status_code == 404
     assert Client().get(url).status_code == 302  # to the login page

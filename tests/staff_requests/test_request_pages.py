@@ -99,12 +99,23 @@ def test_approve_from_the_dropdown_returns_the_item_with_the_outcome(org, types,
     assert Request.objects.get(pk=req.pk).transitions.count() == 2
 
 
-def test_someone_else_gets_403(org, types, client_for):
+def test_someone_else_cannot_decide(org, types, client_for):
     req = submit_three_days(org, types)
-    for intruder in (org["outsider"], org["employee"], org["hr"]):
+    # Those who may see the request but not decide this step: 403.
+    for intruder in (org["employee"], org["hr"]):
         response = client_for(intruder).post(f"/requests/{req.pk}/decide/1/?decision=approve")
         assert response.status_code == 403
+    # Anyone else: the 404 of a missing request, before and after the decision.
+    outsider = client_for(org["outsider"])
+    missing = outsider.post(f"/requests/{req.pk + 1000}/decide/1/?decision=approve")
+    assert missing.status_code == 404
+    response = outsider.post(f"/requests/{req.pk}/decide/1/?decision=approve")
+    assert (response.status_code, response.content) == (404, missing.content)
     assert Request.objects.get(pk=req.pk).stage == Stage.MANAGER_DECISION
+    services.decide(req.pk, org["director"], approve=True)
+    response = outsider.post(f"/requests/{req.pk}/decide/1/?decision=approve")
+    assert (response.status_code, response.content) == (404, missing.content)
+    assert org["director"].display_name not in response.content.decode()
 
 
 def test_requester_cancels_from_the_page(org, types, client_for):
@@ -113,7 +124,7 @@ def test_requester_cancels_from_the_page(org, types, client_for):
     assert "Annuler cette demande" in client.get(f"/requests/{req.pk}/").content.decode()
     client.post(f"/requests/{req.pk}/cancel/", {"comment": "Changement"})
     assert Request.objects.get(pk=req.pk).stage == Stage.CANCELLED
-    assert client_for(org["colleague"]).post(f"/requests/{req.pk}/cancel/").status_code == 403
+    assert client_for(org["colleague"]).post(f"/requests/{req.pk}/cancel/").status_code == 404
 
 
 def test_my_requests_page_shows_timeline_and_balance(org, types, client_for):
@@ -169,7 +180,7 @@ def test_delegation_page_and_balance_adjustment(org, types, client_for):
     body = hr.get(f"/requests/balance/{org['employee'].username}/").content.decode()
     assert "Heures supplémentaires" in body
     assert client_for(org["colleague"]).get(
-        f"/requests/balance/{org['employee'].username}/").status_code == 403
+        f"/requests/balance/{org['employee'].username}/").status_code == 404
 
 
 def test_pages_render_in_arabic_and_french(org, types, client_for):
