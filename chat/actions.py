@@ -23,7 +23,8 @@ def _in_language(handler):
 
 @_in_language
 def send(user, data):
-    message = services.send_message(user, data["conversation"], data["body"], data.get("reply_to"))
+    message = services.send_message(user, data["conversation"], data["body"], data.get("reply_to"),
+                                     client_id=data.get("client_id"))
     return {"conversation": message.conversation_id, "seq": message.seq,
             "html": services.sender_copy(message, user.preferred_language)}
 

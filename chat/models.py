@@ -116,10 +116,18 @@ class Message(models.Model):
     )
     # Attachments hook (files issue): [{"name", "url", "size"}], rendered with the message.
     attachments = models.JSONField(default=list, blank=True)
+    # Chosen by the sender's browser for each message it sends: a send retried
+    # after a lost reply or a reconnect finds the message already stored.
+    client_id = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["conversation", "seq"], name="chat_message_seq_once")
+            models.UniqueConstraint(fields=["conversation", "seq"], name="chat_message_seq_once"),
+            models.UniqueConstraint(
+                fields=["conversation", "author", "client_id"],
+                condition=~models.Q(client_id=""),
+                name="chat_message_client_id_once",
+            ),
         ]
         indexes = [models.Index(fields=["conversation", "change"], name="chat_msg_change")]
         verbose_name = _("message")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from contextlib import nullcontext
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -173,6 +174,27 @@ def _checked_text(text: str) -> str:
     return strip_bidi(text)
 
 
+_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def _check_client_id(client_id: str | None) -> None:
+    if client_id is not None and not _CLIENT_ID.fullmatch(client_id):
+        raise ChatError("bad_client_id", _("The message's client id is not valid."))
+
+
+def _sent_before(user: User, conversation: Conversation, client_id: str) -> Message | None:
+    """The message this sender already stored under ``client_id``, for a replay."""
+    message = (
+        Message.objects.filter(conversation=conversation, author=user, client_id=client_id)
+        .select_related("author", "reply_to__author")
+        .prefetch_related("reactions")
+        .first()
+    )
+    if message is not None:
+        message.replayed = True
+    return message
+
+
 def _clean_body(body: str, allow_empty: bool = False) -> str:
     body = _checked_text((body or "").strip())
     if not body and not allow_empty:
@@ -268,8 +290,13 @@ def send_message(
     body: str,
     reply_to: int | None = None,
     attachments: list[dict] | None = None,
+    client_id: str | None = None,
 ) -> Message:
     """Store a message and broadcast it to the conversation after commit.
+
+    ``client_id``: the sender's own id for this message. If the sender already
+    stored a message with it in this conversation (a retry after a lost reply
+    or a reconnect), that message is returned and nothing is stored or sent.
 
     The returned message carries ``html_by_language``: the fragment as
     broadcast, in each language its members use (see ``sender_copy``).
@@ -282,10 +309,13 @@ def send_message(
     """
     attachments = _clean_attachments(attachments)
     body = _clean_body(body, allow_empty=bool(attachments))
+    _check_client_id(client_id)
     membership = membership_of(user, conversation_id)
     conversation = membership.conversation
     if not can_post(user, conversation):
         raise ChatError("not_allowed", _("Only some roles may post in this channel."))
+    if client_id and (stored := _sent_before(user, conversation, client_id)):
+        return stored
     if not live.allow_message(user.pk):
         raise ChatError(
             "rate_limited",
@@ -302,14 +332,23 @@ def send_message(
         search_text=search_text,
         reply_to=quoted,
         attachments=attachments,
+        client_id=client_id or "",
     )
     # A mention writes notifications too: all or nothing. Without one, the
     # single statement of _post() commits by itself.
     mentions = mentioned_usernames(body)
-    with transaction.atomic() if mentions else nullcontext():
-        _post(message, membership)
-        if mentions:
-            _notify_mentions(user, conversation, message)
+    try:
+        with transaction.atomic() if mentions else nullcontext():
+            _post(message, membership)
+            if mentions:
+                _notify_mentions(user, conversation, message)
+    except IntegrityError:
+        # The same send arrived twice at once (a retry racing its original):
+        # the other one stored it; its seq increment was undone with the insert.
+        stored = _sent_before(user, conversation, client_id) if client_id else None
+        if stored is None:
+            raise
+        return stored
     message._prefetched_objects_cache = {"reactions": []}
     # Kept for the caller: the sender's own copy needs no second render.
     message.html_by_language = render_message_all(message)

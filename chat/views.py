@@ -126,7 +126,8 @@ def send(request, pk):
     reply_to = _int(request.POST.get("reply_to"))
     try:
         message = services.send_message(
-            request.user, pk, request.POST.get("body", ""), reply_to or None
+            request.user, pk, request.POST.get("body", ""), reply_to or None,
+            client_id=request.POST.get("client_id") or None,
         )
     except ChatError as exc:
         if request.htmx:

@@ -330,10 +330,13 @@ SYNC = action(
 
 CHAT_SEND = action(
     "chat.send",
-    {"conversation": int, "body": str, "reply_to": int},
+    {"conversation": int, "body": str, "reply_to": int, "client_id": str},
     "chat.actions.send",
-    "Post a message (reply_to: the seq of the quoted message). The reply holds its seq.",
-    optional=("reply_to",),
+    "Post a message (reply_to: the seq of the quoted message). The reply holds its seq. "
+    "`client_id` (optional, 1-64 letters, digits, `-` or `_`, unique per message of the "
+    "sender): sending again with the same one stores nothing new and replies with the "
+    "message already stored, so a client retries safely after a lost reply.",
+    optional=("reply_to", "client_id"),
 )
 CHAT_RESYNC = action(
     "chat.resync",
