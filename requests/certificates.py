@@ -21,8 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .lifecycle import WorkflowError
 from .models import CertificateRequest, Request, RequestType
-from .workflow import WorkflowError
 
 ARABIC_FONT_CANDIDATES = [
     "/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf",
@@ -103,6 +103,18 @@ def find_by_code(code: str) -> CertificateRequest | None:
         return None
     return CertificateRequest.objects.filter(verification_code=code).exclude(
         issued_at__isnull=True).first()
+
+
+def verified_document(code: str):
+    """The public verification page's view of a certificate (registry.VERIFIERS)."""
+    from .registry import VerifiedDocument
+
+    certificate = find_by_code(code)
+    if certificate is None:
+        return None
+    lines = statement_lines(certificate.statement)
+    return VerifiedDocument(language=certificate.statement.get("language", "fr"),
+                            title=lines["title"], body=lines["body"], facts=lines["facts"])
 
 
 # ---- Text --------------------------------------------------------------------

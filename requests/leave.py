@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .lifecycle import WorkflowError
 from .models import (
     FINAL_STAGES,
     LeaveBalance,
@@ -22,7 +23,6 @@ from .models import (
     RequestType,
     Stage,
 )
-from .workflow import WorkflowError
 
 HALF = Decimal("0.5")
 WEEKEND = {5, 6}  # Saturday, Sunday

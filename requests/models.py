@@ -1,8 +1,13 @@
-"""Administrative requests: a generic workflow (types, steps, audit trail)
-and the ministry's three families on top of it (leave, certificates, social
-services). The workflow part (RequestType, WorkflowStep, Request,
-RequestTransition, Delegation, RequestAttachment) knows nothing about leave or
-certificates, so the press-company portal can reuse it with its own types.
+"""Administrative procedures: one engine (types, stages, applications, the
+hash-chained timeline) and the ministry's families on top of it (leave,
+certificates, social services, procedures between directorates).
+
+The engine part (RequestType = procedure type, WorkflowStep = stage,
+RoutingRule, DocumentRequirement, Request = application, RequestTransition,
+TimelineEntry, Organisation) knows nothing about leave or certificates: the
+press space and training register their own families and reuse it. The
+historical names (Request, RequestType, WorkflowStep) are kept: every existing
+row, foreign key and database trigger stays where it is.
 """
 
 from __future__ import annotations
@@ -22,27 +27,88 @@ from files.models import AttachedFile
 SOCIAL_AFFAIRS_GROUP = "hr_social_affairs"
 
 
-def _localized(ar: str, fr: str) -> str:
-    return ar if (get_language() or "ar").startswith("ar") else fr
+def _localized(ar: str, fr: str, en: str = "") -> str:
+    language = get_language() or "ar"
+    if language.startswith("ar"):
+        return ar or fr
+    if language.startswith("en") and en:
+        return en
+    return fr or ar
+
+
+class ApplicantKind(models.TextChoices):
+    STAFF = "staff", _("Staff member")
+    DIRECTORATE = "directorate", _("Directorate")
+    ORGANISATION = "organisation", _("External organisation")
 
 
 class Stage(models.TextChoices):
+    """Where an application is. The lifecycle states of the engine map onto it:
+    draft, submitted, in review (the kind of the current step: manager
+    decision, HR processing, director decision, review, committee), returned
+    for correction, suspended, and the final ones: completed (approved),
+    rejected, cancelled (withdrawn) and expired."""
+
+    DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")
     MANAGER_DECISION = "manager_decision", _("Manager decision")
+    DIRECTOR_DECISION = "director_decision", _("Director decision")
     HR_PROCESSING = "hr_processing", _("HR processing")
+    REVIEW = "review", _("Under review")
+    COMMITTEE = "committee", _("Committee")
+    RETURNED = "returned", _("Returned for correction")
+    SUSPENDED = "suspended", _("Suspended")
     COMPLETED = "completed", _("Completed")
     REJECTED = "rejected", _("Rejected")
     CANCELLED = "cancelled", pgettext_lazy("request stage", "Cancelled")
+    EXPIRED = "expired", _("Expired")
 
 
-FINAL_STAGES = {Stage.COMPLETED, Stage.REJECTED, Stage.CANCELLED}
+FINAL_STAGES = {Stage.COMPLETED, Stage.REJECTED, Stage.CANCELLED, Stage.EXPIRED}
+# The ball is with the applicant: the service-norm clock is stopped.
+APPLICANT_STAGES = {Stage.DRAFT, Stage.RETURNED}
+# Paused with the ministry holding it: the clock is stopped too.
+PAUSED_STAGES = {Stage.RETURNED, Stage.SUSPENDED}
+# Kinds a step may have (what request.stage shows while the step runs).
+STEP_KINDS = [Stage.MANAGER_DECISION, Stage.DIRECTOR_DECISION, Stage.HR_PROCESSING,
+              Stage.REVIEW, Stage.COMMITTEE]
+# Stages in which someone at the ministry has to act on the current step.
+IN_REVIEW_STAGES = set(STEP_KINDS)
 
 
 class Decider(models.TextChoices):
+    """Who decides a step, relative to the applicant or named by the step."""
+
     # The direct manager is replaced by the acting manager while delegated or on leave.
     DIRECT_MANAGER = "direct_manager", _("Direct manager (or acting manager)")
+    # The head of the applicant's directorate (or of the applying directorate).
+    DIRECTOR = "director", _("Director of the applicant's directorate")
     HR_OFFICER = "hr_officer", _("HR officer")
     SOCIAL_AFFAIRS_OFFICER = "social_affairs_officer", _("HR officer for social affairs")
+    # The members of the step's group: a named unit's officers (the information
+    # systems directorate's equipment desk, the press office).
+    UNIT_OFFICERS = "unit_officers", _("Officers of a named unit")
+    # The head of the step's directorate.
+    UNIT_DIRECTOR = "unit_director", _("Director of a named directorate")
+    # Any member of the step's group records the committee's decision.
+    COMMITTEE = "committee", _("Committee")
+
+
+class Action(models.TextChoices):
+    """What a decider may do at a step (a step lists those it allows)."""
+
+    APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")
+    RETURN = "return", _("Return for correction")
+    FORWARD = "forward", _("Forward")
+    SUSPEND = "suspend", _("Suspend and resume")
+
+
+DEFAULT_ACTIONS = [Action.APPROVE, Action.REJECT, Action.RETURN, Action.SUSPEND]
+
+
+def default_actions() -> list[str]:
+    return [str(action) for action in DEFAULT_ACTIONS]
 
 
 class RequestType(models.Model):
@@ -50,6 +116,7 @@ class RequestType(models.Model):
         LEAVE = "leave", _("Leave")
         CERTIFICATE = "certificate", _("Certificate")
         SOCIAL = "social", _("Social services")
+        INTERSERVICE = "interservice", _("Between directorates")
 
     class LeaveKind(models.TextChoices):
         ANNUAL = "annual", _("Annual leave")
@@ -66,12 +133,23 @@ class RequestType(models.Model):
         "leave": ["reason"],
         "certificate": ["purpose"],
         "social": ["description", "amount"],
+        "interservice": [],
     }
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name_ar = models.CharField(_("name (Arabic)"), max_length=120)
     name_fr = models.CharField(_("name (French)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
     family = models.CharField(_("family"), max_length=16, choices=Family.choices)
+    applicant_kind = models.CharField(_("who applies"), max_length=16,
+                                      choices=ApplicantKind.choices, default=ApplicantKind.STAFF)
+    # Drafts and unanswered corrections expire; the applicant is told before.
+    draft_expiry_days = models.PositiveSmallIntegerField(_("drafts expire after (days)"),
+                                                         default=30)
+    correction_days = models.PositiveSmallIntegerField(
+        _("days given to answer a correction"), default=15)
+    expiry_notice_days = models.PositiveSmallIntegerField(
+        _("notice before expiry (days)"), default=3)
     leave_kind = models.CharField(
         _("leave kind"), max_length=16, choices=LeaveKind.choices, blank=True
     )
@@ -82,8 +160,6 @@ class RequestType(models.Model):
         _("required fields"), default=list, blank=True,
         help_text=_("Among: leave: reason; certificate: purpose; social: description, amount."),
     )
-    attachment_required = models.BooleanField(_("attachment required"), default=False)
-    attachment_label = models.CharField(_("attachment label"), max_length=120, blank=True)
     deducts_from_balance = models.BooleanField(_("deducts from the leave balance"), default=False)
     # Maternity and paternity leave run on calendar days: weekends and public
     # holidays inside them count. Other leave counts working days only.
@@ -104,7 +180,19 @@ class RequestType(models.Model):
 
     @property
     def name(self) -> str:
-        return _localized(self.name_ar, self.name_fr)
+        return _localized(self.name_ar, self.name_fr, self.name_en)
+
+    def required_documents(self) -> list:
+        return [d for d in self.documents.all() if d.required]
+
+    @property
+    def attachment_required(self) -> bool:
+        return bool(self.required_documents())
+
+    @property
+    def attachment_label(self) -> str:
+        required = self.required_documents()
+        return required[0].label if len(required) == 1 else ""
 
     def clean(self):
         allowed = set(self.OPTIONAL_FIELDS.get(self.family, []))
@@ -132,11 +220,29 @@ class WorkflowStep(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("position"), default=1)
     stage = models.CharField(
-        _("stage"), max_length=20,
-        choices=[(Stage.MANAGER_DECISION, Stage.MANAGER_DECISION.label),
-                 (Stage.HR_PROCESSING, Stage.HR_PROCESSING.label)],
+        _("stage"), max_length=20, choices=[(kind.value, kind.label) for kind in STEP_KINDS],
     )
     decider = models.CharField(_("decided by"), max_length=32, choices=Decider.choices)
+    # For "officers of a named unit" and "committee": who they are.
+    group = models.ForeignKey(
+        "auth.Group", verbose_name=_("unit or committee members"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    # For "director of a named directorate".
+    unit = models.ForeignKey(
+        "collab.Directorate", verbose_name=_("directorate"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    actions = models.JSONField(_("actions allowed"), default=default_actions, blank=True,
+                               help_text=_("Among: approve, reject, return, forward, suspend."))
+    # Service norm: working days the ministry gives itself for this step.
+    norm_days = models.PositiveSmallIntegerField(_("service norm (working days)"), default=5)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=120, blank=True)
+    name_fr = models.CharField(_("name (French)"), max_length=120, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
+    applicant_text_ar = models.TextField(_("what the applicant sees (Arabic)"), blank=True)
+    applicant_text_fr = models.TextField(_("what the applicant sees (French)"), blank=True)
+    applicant_text_en = models.TextField(_("what the applicant sees (English)"), blank=True)
 
     class Meta:
         ordering = ["request_type", "position"]
@@ -145,7 +251,96 @@ class WorkflowStep(models.Model):
         verbose_name_plural = _("workflow steps")
 
     def __str__(self):
-        return f"{self.position}. {self.get_stage_display()} ({self.get_decider_display()})"
+        return f"{self.position}. {self.label} ({self.get_decider_display()})"
+
+    @property
+    def label(self) -> str:
+        return _localized(self.name_ar, self.name_fr, self.name_en) or self.get_stage_display()
+
+    @property
+    def applicant_text(self) -> str:
+        return _localized(self.applicant_text_ar, self.applicant_text_fr,
+                          self.applicant_text_en)
+
+    def allows(self, action: str) -> bool:
+        return action in (self.actions or [])
+
+    def clean(self):
+        unknown = set(self.actions or []) - set(Action.values)
+        if unknown:
+            raise ValidationError({"actions": _("Unknown actions: %(a)s")
+                                   % {"a": ", ".join(sorted(unknown))}})
+        if self.decider in (Decider.UNIT_OFFICERS, Decider.COMMITTEE) and not self.group_id:
+            raise ValidationError({"group": _("Name the unit's or committee's members.")})
+        if self.decider == Decider.UNIT_DIRECTOR and not self.unit_id:
+            raise ValidationError({"unit": _("Name the directorate.")})
+
+
+class RoutingRule(models.Model):
+    """A step runs only when its rules hold for the application's facts: the
+    director's step of annual leave has "days > 10"; a step without rules
+    always runs. Facts come from the family (leave: days; social: amount)."""
+
+    class Operator(models.TextChoices):
+        GT = "gt", ">"
+        GTE = "gte", "≥"
+        LT = "lt", "<"
+        LTE = "lte", "≤"
+        EQ = "eq", "="
+
+    step = models.ForeignKey(WorkflowStep, verbose_name=_("step"), on_delete=models.CASCADE,
+                             related_name="rules")
+    fact = models.SlugField(_("fact"), max_length=40, help_text=_("days, amount…"))
+    operator = models.CharField(_("operator"), max_length=3, choices=Operator.choices)
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["step", "pk"]
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+
+    def __str__(self):
+        return f"{self.fact} {self.get_operator_display()} {self.value}"
+
+    def holds(self, facts: dict) -> bool:
+        value = facts.get(self.fact)
+        if value is None:
+            return False
+        value = Decimal(str(value))
+        return {
+            "gt": value > self.value, "gte": value >= self.value, "lt": value < self.value,
+            "lte": value <= self.value, "eq": value == self.value,
+        }[self.operator]
+
+
+class DocumentRequirement(models.Model):
+    """One line of a procedure type's checklist of documents."""
+
+    request_type = models.ForeignKey(RequestType, verbose_name=_("procedure type"),
+                                     on_delete=models.CASCADE, related_name="documents")
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    label_ar = models.CharField(_("label (Arabic)"), max_length=200)
+    label_fr = models.CharField(_("label (French)"), max_length=200)
+    label_en = models.CharField(_("label (English)"), max_length=200, blank=True)
+    # MIME types; empty accepts what the file store accepts.
+    accepted_types = models.JSONField(_("accepted types"), default=list, blank=True)
+    max_bytes = models.PositiveIntegerField(_("maximum size (bytes)"), null=True, blank=True)
+    required = models.BooleanField(_("required"), default=True)
+    # "Issued less than N days ago" (3 months: 90).
+    validity_days = models.PositiveSmallIntegerField(_("valid for (days after issue)"),
+                                                     null=True, blank=True)
+
+    class Meta:
+        ordering = ["request_type", "position", "pk"]
+        verbose_name = _("required document")
+        verbose_name_plural = _("required documents")
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return _localized(self.label_ar, self.label_fr, self.label_en)
 
 
 class Request(models.Model):
@@ -156,10 +351,42 @@ class Request(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("requester"), on_delete=models.PROTECT,
         related_name="staff_requests",
     )
+    # Who the application is from: the requester themselves (staff), the
+    # directorate they file for, or the external organisation whose account they use.
+    applicant_kind = models.CharField(_("applicant kind"), max_length=16,
+                                      choices=ApplicantKind.choices, default=ApplicantKind.STAFF)
+    applicant_directorate = models.ForeignKey(
+        "collab.Directorate", verbose_name=_("applying directorate"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="applications",
+    )
+    applicant_organisation = models.ForeignKey(
+        "staff_requests.Organisation", verbose_name=_("applying organisation"), null=True,
+        blank=True, on_delete=models.PROTECT, related_name="applications",
+    )
     stage = models.CharField(_("stage"), max_length=20, choices=Stage.choices,
                              default=Stage.SUBMITTED)
-    # Index into request_type's steps while the request is open.
+    # Index into request_type's steps while the request is open; kept while
+    # returned or suspended, so the application resumes at the same step.
     step_position = models.PositiveSmallIntegerField(_("current step"), default=0)
+    current_step = models.ForeignKey(
+        "staff_requests.WorkflowStep", verbose_name=_("current step"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    # Service-norm clock of the current step: due_at is the deadline while the
+    # ministry holds the ball; it is cleared while the clock is stopped and
+    # pushed back by the stopped time when the ball returns.
+    stage_entered_at = models.DateTimeField(_("step entered at"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    clock_stopped_at = models.DateTimeField(null=True, blank=True)
+    # Returned for correction: until when, and what the applicant may change
+    # (a list of {"kind": document_missing|document_incorrect|document_outdated|text,
+    # "document": requirement id or null, "text": ...}).
+    correction_deadline = models.DateTimeField(_("correct before"), null=True, blank=True)
+    correction_items = models.JSONField(_("to correct"), default=list, blank=True)
+    # Drafts and unanswered corrections expire at this time (notice sent before).
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    expiry_notice_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     # Who was notified for the current step (the pool of HR officers leaves it empty).
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("assigned to"), null=True, blank=True,
@@ -175,7 +402,15 @@ class Request(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["stage", "decider"], name="req_stage_decider")]
+        indexes = [
+            models.Index(fields=["stage", "decider"], name="req_stage_decider"),
+            models.Index(fields=["current_step", "-created_at", "-id"], name="req_step_recent"),
+            models.Index(fields=["request_type", "stage", "-created_at", "-id"],
+                         name="req_type_stage_recent"),
+            models.Index(fields=["requester", "-created_at", "-id"], name="req_requester_recent"),
+            models.Index(fields=["assignee", "-created_at", "-id"], name="req_assignee_recent"),
+            models.Index(fields=["due_at"], name="req_due"),
+        ]
         verbose_name = _("request")
         verbose_name_plural = _("requests")
 
@@ -194,6 +429,31 @@ class Request(models.Model):
     @property
     def is_open(self) -> bool:
         return self.stage not in FINAL_STAGES
+
+    @property
+    def state(self) -> str:
+        """The lifecycle state in the engine's words."""
+        if self.stage in IN_REVIEW_STAGES:
+            return "in_review"
+        return {Stage.COMPLETED: "approved", Stage.CANCELLED: "withdrawn",
+                Stage.RETURNED: "returned_for_correction"}.get(self.stage, self.stage)
+
+    @property
+    def applicant_name(self) -> str:
+        if self.applicant_kind == ApplicantKind.DIRECTORATE and self.applicant_directorate_id:
+            return self.applicant_directorate.name
+        if self.applicant_kind == ApplicantKind.ORGANISATION and self.applicant_organisation_id:
+            return self.applicant_organisation.name
+        return self.requester.display_name
+
+    @property
+    def overdue(self) -> bool:
+        return bool(self.due_at and self.is_open and self.due_at < timezone.now())
+
+    def stage_label(self) -> str:
+        if self.stage in IN_REVIEW_STAGES and self.current_step_id:
+            return self.current_step.label
+        return self.get_stage_display()
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -232,14 +492,21 @@ class RequestTransition(AppendOnly):
         REJECTED = "rejected", _("Rejected")
         COMPLETED = "completed", _("Completed")
         CANCELLED = "cancelled", pgettext_lazy("request stage", "Cancelled")
+        RETURNED = "returned", _("Returned for correction")
+        RESUBMITTED = "resubmitted", _("Resubmitted")
+        FORWARDED = "forwarded", _("Forwarded")
+        SUSPENDED = "suspended", _("Suspended")
+        RESUMED = "resumed", _("Resumed")
+        EXPIRED = "expired", _("Expired")
 
     request = models.ForeignKey(Request, verbose_name=_("request"), on_delete=models.PROTECT,
                                 related_name="transitions")
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
     from_stage = models.CharField(_("from"), max_length=20, choices=Stage.choices, blank=True)
     to_stage = models.CharField(_("to"), max_length=20, choices=Stage.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"),
-                              on_delete=models.PROTECT, related_name="+")
+    # Empty for moves the system makes (expiry): no person acted.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True,
+                              blank=True, on_delete=models.PROTECT, related_name="+")
     # Set when the actor decided as acting manager for someone else.
     on_behalf_of = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("on behalf of"), null=True, blank=True,
@@ -495,3 +762,33 @@ class SocialServiceRequest(models.Model):
 
     def __str__(self):
         return self.get_service_display()
+
+
+# ---- Procedures between directorates -------------------------------------------
+
+
+class InterServiceRequest(models.Model):
+    """What a directorate asks another one (equipment, a legal opinion)."""
+
+    request = models.OneToOneField(Request, on_delete=models.CASCADE,
+                                   related_name="interservice", primary_key=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("request between directorates")
+        verbose_name_plural = _("requests between directorates")
+
+    def __str__(self):
+        return self.subject
+
+
+# The engine's own records live in models_engine (imported here so Django finds them).
+from .models_engine import (  # noqa: E402,F401
+    IssuedDocument,
+    Message,
+    MessageRead,
+    Organisation,
+    SubmittedDocument,
+    TimelineEntry,
+)

@@ -10,9 +10,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from . import leave, workflow
+from . import leave, policies, routing
 from .models import (
-    SOCIAL_AFFAIRS_GROUP,
     LeaveBalanceEntry,
     LeaveRequest,
     PublicHoliday,
@@ -41,27 +40,9 @@ def timeline(request: Request) -> list:
     return list(request.transitions.select_related("actor", "on_behalf_of").order_by("at", "pk"))
 
 
-def is_hr(user) -> bool:
-    return user.is_authenticated and (
-        user.role == User.Role.HR_OFFICER or user.is_administrator
-    )
-
-
-def is_social_officer(user) -> bool:
-    return user.is_authenticated and user.groups.filter(name=SOCIAL_AFFAIRS_GROUP).exists()
-
-
-def can_view(user, request: Request) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user.pk == request.requester_id or is_hr(user):
-        return True
-    if workflow.can_decide(user, request):
-        return True
-    # Whoever decided a step keeps read access to it.
-    return request.transitions.filter(actor=user).exists() or (
-        request.requester.manager_id == user.pk
-    )
+is_hr = policies.is_hr
+is_social_officer = policies.is_social_officer
+can_view = policies.can_view
 
 
 def visible_request(user, pk: int) -> Request | None:
@@ -131,8 +112,10 @@ def hr_queue(user, *, type_id=None, directorate_id=None, stage=None,
     return requests.order_by("-created_at", "-pk")
 
 
-def awaiting_decision(user) -> list[Request]:
-    return workflow.requests_awaiting(user)
+def awaiting_decision(user, limit: int = 50) -> list[Request]:
+    """The first page of what waits for the user's decision: one query."""
+    return list(routing.awaiting(user).select_related(
+        "request_type", "requester", "current_step").order_by("-created_at", "-pk")[:limit])
 
 
 def team_members(manager) -> QuerySet:

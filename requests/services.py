@@ -22,7 +22,8 @@ from collab import events
 from collab.services import notify
 from files import services as file_services
 
-from . import certificates, leave, workflow
+from . import certificates, leave, lifecycle, registry, routing
+from .lifecycle import WorkflowError
 from .models import (
     FINAL_STAGES,
     CertificateRequest,
@@ -35,8 +36,8 @@ from .models import (
     RequestType,
     SocialServiceRequest,
     Stage,
+    SubmittedDocument,
 )
-from .workflow import WorkflowError
 
 FIELD_LABELS = {
     "reason": gettext_lazy("Reason"),
@@ -55,6 +56,7 @@ def _require(request_type: RequestType, values: dict) -> None:
 
 
 def _require_attachment(request_type: RequestType, uploads) -> None:
+    """The type's checklist: every required document must be given."""
     if request_type.attachment_required and not uploads:
         label = request_type.attachment_label or _("an attachment")
         raise WorkflowError(_("Attach %(what)s.") % {"what": label})
@@ -80,9 +82,19 @@ def _with_uploads(employee, uploads, write):
         raise WorkflowError(exc.message) from None
 
 
-def _attach(request: Request, pending) -> None:
+def _attach(request: Request, pending, requirement=None) -> list[RequestAttachment]:
+    """Attach the stored uploads; each becomes a submitted document of the
+    checklist (of ``requirement``, or of the type's single required line)."""
+    if requirement is None:
+        required = request.request_type.required_documents()
+        requirement = required[0] if len(required) == 1 else None
+    attachments = []
     for item in pending:
-        RequestAttachment.objects.create(request=request, file=item.record().file)
+        attachment = RequestAttachment.objects.create(request=request, file=item.record().file)
+        SubmittedDocument.objects.create(request=request, attachment=attachment,
+                                         requirement=requirement)
+        attachments.append(attachment)
+    return attachments
 
 
 # ---- Submitting ---------------------------------------------------------------
@@ -103,13 +115,13 @@ def submit_leave(employee, request_type: RequestType, *, start: datetime.date,
                              start_afternoon=start_afternoon, end_morning=end_morning)
         if result.errors:
             raise WorkflowError(" ".join(result.errors))
-        request = workflow.start(request_type, employee, comment=reason)
+        request = lifecycle.start(request_type, employee, comment=reason)
         LeaveRequest.objects.create(
             request=request, start_date=start, end_date=end, start_afternoon=start_afternoon,
             end_morning=end_morning, days=result.days, reason=reason,
         )
         _attach(request, pending)
-        workflow.submit(request)
+        lifecycle.submit(request)
         return request
 
     return _with_uploads(employee, uploads, write)
@@ -125,10 +137,10 @@ def submit_certificate(employee, request_type: RequestType, *, language: str, pu
         raise WorkflowError(_("Between 1 and 5 copies."))
     _require(request_type, {"purpose": purpose})
     with transaction.atomic():
-        request = workflow.start(request_type, employee, comment=purpose)
+        request = lifecycle.start(request_type, employee, comment=purpose)
         CertificateRequest.objects.create(request=request, purpose=purpose, language=language,
                                           copies=int(copies))
-        workflow.submit(request)
+        lifecycle.submit(request)
     return request
 
 
@@ -142,11 +154,11 @@ def submit_social(employee, request_type: RequestType, *, service: str, descript
     _require_attachment(request_type, uploads)
 
     def write(pending):
-        request = workflow.start(request_type, employee, comment=description)
+        request = lifecycle.start(request_type, employee, comment=description)
         SocialServiceRequest.objects.create(request=request, service=service,
                                             description=description, amount=amount)
         _attach(request, pending)
-        workflow.submit(request)
+        lifecycle.submit(request)
         return request
 
     return _with_uploads(employee, uploads, write)
@@ -157,12 +169,12 @@ def submit_social(employee, request_type: RequestType, *, service: str, descript
 
 def decide(request_id: int, user, *, approve: bool, comment: str = "",
            expected_step: int | None = None, extra: dict | None = None) -> Request:
-    return workflow.decide(request_id, user, approve=approve, comment=comment.strip()[:2000],
+    return lifecycle.decide(request_id, user, approve=approve, comment=comment.strip()[:2000],
                            expected_step=expected_step, extra=extra)
 
 
 def cancel(request_id: int, user, comment: str = "") -> Request:
-    return workflow.cancel(request_id, user, comment.strip()[:2000])
+    return lifecycle.cancel(request_id, user, comment.strip()[:2000])
 
 
 @transaction.atomic
@@ -210,18 +222,29 @@ def _certificate_completed(request, actor, extra):
     certificates.issue(request, actor, extra)
 
 
+def _leave_facts(request):
+    return {"days": request.leave.days}
+
+
+def _social_facts(request):
+    amount = request.social.amount
+    return {} if amount is None else {"amount": amount}
+
+
 def register_families() -> None:
-    workflow.register_family("leave", workflow.FamilyHooks(
+    registry.register_family("leave", registry.FamilyHooks(
         on_completed=_leave_completed, can_cancel=_leave_can_cancel,
-        on_cancelled=_leave_cancelled,
+        on_cancelled=_leave_cancelled, facts=_leave_facts,
     ))
-    workflow.register_family("certificate", workflow.FamilyHooks(
+    registry.register_family("certificate", registry.FamilyHooks(
         on_completed=_certificate_completed))
-    workflow.register_family("social", workflow.FamilyHooks())
-    if leave.on_approved_leave not in workflow.ABSENCE_PROVIDERS:
-        workflow.ABSENCE_PROVIDERS.append(leave.on_approved_leave)
-    if on_transition not in workflow.TRANSITION_LISTENERS:
-        workflow.TRANSITION_LISTENERS.append(on_transition)
+    registry.register_family("social", registry.FamilyHooks(facts=_social_facts))
+    registry.register_family("interservice", registry.FamilyHooks())
+    if leave.on_approved_leave not in registry.ABSENCE_PROVIDERS:
+        registry.ABSENCE_PROVIDERS.append(leave.on_approved_leave)
+    if on_transition not in registry.TRANSITION_LISTENERS:
+        registry.TRANSITION_LISTENERS.append(on_transition)
+    registry.register_verifier(certificates.verified_document)
 
 
 # ---- Notifications and live updates --------------------------------------------------
@@ -229,7 +252,7 @@ def register_families() -> None:
 
 def needs_form_to_complete(request: Request) -> bool:
     """Completing a salary certificate needs the salary: no one-click approval."""
-    step = workflow.current_step(request)
+    step = routing.current_step(request)
     steps = request.request_type.steps_in_order()
     return (
         step is not None and step == steps[-1]
@@ -238,7 +261,7 @@ def needs_form_to_complete(request: Request) -> bool:
 
 
 def _notify_deciders(request: Request) -> None:
-    people, acting_for = workflow.deciders(request)
+    people, acting_for = routing.deciders(request)
     link = reverse("requests:detail", args=[request.pk])
     for person in people:
         if person.pk == request.requester_id:
@@ -316,7 +339,7 @@ def render_status(request: Request, viewer) -> str:
 
     return render_to_string("requests/partials/request_status.html", {
         "req": request, "timeline": selectors.timeline(request), "user": viewer,
-        "can_cancel": workflow.can_cancel(viewer, request),
+        "can_cancel": lifecycle.can_cancel(viewer, request),
     })
 
 

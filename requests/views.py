@@ -17,7 +17,7 @@ from collab.middleware import checks_text_itself
 from collab.models import Notification
 from files.views import serve_version
 
-from . import certificates, leave, selectors, services, workflow
+from . import certificates, leave, lifecycle, registry, routing, selectors, services
 from .forms import (
     FORMS,
     AdjustmentForm,
@@ -25,8 +25,8 @@ from .forms import (
     LeaveForm,
     QueueFilterForm,
 )
+from .lifecycle import NotDecider, WorkflowError
 from .models import Request, RequestAttachment, RequestType
-from .workflow import NotDecider, WorkflowError
 
 User = get_user_model()
 
@@ -126,8 +126,8 @@ def detail(request, pk):
     return render(request, "requests/detail.html", {
         "req": item,
         "timeline": selectors.timeline(item),
-        "can_cancel": workflow.can_cancel(request.user, item),
-        "can_decide": workflow.can_decide(request.user, item),
+        "can_cancel": lifecycle.can_cancel(request.user, item),
+        "can_decide": routing.can_decide(request.user, item),
         "needs_form": services.needs_form_to_complete(item),
         "attachments": item.attachments.select_related("file__current_version"),
         "balance": (selectors.balance_summary(request.user)
@@ -345,12 +345,13 @@ def balance(request, username):
 
 
 def verify(request, code=None):
-    """Public (no login): what an issued certificate states, found by its code."""
-    code = code or request.GET.get("code", "")
-    certificate = certificates.find_by_code(code) if code else None
-    lines = certificates.statement_lines(certificate.statement) if certificate else None
+    """Public (no login): what an issued document states, found by its code.
+    One page for every document the ministry issues (certificates, decision
+    letters, and the press and training documents through the registry)."""
+    code = (code or request.GET.get("code", ""))[:64]
+    document = registry.verify(code) if code else None
     return render(request, "requests/verify.html", {
-        "code": code, "certificate": certificate, "lines": lines, "searched": bool(code),
+        "code": code, "document": document, "searched": bool(code),
     })
 
 

@@ -4,7 +4,7 @@ from django.db import migrations
 def default_types(apps, schema_editor):
     from requests.defaults import ensure_default_types
 
-    ensure_default_types(apps.get_model("staff_requests", "RequestType"))
+    ensure_default_types(apps.get_model("staff_requests", "RequestType"), before_engine=True)
 
 
 # The audit trail is append-only in the database too, not only in Python.

@@ -64,7 +64,7 @@ def test_oversized_attachment_is_refused_and_nothing_is_written(org, types, sett
 def test_failure_after_storing_leaves_no_orphan_object_and_no_row(org, types):
     data = b"%PDF unique bytes for this test"
     key = blob_key(hashlib.sha256(data).hexdigest())
-    with mock.patch("requests.workflow.submit", side_effect=RuntimeError("database down")):
+    with mock.patch("requests.lifecycle.submit", side_effect=RuntimeError("database down")):
         with pytest.raises(RuntimeError):
             services.submit_social(org["employee"], types["social-services"], service="loan",
                                    description="x", uploads=[upload(data=data)])
@@ -79,7 +79,7 @@ def test_failure_keeps_an_object_that_another_request_uses(org, types):
     key = blob_key(hashlib.sha256(data).hexdigest())
     services.submit_social(org["employee"], types["social-services"], service="loan",
                            description="first", uploads=[upload(data=data)])
-    with mock.patch("requests.workflow.submit", side_effect=RuntimeError("boom")):
+    with mock.patch("requests.lifecycle.submit", side_effect=RuntimeError("boom")):
         with pytest.raises(RuntimeError):
             services.submit_social(org["colleague"], types["social-services"], service="loan",
                                    description="second", uploads=[upload(data=data)])
