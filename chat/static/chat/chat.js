@@ -74,7 +74,7 @@
       for (const other of history().querySelectorAll(".msg")) {
         if (Number(other.dataset.seq) > seq) { before = other; break; }
       }
-      before ? history().insertBefore(el, before) : history().appendChild(el);
+      history().insertBefore(el, before || history().querySelector(".msg-outbox"));
       if (stick) toBottom();
     }
     decorate(el);
@@ -282,10 +282,151 @@
   let opened = false;
   collab.onOpen(() => {
     resync();
+    outboxFlush();
     const list = document.getElementById("conv-list");
     if (opened && list) htmx.ajax("GET", list.dataset.url, { target: "#conv-list", swap: "innerHTML" });
     opened = true;
   });
+
+  // ---- Outbox: sent messages the server has not acknowledged yet -----------
+  // Each keeps one client_id across every retry, so the server stores it once
+  // however often it arrives (docs/protocol.md, chat.send). It shows as
+  // pending until a reply carries its seq; it goes again over HTTP when the
+  // socket is down, after every reconnect, and once more when no reply came
+  // in time; refused, or unanswered MAX_ATTEMPTS times, it is marked failed
+  // with Retry and Discard. It is never shown as sent before the reply.
+  const ACK_TIMEOUT_MS = 8000, MAX_ATTEMPTS = 3;
+  const outbox = [];
+
+  function newClientId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 14);
+  }
+
+  function outboxRender(item, text) {
+    const el = item.el;
+    el.dataset.state = item.state;
+    const state = el.querySelector(".msg-state");
+    state.textContent = text;
+    el.querySelectorAll(".msg-outbox-actions").forEach((n) => n.remove());
+    if (item.state !== "failed") return;
+    const actions = document.createElement("span");
+    actions.className = "msg-outbox-actions";
+    [["retry", () => { item.attempts = 0; outboxSend(item); }],
+     ["discard", () => outboxSettle(item)]].forEach(([key, act]) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "link-button";
+      button.dataset.outbox = key;
+      button.textContent = t(key);
+      button.addEventListener("click", act);
+      actions.appendChild(button);
+    });
+    state.after(actions);
+  }
+
+  function outboxAdd(data) {
+    const item = { id: newClientId(), data: data, state: "pending", attempts: 0 };
+    data.client_id = item.id;
+    const el = document.createElement("div");
+    el.className = "msg-outbox is-mine";
+    el.dataset.clientId = item.id;
+    const body = document.createElement("p");
+    body.className = "msg-body";
+    body.setAttribute("dir", "auto");
+    body.textContent = data.body;
+    const state = document.createElement("p");
+    state.className = "msg-state";
+    state.setAttribute("role", "status");
+    el.append(body, state);
+    item.el = el;
+    history().appendChild(el);
+    toBottom();
+    outbox.push(item);
+    outboxSend(item);
+  }
+
+  function outboxSettle(item) {
+    const i = outbox.indexOf(item);
+    if (i >= 0) outbox.splice(i, 1);
+    item.el.remove();
+  }
+
+  function outboxDelivered(item, seq, html) {
+    if (outbox.indexOf(item) < 0) return;  // discarded meanwhile: the event shows it
+    outboxSettle(item);
+    upsert(seq, 0, html);
+    lastRead = Math.max(lastRead, seq);
+    advance(seq);
+    toBottom();
+  }
+
+  function outboxFailed(item, message) {
+    if (outbox.indexOf(item) < 0) return;
+    item.state = "failed";
+    outboxRender(item, message || t("failed"));
+  }
+
+  // Not answered: maybe stored, maybe not. The same client_id makes a retry safe.
+  function outboxUnanswered(item, retryNow) {
+    if (outbox.indexOf(item) < 0) return;
+    if (item.attempts >= MAX_ATTEMPTS) { outboxFailed(item); return; }
+    item.state = "pending";
+    outboxRender(item, t("pending"));
+    if (retryNow) outboxSend(item);
+  }
+
+  function outboxSend(item) {
+    if (item.state === "sending" || !room) return;
+    if (!socketOpen()) { outboxSendOverHttp(item); return; }
+    item.state = "sending";
+    item.attempts += 1;
+    outboxRender(item, t("sending"));
+    let timer = null;
+    const late = new Promise((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error("timeout")), ACK_TIMEOUT_MS);
+    });
+    Promise.race([collab.send("chat.send", item.data), late]).then((reply) => {
+      outboxDelivered(item, reply.seq, reply.html);
+    }).catch((err) => {
+      if (err && err.code) { outboxFailed(item, err.message); return; }
+      if (err && err.message === "offline") { item.attempts -= 1; outboxSendOverHttp(item); return; }
+      // "timeout": try again at once; "closed": the reconnect flushes the outbox.
+      item.state = "pending";
+      outboxUnanswered(item, err && err.message === "timeout" && socketOpen());
+    }).finally(() => clearTimeout(timer));
+  }
+
+  // The socket is down: the same service over HTTP. A network failure means
+  // nothing left the browser: the message waits for the connection.
+  function outboxSendOverHttp(item) {
+    const form = document.getElementById("composer");
+    if (!form) return;
+    item.state = "sending";
+    outboxRender(item, t("sending"));
+    const body = new URLSearchParams({ body: item.data.body, client_id: item.id,
+                                       reply_to: item.data.reply_to || "" });
+    const headers = Object.assign({ "HX-Request": "true" }, csrfHeaders());
+    fetch(form.action, { method: "POST", body: body, headers: headers, credentials: "same-origin" })
+      .then((r) => r.text().then((text) => ({ ok: r.ok, text: text })))
+      .then(({ ok, text }) => {
+        const seq = /^\s*<article[^>]*data-seq="(\d+)"/.exec(text);
+        if (ok && seq) { outboxDelivered(item, Number(seq[1]), text); return; }
+        const tpl = document.createElement("template");
+        tpl.innerHTML = text;
+        const error = ok && tpl.content.querySelector(".composer-error");
+        outboxFailed(item, error ? error.textContent : null);
+      })
+      .catch(() => {
+        if (outbox.indexOf(item) < 0) return;
+        item.state = "pending";
+        outboxRender(item, t("pending"));
+      });
+  }
+
+  function outboxFlush() {
+    outbox.filter((item) => item.state === "pending").forEach(outboxSend);
+  }
 
   // ---- Composer -------------------------------------------------------------
   function setupComposer() {
@@ -318,34 +459,11 @@
       const body = textarea.value;
       if (!body.trim()) return;
       status.textContent = "";
-      if (!socketOpen()) { htmx.trigger(form, "chat-fallback"); return; }
       const data = { conversation: roomId, body: body };
       if (replyInput.value) data.reply_to = Number(replyInput.value);
       textarea.value = "";
-      collab.send("chat.send", data).then((reply) => {
-        clearReply();
-        upsert(reply.seq, 0, reply.html);
-        lastRead = Math.max(lastRead, reply.seq);
-        advance(reply.seq);
-        toBottom();
-      }).catch((err) => {
-        if (!textarea.value) textarea.value = body;
-        if (err && err.code) { status.textContent = err.message; return; }
-        if (err && err.message === "offline") { htmx.trigger(form, "chat-fallback"); return; }
-        status.textContent = t("not_sent");
-      });
-    });
-    // The POST fallback answers with the rendered message (or an error paragraph).
-    form.addEventListener("htmx:beforeSwap", (e) => {
-      const text = e.detail.xhr.responseText || "";
-      if (e.detail.xhr.status === 200 && text.trim().startsWith("<article")) {
-        e.detail.shouldSwap = false;
-        const el = upsert(Number(/data-seq="(\d+)"/.exec(text)[1]), 0, text);
-        if (el) { advance(Number(el.dataset.seq)); lastRead = Math.max(lastRead, Number(el.dataset.seq)); }
-        textarea.value = "";
-        clearReply();
-        toBottom();
-      }
+      clearReply();
+      outboxAdd(data);
     });
 
     // Message tools (event delegation: messages come and go).
