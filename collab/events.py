@@ -309,6 +309,23 @@ REQUEST_UPDATED = event(
     "(stage and timeline); `balance_html` your re-rendered leave balance card.",
 )
 
+REQUEST_MESSAGE = event(
+    "request.message",
+    Audience.USER,
+    {"id": int, "html": str},
+    "A message was posted in the conversation of an application you take part in "
+    "(applicant or officer; internal notes reach officers only). `html` is the "
+    "re-rendered conversation, for `#request-<id>-conversation`.",
+)
+
+REQUEST_QUEUE_CHANGED = event(
+    "request.queue_changed",
+    Audience.USER,
+    {"id": int, "reference": str, "stage": str},
+    "An application arrived at (or left) a step you decide: back-office queues "
+    "reload their first page.",
+)
+
 
 # Events after which the consumer closes the socket, with the close code.
 CLOSING_EVENTS = {SESSION_ENDED.name: 4001, ACCOUNT_DISABLED.name: 4003}

@@ -141,9 +141,10 @@ def _finish(request: Request, stage: str) -> None:
     clock.clear(request)
 
 
-def _enter_step(request: Request, after: int) -> None:
-    """Move to the first applicable step after position ``after`` (or complete)."""
-    found = routing.next_step(request, after)
+def _enter_step(request: Request, after: int, approver=None) -> None:
+    """Move to the first applicable step after position ``after`` (or complete);
+    ``approver`` is approving the current step right now."""
+    found = routing.next_step(request, after, approver=approver)
     if found is None:
         _finish(request, Stage.COMPLETED)
         return
@@ -270,7 +271,7 @@ def _decide(request_id, user, *, approve, comment, expected_step, extra):
     from_stage = request.stage
     old_version = request.version
     if approve:
-        _enter_step(request, request.step_position)
+        _enter_step(request, request.step_position, approver=user)
         action = RequestTransition.Action.APPROVED
     else:
         _finish(request, Stage.REJECTED)

@@ -149,7 +149,8 @@ def can_decide(user, request: Request) -> bool:
     return any(person.pk == user.pk for person in people)
 
 
-def next_step(request: Request, after: int, steps: list[WorkflowStep] | None = None):
+def next_step(request: Request, after: int, steps: list[WorkflowStep] | None = None,
+              approver=None):
     """The first step after position ``after`` that applies to ``request`` (its
     routing rules hold, and its only decider has not already approved an
     earlier step: nobody approves the same application twice), or None."""
@@ -167,6 +168,8 @@ def next_step(request: Request, after: int, steps: list[WorkflowStep] | None = N
                     action__in=[RequestTransition.Action.APPROVED,
                                 RequestTransition.Action.COMPLETED],
                 ).values_list("actor_id", flat=True))
+                if approver is not None:
+                    approvers.add(approver.pk)
             if people[0].pk in approvers:
                 continue
         return index, step

@@ -168,3 +168,21 @@ def team_calendar(manager, year: int, month: int) -> list[list[CalendarDay]]:
             week = []
         day += datetime.timedelta(days=1)
     return weeks
+
+
+def conversation(request: Request, *, officer: bool) -> list:
+    """The application's messages (and, for officers, internal notes), oldest first."""
+    from .models import Message
+
+    messages = Message.objects.filter(request=request).select_related("author")
+    if not officer:
+        messages = messages.filter(internal=False)
+    return list(messages.order_by("created_at", "pk")[:500])
+
+
+def read_receipts(request: Request) -> dict:
+    """user id -> time up to which they read the conversation."""
+    from .models import MessageRead
+
+    return dict(MessageRead.objects.filter(request=request).values_list("user_id",
+                                                                        "read_until"))

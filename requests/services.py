@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -22,14 +23,18 @@ from collab import events
 from collab.services import notify
 from files import services as file_services
 
-from . import certificates, leave, lifecycle, registry, routing
+from . import certificates, leave, lifecycle, policies, registry, routing
+from . import timeline as timeline_log
 from .lifecycle import WorkflowError
 from .models import (
     FINAL_STAGES,
     CertificateRequest,
     Decider,
     Delegation,
+    InterServiceRequest,
     LeaveRequest,
+    Message,
+    MessageRead,
     Request,
     RequestAttachment,
     RequestTransition,
@@ -37,6 +42,7 @@ from .models import (
     SocialServiceRequest,
     Stage,
     SubmittedDocument,
+    TimelineEntry,
 )
 
 FIELD_LABELS = {
@@ -289,6 +295,13 @@ def _notify_deciders(request: Request) -> None:
 
 
 def summary(request: Request) -> str:
+    try:
+        return _summary(request)
+    except ObjectDoesNotExist:
+        return ""  # a draft whose family row is not written yet
+
+
+def _summary(request: Request) -> str:
     family = request.request_type.family
     if family == RequestType.Family.LEAVE:
         item = request.leave
@@ -304,7 +317,10 @@ def summary(request: Request) -> str:
     if family == RequestType.Family.SOCIAL:
         item = request.social
         return f"{item.get_service_display()}. {item.description}"[:240]
-    return ""
+    if family == RequestType.Family.INTERSERVICE:
+        item = request.interservice
+        return f"{request.applicant_name}: {item.subject}"[:240]
+    return registry.hooks_for(request).summary(request)
 
 
 OUTCOME_ACTIONS = {
@@ -350,14 +366,229 @@ def render_balance(employee) -> str:
                             {"balance": selectors.balance_summary(employee)})
 
 
+def _notify_returned(request: Request, transition: RequestTransition) -> None:
+    requester = request.requester
+    with translation.override(requester.preferred_language):
+        deadline = timezone.localtime(request.correction_deadline).strftime("%Y-%m-%d")
+        notify(requester, kind="request.returned",
+               title=_("Your request %(ref)s needs a correction before %(date)s")
+               % {"ref": request.reference, "date": deadline},
+               body=transition.comment, link=reverse("requests:detail", args=[request.pk]))
+
+
+def _announce_to_queues(request: Request) -> None:
+    people, _acting_for = routing.deciders(request)
+    for person in people:
+        events.publish(events.REQUEST_QUEUE_CHANGED, to=person.pk, id=request.pk,
+                       reference=request.reference, stage=request.stage)
+
+
 def on_transition(request: Request, transition: RequestTransition) -> None:
     if transition.action in OUTCOME_ACTIONS:
         _notify_requester(request, transition)
+    if transition.action == RequestTransition.Action.RETURNED:
+        _notify_returned(request, transition)
     if request.is_open and transition.action != RequestTransition.Action.CANCELLED:
         _notify_deciders(request)
+        _announce_to_queues(request)
     requester = request.requester
     with translation.override(requester.preferred_language):
         events.publish(
             events.REQUEST_UPDATED, to=requester.pk, id=request.pk, stage=request.stage,
             html=render_status(request, requester), balance_html=render_balance(requester),
         )
+
+
+# ---- Procedures between directorates -------------------------------------------------
+
+
+def submit_interservice(employee, request_type: RequestType, *, subject: str,
+                        description: str = "", uploads=()) -> Request:
+    """A directorate asks another one; the employee files for their directorate."""
+    if request_type.family != RequestType.Family.INTERSERVICE:
+        raise WorkflowError(_("This is not a procedure between directorates."))
+    subject = subject.strip()[:200]
+    if not subject:
+        raise WorkflowError(_("This field is required: %(field)s")
+                            % {"field": _("Subject")}, field="subject")
+    _require_attachment(request_type, uploads)
+
+    def write(pending):
+        request = lifecycle.start(request_type, employee, comment=subject)
+        InterServiceRequest.objects.create(request=request, subject=subject,
+                                           description=description.strip())
+        _attach(request, pending)
+        lifecycle.submit(request)
+        return request
+
+    return _with_uploads(employee, uploads, write)
+
+
+# ---- The other moves of the lifecycle --------------------------------------------------
+
+
+def return_for_correction(request_id: int, user, *, items: list[dict], comment: str = "",
+                          expected_step: int | None = None) -> Request:
+    return lifecycle.return_for_correction(request_id, user, items=items,
+                                           comment=comment.strip()[:2000],
+                                           expected_step=expected_step)
+
+
+def _check_upload(requirement, upload) -> None:
+    """A document of the checklist: its accepted types and size."""
+    accepted = requirement.accepted_types or []
+    kind = getattr(upload, "content_type", "") or ""
+    if accepted and kind not in accepted:
+        raise WorkflowError(_("%(doc)s: this type of file is not accepted.")
+                            % {"doc": requirement.label}, field="documents")
+    limit = requirement.max_bytes or attachment_max_bytes()
+    if upload.size > limit:
+        raise WorkflowError(_("%(doc)s: the file is larger than %(size)s.")
+                            % {"doc": requirement.label,
+                               "size": f"{limit / 1024 / 1024:.1f} MB"}, field="documents")
+
+
+def resubmit(request_id: int, user, *, comment: str = "", documents: dict | None = None,
+             issued_on: dict | None = None) -> Request:
+    """The applicant answers a correction. ``documents``: requirement id -> upload,
+    only for the documents the correction named; ``issued_on``: requirement id
+    -> date, checked against the document's validity."""
+    documents = {int(k): v for k, v in (documents or {}).items()}
+    issued_on = {int(k): v for k, v in (issued_on or {}).items()}
+    request = policies.visible_or_404(user, request_id)
+    requirements = {r.pk: r for r in request.request_type.documents.all()}
+    for requirement_id, upload in documents.items():
+        requirement = requirements.get(requirement_id)
+        if requirement is None:
+            raise WorkflowError(_("Only the documents named in the correction can change."),
+                                field="documents")
+        _check_upload(requirement, upload)
+        if requirement.validity_days:
+            day = issued_on.get(requirement_id)
+            if day is None or day < timezone.localdate() - datetime.timedelta(
+                    days=requirement.validity_days):
+                raise WorkflowError(
+                    _("%(doc)s must have been issued less than %(days)s days ago.")
+                    % {"doc": requirement.label, "days": requirement.validity_days},
+                    field="documents")
+    order = list(documents)
+    uploads = [documents[k] for k in order]
+
+    def write(pending):
+        pending = list(pending)
+
+        def store(locked):
+            for requirement_id, item in zip(order, pending, strict=True):
+                attachment = RequestAttachment.objects.create(request=locked,
+                                                              file=item.record().file)
+                SubmittedDocument.objects.create(
+                    request=locked, attachment=attachment,
+                    requirement=requirements[requirement_id],
+                    issued_on=issued_on.get(requirement_id))
+
+        return lifecycle.resubmit(request_id, user, comment=comment.strip()[:2000],
+                                  documents={k: True for k in order}, write=store)
+
+    if not uploads:
+        return lifecycle.resubmit(request_id, user, comment=comment.strip()[:2000],
+                                  documents={})
+    return _with_uploads(user, uploads, write)
+
+
+def suspend(request_id: int, user, *, comment: str = "",
+            expected_step: int | None = None) -> Request:
+    return lifecycle.suspend(request_id, user, comment=comment.strip()[:2000],
+                             expected_step=expected_step)
+
+
+def resume(request_id: int, user, *, comment: str = "") -> Request:
+    return lifecycle.resume(request_id, user, comment=comment.strip()[:2000])
+
+
+def forward(request_id: int, user, *, to_position: int, comment: str = "",
+            expected_step: int | None = None) -> Request:
+    return lifecycle.forward(request_id, user, to_position=to_position,
+                             comment=comment.strip()[:2000], expected_step=expected_step)
+
+
+def assign(request_id: int, user, officer) -> Request:
+    return lifecycle.assign(request_id, user, officer)
+
+
+@transaction.atomic
+def check_document(request_id: int, user, document_id: int, *, accept: bool,
+                   reason: str = "") -> SubmittedDocument:
+    """The officer accepts or rejects (with a reason) one submitted document."""
+    request = Request.objects.select_for_update(of=("self",)).select_related(
+        "request_type", "requester", "current_step").filter(pk=request_id).first()
+    if request is None or not policies.can_view(user, request):
+        raise policies.NotVisible
+    if not routing.can_decide(user, request):
+        raise lifecycle.NotDecider(_("You are not the person who decides this request."))
+    document = SubmittedDocument.objects.filter(pk=document_id, request=request).first()
+    if document is None:
+        raise policies.NotVisible
+    reason = reason.strip()[:500]
+    if not accept and not reason:
+        raise WorkflowError(_("Say why the document is rejected."), field="reason")
+    document.status = (SubmittedDocument.Status.ACCEPTED if accept
+                       else SubmittedDocument.Status.REJECTED)
+    document.reason = reason
+    document.checked_by = user
+    document.checked_at = timezone.now()
+    document.save(update_fields=["status", "reason", "checked_by", "checked_at"])
+    timeline_log.append(request, TimelineEntry.Kind.DOCUMENT, actor=user, payload={
+        "document": document.pk, "status": document.status, "reason": reason})
+    return document
+
+
+# ---- Conversation and internal notes ----------------------------------------------------
+
+
+def _participants(request: Request, *, internal: bool) -> set[int]:
+    people = {t.actor_id for t in request.transitions.all() if t.actor_id}
+    people |= {p.pk for p in routing.deciders(request)[0]}
+    if request.assignee_id:
+        people.add(request.assignee_id)
+    if not internal:
+        people.add(request.requester_id)
+    else:
+        people.discard(request.requester_id)
+    return people
+
+
+def post_message(request_id: int, user, body: str, *, internal: bool = False) -> Message:
+    """A message to the applicant and officers, or an internal note (officers only)."""
+    body = body.strip()[:5000]
+    if not body:
+        raise WorkflowError(_("Write a message."), field="body")
+    with transaction.atomic():
+        request = Request.objects.select_for_update(of=("self",)).select_related(
+            "request_type", "requester", "current_step").filter(pk=request_id).first()
+        if request is None or not policies.can_view(user, request):
+            raise policies.NotVisible
+        if not policies.can_comment(user, request, internal=internal):
+            raise WorkflowError(_("You cannot write here."), field="body")
+        message = Message.objects.create(request=request, author=user, body=body,
+                                         internal=internal)
+        timeline_log.append(
+            request, TimelineEntry.Kind.NOTE if internal else TimelineEntry.Kind.MESSAGE,
+            actor=user, public=not internal, payload={"message": message.pk})
+        MessageRead.objects.update_or_create(request=request, user=user,
+                                             defaults={"read_until": message.created_at})
+        from . import selectors
+
+        for person_id in _participants(request, internal=internal) | {user.pk}:
+            officer = person_id != request.requester_id
+            events.publish(events.REQUEST_MESSAGE, to=person_id, id=request.pk,
+                           html=render_to_string("requests/partials/conversation.html", {
+                               "req": request,
+                               "conversation": selectors.conversation(request, officer=officer),
+                           }))
+    return message
+
+
+def mark_read(request_id: int, user) -> None:
+    request = policies.visible_or_404(user, request_id)
+    MessageRead.objects.update_or_create(request=request, user=user,
+                                         defaults={"read_until": timezone.now()})

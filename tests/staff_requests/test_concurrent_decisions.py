@@ -67,3 +67,52 @@ def test_double_click_from_two_threads_records_one_decision(org, types, round_):
     taken = balance_for(org["employee"], monday.year).taken
     assert taken == (2 if req.stage == Stage.COMPLETED else 0)
     assert Request.objects.get(pk=req.pk).version == 2
+
+
+def race_moves(moves):
+    """Run the callables at once from threads; outcome per move."""
+    barrier = threading.Barrier(len(moves))
+    outcomes = [None] * len(moves)
+
+    def run(index, move):
+        try:
+            barrier.wait(timeout=5)
+            move()
+            outcomes[index] = "done"
+        except DecisionConflict as exc:
+            outcomes[index] = ("conflict", exc.message)
+        except Exception as exc:  # pragma: no cover - reported by the assertion below
+            outcomes[index] = ("error", repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, move)) for i, move in enumerate(moves)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_of_the_pool_one_approves_the_other_returns(org, types, user_factory):
+    second = user_factory(directorate=org["hr"].directorate, role="hr_officer",
+                          username="hr2")
+    req = services.submit_certificate(org["employee"], types["certificate-work"],
+                                      language="fr")
+    outcomes = race_moves([
+        lambda: services.decide(req.pk, org["hr"], approve=True, expected_step=1),
+        lambda: services.return_for_correction(req.pk, second, expected_step=1,
+                                               items=[{"kind": "text", "text": "x"}]),
+    ])
+    assert sorted(o if o == "done" else o[0] for o in outcomes) == ["conflict", "done"]
+    loser = next(o for o in outcomes if o != "done")
+    req.refresh_from_db()
+    winner = org["hr"] if req.stage == Stage.COMPLETED else second
+    # The loser is told who decided first (threads speak the default language).
+    assert winner.display_name in loser[1], loser
+    assert req.version == 2 and req.stage in {Stage.COMPLETED, Stage.RETURNED}
+    assert RequestTransition.objects.filter(request=req).count() == 2
+    from django.core.management import call_command
+
+    call_command("verify_timeline")
