@@ -154,8 +154,13 @@ def share(request, pk):
         except services.ShareRefused as exc:
             messages.error(request, exc.message)
     else:
-        for error in form.non_field_errors():
-            messages.error(request, error)
+        # Every refusal is said: a person or directorate that cannot be chosen
+        # (unknown, deactivated since the page was loaded) included.
+        for name, errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else None
+            for error in errors:
+                messages.error(request, _("%(field)s: %(error)s") % {"field": label, "error": error}
+                               if label else error)
     return redirect("files:detail", pk=file.pk)
 
 

@@ -427,6 +427,10 @@
   function outboxFlush() {
     outbox.filter((item) => item.state === "pending").forEach(outboxSend);
   }
+  // Leaving the page would lose what is not acknowledged: the browser asks first.
+  window.addEventListener("beforeunload", (e) => {
+    if (outbox.some((item) => item.state !== "failed")) { e.preventDefault(); e.returnValue = ""; }
+  });
 
   // ---- Composer -------------------------------------------------------------
   function setupComposer() {
