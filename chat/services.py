@@ -17,7 +17,7 @@ from collab import events
 from collab.actions import ActionError
 from collab.models import Directorate, User
 from collab.services import notify
-from collab.text import http_text_problem, strip_bidi
+from collab.text import bad_char_message, find_bad_char, strip_bidi
 
 from . import live
 from .models import MAX_MESSAGE_LENGTH, REACTIONS, Conversation, Membership, Message, Reaction
@@ -169,8 +169,8 @@ def can_post(user: User, conversation: Conversation) -> bool:
 def _checked_text(text: str) -> str:
     # One check for the socket and the HTTP fallback alike: refuse what no one
     # types (and PostgreSQL cannot store), drop what would reorder others' view.
-    if problem := http_text_problem(text):
-        raise ChatError("bad_text", problem)
+    if (char := find_bad_char(text)) is not None:
+        raise ChatError("bad_text", bad_char_message(char))
     return strip_bidi(text)
 
 

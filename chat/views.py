@@ -34,6 +34,14 @@ def _int(value, default=None):
         return default
 
 
+def _form_text(value: str) -> str:
+    """A form field's text. Over HTTP, U+FFFD marks bytes that were not UTF-8:
+    refused here; the service refuses the rest, socket and HTTP alike."""
+    if problem := http_text_problem(value):
+        raise ChatError("bad_text", problem)
+    return value
+
+
 def _colleague_ids(request, text: str) -> list[int] | None:
     """The ids of the colleagues named in ``text``; None (and a message saying
     which names are wrong) if any name matches no active colleague."""
@@ -126,7 +134,7 @@ def send(request, pk):
     reply_to = _int(request.POST.get("reply_to"))
     try:
         message = services.send_message(
-            request.user, pk, request.POST.get("body", ""), reply_to or None,
+            request.user, pk, _form_text(request.POST.get("body", "")), reply_to or None,
             client_id=request.POST.get("client_id") or None,
         )
     except ChatError as exc:
@@ -163,7 +171,9 @@ def group_new(request):
     if member_ids is None:
         return redirect("chat:index")
     try:
-        conv = services.create_group(request.user, request.POST.get("title", ""), member_ids)
+        conv = services.create_group(
+            request.user, _form_text(request.POST.get("title", "")), member_ids
+        )
     except ChatError as exc:
         messages.error(request, exc.message)
         return redirect("chat:index")
@@ -176,7 +186,7 @@ def group_new(request):
 def rename(request, pk):
     _membership_or_404(request, pk)
     title = request.POST.get("title", "")
-    return _manage(request, pk, lambda: services.rename(request.user, pk, title))
+    return _manage(request, pk, lambda: services.rename(request.user, pk, _form_text(title)))
 
 
 @checks_text_itself

@@ -234,3 +234,12 @@ async def test_raw_invalid_bytes_in_a_query_string_get_400_not_500():
              "server": ("127.0.0.1", 80)}
     await application(scope, receive, send)
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 400
+
+
+def test_group_title_with_undecodable_bytes_is_refused(group):
+    conv, me, _other = group
+    response = client(me).post(f"/chat/{conv.pk}/rename/", "title=%FF", content_type=FORM,
+                               follow=True)
+    assert "not valid UTF-8" in response.content.decode()
+    conv.refresh_from_db()
+    assert conv.title == "team"
