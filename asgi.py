@@ -18,6 +18,7 @@ from django.urls import path  # noqa: E402
 
 from announcements.scheduler import with_in_process_scheduler  # noqa: E402
 from collab.consumers import CollabConsumer  # noqa: E402
+from collab.faults import guard_sockets  # noqa: E402
 from files.asgi import with_upload_endpoint  # noqa: E402
 
 if not settings.PRODUCTION:
@@ -30,8 +31,9 @@ websocket_urlpatterns = [path("ws/", CollabConsumer.as_asgi())]
 router = ProtocolTypeRouter(
     {
         "http": with_upload_endpoint(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        # A handshake that meets a database or Redis outage closes with 4503.
+        "websocket": guard_sockets(
+            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -121,6 +121,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads the session or the user: 503 while the database is down.
+    "collab.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -182,12 +184,18 @@ if DATABASE_URL:
             # pool shared by the process's threads instead (docs/benchmarks.md,
             # "Database connections"). Off (DATABASE_POOL=0) behind PgBouncer.
             DATABASES["default"]["CONN_MAX_AGE"] = 0
+            # No CONN_HEALTH_CHECKS: the pool's check backs off a second, then
+            # two, after each dead connection, so after a restart pages timed
+            # out one after the other. collab.middleware tests the connection
+            # of each page and has the pool replace all dead ones at once.
             options["pool"] = {
                 "min_size": 1,
                 "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", 16)),
-                # Seconds a request waits for a connection: as long as a new
-                # connection may take, so an unreachable database fails as fast.
-                "timeout": connect_timeout,
+                # Seconds a request waits for a connection. Shorter than
+                # Daphne's WebSocket handshake timeout (5 s): with the database
+                # out of reach, a handshake must still be answered (4503, see
+                # collab/faults.py) before Daphne drops it without an answer.
+                "timeout": int(os.environ.get("DATABASE_POOL_TIMEOUT", 3)),
             }
 else:
     DATABASES = {
@@ -322,5 +330,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # The pool logs every failed attempt to reconnect (several a second
+        # while the database is down); collab.faults logs the outage once.
+        "psycopg.pool": {"level": "ERROR"},
+    },
 }

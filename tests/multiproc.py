@@ -30,6 +30,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -365,3 +366,106 @@ def unique_prefix(label: str = "mp") -> str:
     # Redis pub/sub channels ignore the database number: a unique prefix keeps
     # concurrent runs (other helpers, CI jobs) from hearing each other.
     return f"{label}{uuid.uuid4().hex[:10]}"
+
+
+class TcpProxy:
+    """A TCP proxy (threads in this process) in front of a real server: cut it,
+    refuse or hang new connections, to fault a service the machine shares
+    (its PostgreSQL) without touching the service itself.
+
+    - ``forward()``: pass bytes both ways (the start state);
+    - ``cut()``: close every open connection at once, as a server restart does;
+    - ``refuse()``: stop listening (connection refused, as a stopped server);
+    - ``hang()``: accept connections but never answer (an unreachable or
+      frozen server), after cutting the open ones.
+    """
+
+    def __init__(self, host: str, port: int):
+        self.target = (host, port)
+        self.mode = "forward"
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._listener: socket.socket | None = None
+        self.port = 0
+        self._listen()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return ("127.0.0.1", self.port)
+
+    def _listen(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(128)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:  # closed by refuse()/close()
+                return
+            with self._lock:
+                self._sockets.append(client)
+                if self.mode == "hang":
+                    continue  # held open, never answered
+            try:
+                upstream = socket.create_connection(self.target, 5)
+            except OSError:
+                self._close(client)
+                continue
+            with self._lock:
+                self._sockets.append(upstream)
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        self._close(source)
+        self._close(sink)
+
+    def _close(self, sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError):
+            sock.close()
+        with self._lock, contextlib.suppress(ValueError):
+            self._sockets.remove(sock)
+
+    def cut(self) -> None:
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            self._close(sock)
+
+    def refuse(self) -> None:
+        if self._listener is not None:
+            # close() alone does not wake a thread blocked in accept() on
+            # Linux, which would go on accepting: shutdown() does.
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
+            self._listener.close()
+            self._listener = None
+        self.cut()
+
+    def hang(self) -> None:
+        self.mode = "hang"
+        if self._listener is None:
+            self._listen()
+        self.cut()
+
+    def forward(self) -> None:
+        self.mode = "forward"
+        self.cut()  # connections held by hang() never reached the server
+        if self._listener is None:
+            self._listen()
+
+    def close(self) -> None:
+        self.refuse()

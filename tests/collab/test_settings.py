@@ -194,9 +194,9 @@ def test_core_layer_is_selectable_with_a_sized_pool(tmp_path):
 @pytest.mark.parametrize(
     "changes, expected",
     [
-        ({}, "0 {'min_size': 1, 'max_size': 16, 'timeout': 5}"),
-        ({"DATABASE_POOL_MAX_SIZE": "24", "DATABASE_CONNECT_TIMEOUT": "3"},
-         "0 {'min_size': 1, 'max_size': 24, 'timeout': 3}"),
+        ({}, "0 {'min_size': 1, 'max_size': 16, 'timeout': 3}"),
+        ({"DATABASE_POOL_MAX_SIZE": "24", "DATABASE_POOL_TIMEOUT": "2"},
+         "0 {'min_size': 1, 'max_size': 24, 'timeout': 2}"),
         ({"DATABASE_POOL": "0"}, "60 None"),  # PgBouncer pools instead
     ],
     ids=["pooled", "pool size", "no pool"],
