@@ -292,6 +292,9 @@ FILE_STORE = "s3" if S3_ENDPOINT else "local"
 # Files app (issue 4): limits in bytes, malware scanning, download links.
 FILES_MAX_SIZE = int(os.environ.get("FILES_MAX_SIZE", 5 * 1024**3))
 FILES_USER_QUOTA = int(os.environ.get("FILES_USER_QUOTA", 20 * 1024**3))
+# How long the quota an upload holds counts while it runs: past this, the
+# hold of a process that died mid-upload is ignored (and swept).
+FILES_RESERVATION_SECONDS = int(os.environ.get("FILES_RESERVATION_SECONDS", 6 * 3600))
 FILES_SCAN_ENABLED = env_bool("FILES_SCAN_ENABLED", default=False)
 FILES_SCANNER = os.environ.get("FILES_SCANNER", "files.scanning.ClamdScanner")
 CLAMD_SOCKET = os.environ.get("CLAMD_SOCKET", "/run/clamav/clamd.ctl")

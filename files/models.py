@@ -191,3 +191,30 @@ class AttachedFile(models.Model):
     @property
     def size(self) -> int:
         return self.version.size if self.version else 0
+
+
+class UploadReservation(models.Model):
+    """Quota held by one upload in progress, taken before its first byte is
+    stored. The quota check counts stored versions plus these rows, under a
+    lock on the owner's row, so uploads running at once can never together
+    exceed the quota. A successful upload deletes its row in the transaction
+    that records its version; a failed one deletes it at once. A row left by
+    a process that died mid-upload stops counting once it is older than
+    FILES_RESERVATION_SECONDS, and the orphan sweep removes it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    size = models.BigIntegerField(_("size"))
+    # Refreshed each time the reservation grows (a stream of unknown length).
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("upload reservation")
+        verbose_name_plural = _("upload reservations")
+
+    def __str__(self):
+        return f"{self.user_id}: {self.size}"

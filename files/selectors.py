@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
+from django.utils import timezone
 
 from .integrations import conversation_ids_for
-from .models import File, FileVersion, Share
+from .models import File, FileVersion, Share, UploadReservation
 from .naming import KINDS
 
 SORTS = {
@@ -128,6 +132,19 @@ def used_bytes(user) -> int:
     versions = FileVersion.objects.filter(file__owner=user, file__attached_to="")
     total = versions.aggregate(total=Sum("size"))["total"]
     return total or 0
+
+
+def live_reservations():
+    since = timezone.now() - datetime.timedelta(seconds=settings.FILES_RESERVATION_SECONDS)
+    return UploadReservation.objects.filter(updated_at__gt=since)
+
+
+def held_bytes(user, exclude: int | None = None) -> int:
+    """Quota held by the user's uploads in progress."""
+    holds = live_reservations().filter(user=user)
+    if exclude is not None:
+        holds = holds.exclude(pk=exclude)
+    return holds.aggregate(total=Sum("size"))["total"] or 0
 
 
 def active_shares_of(file: File) -> QuerySet[Share]:

@@ -29,7 +29,7 @@ from collab.models import User
 from collab.services import notify
 
 from . import integrations, selectors, storage
-from .models import File, FileVersion, Share
+from .models import File, FileVersion, Share, UploadReservation
 from .naming import detect_type, sanitise_name
 from .scanning import CLEAN, INFECTED, get_scanner
 from .storage import ChecksumMismatch, StoreError, TooLarge
@@ -56,34 +56,137 @@ class ShareRefused(Exception):
 
 
 def upload_limit(user: User) -> tuple[int, int]:
-    """(largest file allowed now, bytes left in the user's quota)."""
-    remaining = max(0, settings.FILES_USER_QUOTA - selectors.used_bytes(user))
+    """(largest file allowed now, bytes left in the user's quota, counting
+    what uploads in progress hold)."""
+    remaining = max(
+        0, settings.FILES_USER_QUOTA - selectors.used_bytes(user) - selectors.held_bytes(user)
+    )
     return min(settings.FILES_MAX_SIZE, remaining), remaining
 
 
-def check_upload(user: User, declared_size: int | None) -> int:
-    """Refuse before any byte is stored when the declared size cannot fit.
+def _too_large() -> UploadRefused:
+    return UploadRefused(
+        _("This file is too large: the limit is %(limit)s per file.")
+        % {"limit": filesizeformat(settings.FILES_MAX_SIZE)},
+        413,
+    )
 
-    Returns the number of bytes the stream may carry at most.
-    """
-    limit, remaining = upload_limit(user)
-    if declared_size is not None:
-        if declared_size > settings.FILES_MAX_SIZE:
-            raise UploadRefused(
-                _("This file is too large: the limit is %(limit)s per file.")
-                % {"limit": filesizeformat(settings.FILES_MAX_SIZE)},
-                413,
+
+def _no_room(left: int) -> UploadRefused:
+    return UploadRefused(
+        _("Not enough space left: you have %(left)s of your %(quota)s quota.")
+        % {
+            "left": filesizeformat(max(0, left)),
+            "quota": filesizeformat(settings.FILES_USER_QUOTA),
+        },
+        413,
+    )
+
+
+class QuotaExhausted(TooLarge):
+    """The stream outgrew the quota its upload could hold (stores treat it as
+    TooLarge: nothing is kept)."""
+
+
+# A stream of unknown length holds quota in steps of this many bytes ahead of
+# what it has read: one lock and write per step, not per chunk.
+RESERVATION_STEP = storage.PART_SIZE
+
+
+def _lock_quota(user: User) -> None:
+    # One user's quota checks and the recording of their uploads take turns
+    # on their own row: the check sees either the hold or the version, never
+    # neither, so no interleaving of uploads can pass the quota together.
+    User.objects.select_for_update().filter(pk=user.pk).exists()
+
+
+class QuotaReservation:
+    """Bytes of a user's quota held by one upload from before its first byte
+    is stored until it is recorded (``settle``, inside the recording
+    transaction) or has failed (``release``)."""
+
+    def __init__(self, owner: User, row: UploadReservation):
+        self.owner = owner
+        self.row = row
+        self.done = False
+
+    @property
+    def size(self) -> int:
+        return self.row.size
+
+    @classmethod
+    def take(cls, owner: User, size: int) -> QuotaReservation:
+        """Hold ``size`` bytes or raise UploadRefused saying how much is left."""
+        with transaction.atomic():
+            _lock_quota(owner)
+            left = settings.FILES_USER_QUOTA - selectors.used_bytes(owner) - (
+                selectors.held_bytes(owner)
             )
-        if declared_size > remaining:
-            raise UploadRefused(
-                _("Not enough space left: you have %(left)s of your %(quota)s quota.")
-                % {
-                    "left": filesizeformat(remaining),
-                    "quota": filesizeformat(settings.FILES_USER_QUOTA),
-                },
-                413,
+            if size > left:
+                raise _no_room(left)
+            return cls(owner, UploadReservation.objects.create(user=owner, size=size))
+
+    def grow(self, needed: int) -> None:
+        """Hold at least ``needed`` bytes (a stream of unknown length has read
+        that many), and a step more while the quota allows; QuotaExhausted if
+        ``needed`` no longer fits."""
+        if needed <= self.row.size:
+            return
+        with transaction.atomic():
+            _lock_quota(self.owner)
+            others = selectors.held_bytes(self.owner, exclude=self.row.pk)
+            left = settings.FILES_USER_QUOTA - selectors.used_bytes(self.owner) - others
+            if needed > left:
+                raise QuotaExhausted(max(0, left))
+            size = min(needed + RESERVATION_STEP, left, settings.FILES_MAX_SIZE)
+            self.row.size = max(size, needed)
+            self.row.updated_at = timezone.now()
+            UploadReservation.objects.filter(pk=self.row.pk).update(
+                size=self.row.size, updated_at=self.row.updated_at
             )
-    return limit
+
+    def settle(self) -> None:
+        """In the transaction recording the version: the version now counts
+        instead of the hold."""
+        _lock_quota(self.owner)
+        UploadReservation.objects.filter(pk=self.row.pk).delete()
+        transaction.on_commit(self._mark_done)
+
+    def _mark_done(self) -> None:
+        self.done = True
+
+    def release(self) -> None:
+        """The upload failed: give the held bytes back (a hold that cannot be
+        removed now stops counting after FILES_RESERVATION_SECONDS)."""
+        if self.done:
+            return
+        try:
+            UploadReservation.objects.filter(pk=self.row.pk).delete()
+            self.done = True
+        except Exception:
+            logger.exception("could not release upload reservation %s", self.row.pk)
+
+
+class _Metered:
+    """The body of an upload of unknown length: grows the quota held as bytes
+    are read, so the stream stops where the quota does."""
+
+    def __init__(self, stream: BinaryIO, reservation: QuotaReservation):
+        self.stream = stream
+        self.reservation = reservation
+        self.size = 0
+
+    def _count(self, data: bytes) -> bytes:
+        self.size += len(data)
+        self.reservation.grow(self.size)
+        return data
+
+    def read(self, n: int = -1) -> bytes:
+        return self._count(self.stream.read(n))
+
+    def read1(self, n: int = -1) -> bytes:
+        read1 = getattr(self.stream, "read1", self.stream.read)
+        return self._count(read1(n))
 
 
 def upload_file(
@@ -97,13 +200,34 @@ def upload_file(
 ) -> FileVersion:
     """Store a new file (or a new version of ``replace``) and record it.
 
+    The quota is held before any byte is stored (the declared size, or step
+    by step for a stream of unknown length) and given back on any failure,
+    so uploads running at once cannot together exceed it.
     ``declared_sha256`` (the client's hash of the bytes, lowercase hex) lets
     the store write straight to the content key; bytes that do not match it
     are refused and nothing is kept.
     """
-    limit = check_upload(owner, declared_size)
     if replace is not None and replace.owner_id != owner.pk:
         raise UploadRefused(_("Only the owner can add a version."), 403)
+    if declared_size is not None:
+        # Refused on the declared size before a single byte is read.
+        if declared_size > settings.FILES_MAX_SIZE:
+            raise _too_large()
+        reservation = QuotaReservation.take(owner, declared_size)
+        limit = declared_size
+    else:
+        reservation = QuotaReservation.take(owner, 0)
+        stream = _Metered(stream, reservation)
+        limit = settings.FILES_MAX_SIZE
+    try:
+        return _store_and_record(owner, stream, name, limit, declared_size, declared_sha256,
+                                 replace, reservation)
+    finally:
+        reservation.release()
+
+
+def _store_and_record(owner, stream, name, limit, declared_size, declared_sha256, replace,
+                      reservation) -> FileVersion:
     store = storage.get_file_store()
     try:
         blob = store.save(
@@ -115,23 +239,18 @@ def upload_file(
               "please try again."),
             400,
         ) from None
+    except QuotaExhausted as exc:
+        raise _no_room(exc.limit) from None
     except TooLarge:
-        if limit < settings.FILES_MAX_SIZE:
-            raise UploadRefused(
-                _("Not enough space left in your quota for this file."), 413
-            ) from None
-        raise UploadRefused(
-            _("This file is too large: the limit is %(limit)s per file.")
-            % {"limit": filesizeformat(settings.FILES_MAX_SIZE)},
-            413,
-        ) from None
+        raise _too_large() from None
     except StoreError:
         logger.exception("file store failed during an upload")
         raise UploadRefused(
             _("The file could not be stored: storage is unavailable. Nothing was kept."), 503
         ) from None
     try:
-        version = _record_version(owner, blob, sanitise_name(name), replace)
+        version = _record_version(owner, blob, sanitise_name(name), replace,
+                                  reservation=reservation)
     except Exception:
         logger.exception("recording an upload failed; removing its object")
         if blob.created:
@@ -285,8 +404,11 @@ def make_thumbnail(version: FileVersion) -> None:
 
 @transaction.atomic
 def _record_version(
-    owner: User, blob, name: str, replace: File | None, *, attached_to: str = ""
+    owner: User, blob, name: str, replace: File | None, *, attached_to: str = "",
+    reservation: QuotaReservation | None = None,
 ) -> FileVersion:
+    if reservation is not None:
+        reservation.settle()
     now = timezone.now()
     if replace is None:
         file = File.objects.create(
@@ -548,7 +670,8 @@ def delete_file(file: File, by: User) -> None:
 def sweep_orphans(*, dry_run: bool = False, grace_seconds: int = 3600) -> dict:
     """Remove objects no version references, and versions whose object is gone.
 
-    Temporary objects from interrupted uploads count as orphans. Objects
+    Temporary objects from interrupted uploads count as orphans, and quota
+    holds of uploads that can no longer be running are dropped. Objects
     younger than ``grace_seconds`` are left alone: an upload may be writing
     them or about to record them. Returns what was found (and removed
     unless ``dry_run``).
@@ -564,7 +687,13 @@ def sweep_orphans(*, dry_run: bool = False, grace_seconds: int = 3600) -> dict:
     dangling = list(
         FileVersion.objects.filter(blob_key__in=missing).values_list("pk", flat=True)
     )
+    # Quota held by uploads whose process died: it no longer counts; drop it.
+    stale = UploadReservation.objects.exclude(
+        pk__in=selectors.live_reservations().values("pk")
+    )
+    stale_holds = stale.count()
     if not dry_run:
+        stale.delete()
         for key in orphan_objects:
             store.delete(key)
         with transaction.atomic():
@@ -579,4 +708,4 @@ def sweep_orphans(*, dry_run: bool = False, grace_seconds: int = 3600) -> dict:
                 elif file.current_version_id != latest.pk:
                     file.current_version = latest
                     file.save(update_fields=["current_version"])
-    return {"objects": orphan_objects, "versions": dangling}
+    return {"objects": orphan_objects, "versions": dangling, "reservations": stale_holds}

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 from urllib.parse import parse_qs, urlparse
 
 import httpx
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from files import services
-from files.models import File, FileVersion, Share
+from files.models import File, FileVersion, Share, UploadReservation
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -191,12 +193,19 @@ def test_orphan_sweep_both_ways(app_store, owner, colleague):
     orphan = app_store.save(io.BytesIO(b"no record points here"))
     app_store.put("tmp/interrupted", io.BytesIO(b"half an upload"))
     app_store.delete(dangling.blob_key)
+    # Quota held by an upload whose process died hours ago, and one running now.
+    stale_hold = services.QuotaReservation.take(owner, 10)
+    UploadReservation.objects.filter(pk=stale_hold.row.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(days=1))
+    running = services.QuotaReservation.take(owner, 20)
     out = io.StringIO()
     call_command("files_orphans", "--grace", "0", stdout=out)
     report = out.getvalue()
     assert orphan.key in report and "tmp/interrupted" in report
     assert f"file version {dangling.pk}" in report
-    assert "2 orphan object(s), 1 dangling version(s) removed." in report
+    assert ("2 orphan object(s), 1 dangling version(s), 1 stale quota hold(s) removed."
+            in report)
+    assert list(UploadReservation.objects.values_list("pk", flat=True)) == [running.row.pk]
     assert sorted(app_store.keys()) == [kept.blob_key]
     assert not FileVersion.objects.filter(pk=dangling.pk).exists()
     assert not File.objects.filter(pk=dangling.file_id).exists()  # it had no other version

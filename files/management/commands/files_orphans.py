@@ -27,5 +27,6 @@ class Command(BaseCommand):
             self.stdout.write(f"{verb} file version {pk} whose object is missing")
         self.stdout.write(
             f"{len(found['objects'])} orphan object(s), "
-            f"{len(found['versions'])} dangling version(s) {verb}."
+            f"{len(found['versions'])} dangling version(s), "
+            f"{found['reservations']} stale quota hold(s) {verb}."
         )

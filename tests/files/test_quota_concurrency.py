@@ -1,0 +1,154 @@
+"""The quota holds under concurrency: 101 uploads at once from one user, through
+the upload endpoint of a real uvicorn process (as in production) on the test
+database, never store more than the quota together, whatever the mix of
+declared sizes, streams of unknown length, wrong checksums and clients that
+leave mid-upload. Each refusal says why, in the user's language; no hold, row
+or object is left behind."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import subprocess
+
+import httpx
+import pytest
+from django.db.models import Sum
+
+from files.models import FileVersion, UploadReservation
+from files.storage import LocalFileStore
+from tests import multiproc
+
+QUOTA = 10 * 1024 * 1024
+SIZE = 200 * 1024  # 101 of these: about twice the quota
+UPLOADS = 101
+NO_ROOM = "Pas assez d'espace"
+
+
+@pytest.fixture
+def upload_server(transactional_db, tmp_path, settings):
+    from django.db import connection
+
+    store_dir = tmp_path / "store"
+    with multiproc.shared_test_database(connection, tmp_path) as database_url:
+        env = multiproc.worker_env(
+            database_url=database_url, redis_url=None, prefix=multiproc.unique_prefix(),
+            secret_key=settings.SECRET_KEY, var_dir=tmp_path / "var",
+            FILE_STORE_DIR=store_dir, FILES_USER_QUOTA=QUOTA, FILES_SCAN_ENABLED="0",
+        )
+        port = multiproc.free_port()
+        log = (tmp_path / "uvicorn.log").open("wb")
+        process = subprocess.Popen(
+            [multiproc.PYTHON, "-m", "uvicorn", "--host", "127.0.0.1", "--port", str(port),
+             "--log-level", "warning", "asgi:application"],
+            cwd=multiproc.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            multiproc.wait_for(
+                lambda: httpx.get(base + "/healthz", timeout=2).status_code == 200,
+                timeout=multiproc.START_TIMEOUT, what="uvicorn",
+            )
+            yield base, LocalFileStore(store_dir)
+        finally:
+            multiproc.stop_process(process)
+            log.close()
+
+
+def _body(index: int) -> bytes:
+    return index.to_bytes(4, "big") + os.urandom(SIZE - 4)
+
+
+async def _upload_all(base, cookies, csrf):
+    """Every kind of upload at once; returns (kind, status, json) for each."""
+    limits = httpx.Limits(max_connections=UPLOADS)
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, limits=limits,
+                                 timeout=120) as client:
+
+        async def one(index):
+            body = _body(index)
+            headers = {"X-CSRFToken": csrf}
+            kind = ("bad-hash", "stream", "gone")[index % 5] if index % 5 < 3 else "declared"
+            content = body
+            if kind == "bad-hash":
+                headers["X-Content-SHA256"] = hashlib.sha256(body + b"x").hexdigest()
+            elif kind == "stream":  # no Content-Length: the size is known at the end only
+
+                async def stream():
+                    for start in range(0, SIZE, 32768):
+                        yield body[start:start + 32768]
+                        await asyncio.sleep(0)
+
+                content = stream()
+            elif kind == "gone":  # declares the size, sends half, then leaves
+                headers["Content-Length"] = str(SIZE)
+
+                async def stream():
+                    yield body[: SIZE // 2]
+                    await asyncio.sleep(0.05)
+                    raise ConnectionAbortedError("client closed the tab")
+
+                content = stream()
+            try:
+                response = await client.post("/upload/", params={"name": f"f{index}.bin"},
+                                             content=content, headers=headers)
+            except (ConnectionAbortedError, httpx.HTTPError):
+                return kind, None, None
+            return kind, response.status_code, response.json()
+
+        return await asyncio.gather(*(one(i) for i in range(UPLOADS)))
+
+
+def test_parallel_uploads_never_exceed_the_quota(upload_server, user):
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.test import Client
+
+    base, store = upload_server
+    user.preferred_language = "fr"
+    user.save()
+    client = Client()
+    client.force_login(user)
+    csrf = _get_new_csrf_string()
+    cookies = {"sessionid": client.cookies["sessionid"].value, "csrftoken": csrf}
+
+    results = asyncio.run(_upload_all(base, cookies, csrf))
+
+    stored = FileVersion.objects.filter(file__owner=user).aggregate(total=Sum("size"))["total"]
+    accepted = [r for r in results if r[1] == 200]
+    refused = [r for r in results if r[1] == 413]
+    assert stored is not None and stored <= QUOTA, (stored, len(accepted))
+    assert stored == SIZE * len(accepted)
+    assert {kind for kind, *_ in accepted} == {"declared", "stream"}
+    assert refused, "twice the quota was offered: some uploads must have been refused"
+    for kind, status, data in results:
+        if kind == "gone":
+            assert status != 200
+        elif kind == "bad-hash":
+            # The checksum, or the quota if there was no room to start with.
+            assert status in (400, 413), (status, data)
+            if status == 400:
+                assert "endommagé" in data["error"] or "modifié" in data["error"], data
+        else:
+            assert status in (200, 413), (kind, status, data)
+    for _kind, _status, data in refused:
+        assert not data["ok"] and NO_ROOM in data["error"], data
+
+    # Nothing held once every upload has ended (a client that left is noticed
+    # by the server a little later), no orphan object, no temporary one.
+    multiproc.wait_for(lambda: not UploadReservation.objects.exists(), timeout=30,
+                       what="every quota hold released")
+    keys = set(FileVersion.objects.values_list("blob_key", flat=True))
+    assert set(store.keys()) == keys
+
+    # Nothing leaked: exactly what is left can still be uploaded, one byte more cannot.
+    left = QUOTA - stored
+    uploaded = httpx.post(f"{base}/upload/", params={"name": "rest.bin"}, cookies=cookies,
+                          headers={"X-CSRFToken": csrf}, content=b"z" * (left + 1), timeout=60)
+    assert uploaded.status_code == 413 and NO_ROOM in uploaded.json()["error"]
+    if left:
+        uploaded = httpx.post(f"{base}/upload/", params={"name": "rest.bin"}, cookies=cookies,
+                              headers={"X-CSRFToken": csrf}, content=b"z" * left, timeout=60)
+        assert uploaded.status_code == 200, uploaded.text
+    assert FileVersion.objects.filter(file__owner=user).aggregate(
+        total=Sum("size"))["total"] == QUOTA
