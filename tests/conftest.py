@@ -280,3 +280,16 @@ def live_pair_own_redis(django_db_setup, django_db_blocker, tmp_path_factory):
                     worker.close()
     finally:
         redis.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """One real S3 server (SeaweedFS, tests/multiproc.py) for the whole run: it
+    takes seconds to start. Tests share it through buckets of their own
+    (``files_conftest.make_s3_store``); tests that pause or kill a server start
+    their own."""
+    from tests.multiproc import start_seaweedfs
+
+    server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    yield server
+    server.stop()

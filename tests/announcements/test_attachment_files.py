@@ -20,7 +20,6 @@ from tests.files import conftest as files_conftest
 from .conftest import data
 
 clamd_socket = files_conftest.clamd_socket  # the private clamd of the files suite
-moto_server = files_conftest.moto_server
 
 pytestmark = pytest.mark.django_db
 CIRCULAR = b"%PDF-1.4\n% circulaire 12/2026: horaires de ramadan\n%%EOF\n"
@@ -126,11 +125,11 @@ def test_orphan_sweep_counts_the_attachment_as_used(ministry, client_for):
 
 
 def test_s3_attachment_is_a_short_lived_url_issued_after_the_audience_check(
-    ministry, client_for, moto_server, monkeypatch, settings
+    ministry, client_for, s3_server, monkeypatch, settings
 ):
     from files import storage
 
-    store = files_conftest.make_s3_store(moto_server)
+    store = files_conftest.make_s3_store(s3_server)
     monkeypatch.setattr(storage, "get_file_store", lambda: store)
     settings.FILES_DOWNLOAD_URL_SECONDS = 30
     announcement = publish_to_casa(ministry)

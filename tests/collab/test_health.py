@@ -17,7 +17,8 @@ from channels.layers import get_channel_layer
 from django.db import connection
 
 from tests.conftest import redis_channel_layers
-from tests.multiproc import free_port, start_moto, stop_process
+from tests.files.conftest import use_s3_settings
+from tests.multiproc import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # Each check waits at most a few seconds (collab/health.py); a hung backend
@@ -39,16 +40,6 @@ def silent_port():
     server.listen(64)
     yield server.getsockname()[1]
     server.close()
-
-
-@pytest.fixture
-def moto_s3(tmp_path):
-    """moto's S3 server as a subprocess, run outside the project (see TRAPS: requests/)."""
-    workdir = tmp_path / "moto"
-    workdir.mkdir()
-    process, endpoint = start_moto(workdir)
-    yield endpoint
-    stop_process(process)
 
 
 def use_s3(settings, endpoint, bucket="collab-health"):
@@ -153,21 +144,17 @@ def test_local_file_store_down_when_unwritable(client, settings, tmp_path):
 
 
 @pytest.mark.django_db
-def test_s3_file_store_ok_with_bucket(client, settings, moto_s3):
-    from minio import Minio
-
-    use_s3(settings, moto_s3)
-    Minio(moto_s3, "testing", "testing", secure=False, region="us-east-1").make_bucket(
-        "collab-health"
-    )
+def test_s3_file_store_ok_with_bucket(client, settings, s3_server):
+    bucket = use_s3_settings(settings, s3_server)
+    s3_server.client().make_bucket(bucket)
     response, body, _ = healthz(client)
     assert response.status_code == 200, body
     assert body["file_store"] == {"ok": True, "backend": "s3"}
 
 
 @pytest.mark.django_db
-def test_s3_file_store_down_without_bucket(client, settings, moto_s3):
-    use_s3(settings, moto_s3, bucket="never-created")
+def test_s3_file_store_down_without_bucket(client, settings, s3_server):
+    use_s3_settings(settings, s3_server, bucket="never-created")
     response, body, _ = healthz(client)
     assert response.status_code == 503
     assert_only_down(body, "file_store")

@@ -1,4 +1,4 @@
-"""Fixtures for the files app: both stores, moto's S3 server, clamd."""
+"""Fixtures for the files app: both stores (S3 on the session's SeaweedFS), clamd."""
 
 from __future__ import annotations
 
@@ -14,29 +14,33 @@ import httpx
 import pytest
 
 from files.storage import LocalFileStore, S3FileStore
-from tests.multiproc import start_moto, stop_process
+from tests.multiproc import stop_process
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def moto_server():
-    """moto's S3 server as a subprocess on a free loopback port (tests/multiproc.py)."""
-    workdir = tempfile.mkdtemp(prefix="moto-")
-    process, endpoint = start_moto(Path(workdir))
-    yield {"endpoint": endpoint}
-    stop_process(process)
-    shutil.rmtree(workdir, ignore_errors=True)
-
-
-def make_s3_store(moto_server, bucket=None) -> S3FileStore:
+def make_s3_store(server, bucket=None) -> S3FileStore:
+    """A store on ``server`` (tests/multiproc.py SeaweedFS) in a bucket of its own."""
     return S3FileStore(
-        moto_server["endpoint"],
-        "testing",
-        "testing",
+        server.endpoint,
+        server.access_key,
+        server.secret_key,
         bucket or f"files-{uuid.uuid4().hex[:12]}",
         region="us-east-1",
     )
+
+
+def use_s3_settings(settings, server, bucket=None) -> str:
+    """Point the settings at ``server``, in a new bucket unless one is given."""
+    bucket = bucket or f"files-{uuid.uuid4().hex[:12]}"
+    settings.FILE_STORE = "s3"
+    settings.S3_ENDPOINT = server.endpoint
+    settings.S3_ACCESS_KEY = server.access_key
+    settings.S3_SECRET_KEY = server.secret_key
+    settings.S3_BUCKET = bucket
+    settings.S3_SECURE = False
+    settings.S3_REGION = "us-east-1"
+    return bucket
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -44,7 +48,7 @@ def any_store(request, tmp_path):
     """Each store implementation in turn: the same suite runs against both."""
     if request.param == "local":
         return LocalFileStore(tmp_path / "store")
-    return make_s3_store(request.getfixturevalue("moto_server"))
+    return make_s3_store(request.getfixturevalue("s3_server"))
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -55,7 +59,7 @@ def app_store(request, tmp_path, settings, monkeypatch):
     if request.param == "local":
         store = LocalFileStore(tmp_path / "store")
     else:
-        store = make_s3_store(request.getfixturevalue("moto_server"))
+        store = make_s3_store(request.getfixturevalue("s3_server"))
     monkeypatch.setattr(storage, "get_file_store", lambda: store)
     return store
 

@@ -166,12 +166,12 @@ def test_previewable_types_inline_markup_never(local_store, owner, client_for):
 
 @pytest.mark.django_db
 def test_s3_download_is_a_short_lived_url_issued_after_the_check(
-    moto_server, owner, colleague, client_for, monkeypatch, settings
+    s3_server, owner, colleague, client_for, monkeypatch, settings
 ):
     from files import storage
     from tests.files.conftest import make_s3_store
 
-    store = make_s3_store(moto_server)
+    store = make_s3_store(s3_server)
     monkeypatch.setattr(storage, "get_file_store", lambda: store)
     settings.FILES_DOWNLOAD_URL_SECONDS = 45
     file = upload(owner, b"<svg xmlns='http://www.w3.org/2000/svg'/>", "x.svg").file

@@ -1,4 +1,4 @@
-"""One suite, two stores: local disk and S3 (minio SDK over HTTP against moto)."""
+"""One suite, two stores: local disk and S3 (minio SDK over HTTP against SeaweedFS)."""
 
 from __future__ import annotations
 
@@ -236,7 +236,7 @@ def test_declared_size_client_gone_mid_stream_stores_nothing(any_store):
 
 
 def test_s3_conditional_put_is_sent_again_on_a_closed_pooled_connection(
-    moto_server, monkeypatch
+    s3_server, monkeypatch
 ):
     """A keep-alive connection the store has closed fails before any byte of
     the body is used: that request, and only that one, is sent again."""
@@ -244,7 +244,7 @@ def test_s3_conditional_put_is_sent_again_on_a_closed_pooled_connection(
 
     from tests.files.conftest import make_s3_store
 
-    store = make_s3_store(moto_server)
+    store = make_s3_store(s3_server)
     store.ensure_bucket()
     real = store.http.urlopen
     calls = []
@@ -276,7 +276,7 @@ def test_s3_conditional_put_is_sent_again_on_a_closed_pooled_connection(
     assert list(store.keys()) == [blob.key]
 
 
-def test_s3_conditional_put_cut_off_by_an_early_412(moto_server, monkeypatch):
+def test_s3_conditional_put_cut_off_by_an_early_412(s3_server, monkeypatch):
     """A store that refuses the PUT (the content is there) before reading the
     body may close the connection under it: the upload still counts as stored
     once every byte was read and checked."""
@@ -284,7 +284,7 @@ def test_s3_conditional_put_cut_off_by_an_early_412(moto_server, monkeypatch):
 
     from tests.files.conftest import make_s3_store
 
-    store = make_s3_store(moto_server)
+    store = make_s3_store(s3_server)
     data = b"x" * 10_000
     digest = hashlib.sha256(data).hexdigest()
     stored = store.save(io.BytesIO(data))
@@ -352,10 +352,10 @@ def test_multipart_streaming_memory_is_bounded(any_store):
     assert large < small + PART_SIZE // 2, (small, large)
 
 
-def test_bucket_is_created_when_missing(moto_server):
+def test_bucket_is_created_when_missing(s3_server):
     from tests.files.conftest import make_s3_store
 
-    store = make_s3_store(moto_server)
+    store = make_s3_store(s3_server)
     assert not store.client.bucket_exists(store.bucket)
     with pytest.raises(StoreError):
         store.check()
@@ -364,14 +364,14 @@ def test_bucket_is_created_when_missing(moto_server):
     assert store.client.bucket_exists(store.bucket)
 
 
-def test_presigned_get_is_short_lived_and_serves_bytes(moto_server):
+def test_presigned_get_is_short_lived_and_serves_bytes(s3_server):
     from datetime import timedelta
 
     import httpx
 
     from tests.files.conftest import make_s3_store
 
-    store = make_s3_store(moto_server)
+    store = make_s3_store(s3_server)
     blob = store.save(io.BytesIO(b"%PDF-1.4 signed"))
     url = store.presigned_get(
         blob.key,
