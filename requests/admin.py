@@ -3,28 +3,62 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import (
     Delegation,
+    DocumentRequirement,
+    IssuedDocument,
     LeaveBalance,
     LeaveBalanceEntry,
     LeavePolicy,
+    Organisation,
     PublicHoliday,
     Request,
     RequestAttachment,
     RequestTransition,
     RequestType,
+    RoutingRule,
+    TimelineEntry,
     WorkflowStep,
 )
 
 
-class WorkflowStepInline(admin.TabularInline):
+class WorkflowStepInline(admin.StackedInline):
     model = WorkflowStep
+    extra = 0
+    show_change_link = True  # the step's page holds its routing rules
+
+
+class DocumentRequirementInline(admin.TabularInline):
+    model = DocumentRequirement
     extra = 0
 
 
 @admin.register(RequestType)
 class RequestTypeAdmin(admin.ModelAdmin):
-    list_display = ["code", "name_fr", "name_ar", "family", "attachment_required", "active"]
-    list_filter = ["family", "active"]
-    inlines = [WorkflowStepInline]
+    """Procedure types are data: stages, who decides, actions, norms, texts,
+    routing rules and the document checklist are edited here."""
+
+    list_display = ["code", "name_fr", "name_ar", "family", "applicant_kind",
+                    "attachment_required", "active"]
+    list_filter = ["family", "applicant_kind", "active"]
+    inlines = [WorkflowStepInline, DocumentRequirementInline]
+
+
+class RoutingRuleInline(admin.TabularInline):
+    model = RoutingRule
+    extra = 0
+
+
+@admin.register(WorkflowStep)
+class WorkflowStepAdmin(admin.ModelAdmin):
+    list_display = ["request_type", "position", "stage", "decider", "norm_days"]
+    list_filter = ["request_type", "decider"]
+    inlines = [RoutingRuleInline]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_fr", "name_ar", "active"]
+    search_fields = ["code", "name_fr", "name_ar"]
+    filter_horizontal = ["members"]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -128,3 +162,14 @@ class LeaveBalanceAdmin(admin.ModelAdmin):
 class DelegationAdmin(admin.ModelAdmin):
     list_display = ["manager", "acting_manager", "start_date", "end_date"]
     autocomplete_fields = ["manager", "acting_manager"]
+
+
+@admin.register(TimelineEntry)
+class TimelineEntryAdmin(ReadOnlyAdmin):
+    list_display = ["request", "seq", "kind", "public", "actor", "at"]
+    list_filter = ["kind", "public"]
+
+
+@admin.register(IssuedDocument)
+class IssuedDocumentAdmin(ReadOnlyAdmin):
+    list_display = ["code", "kind", "request", "language", "issued_at"]

@@ -6,7 +6,7 @@ from collab.forms import Form
 from collab.models import Directorate
 from files.forms import MultipleFileField
 
-from .models import CertificateRequest, RequestType, SocialServiceRequest, Stage
+from .models import CertificateRequest, RequestType, SocialServiceRequest, Stage, WorkflowStep
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -81,14 +81,76 @@ FORMS = {
 class QueueFilterForm(Form):
     type = forms.ModelChoiceField(label=_("Type"), queryset=RequestType.objects.all(),
                                   required=False)
+    step = forms.ModelChoiceField(label=_("Step"), required=False,
+                                  queryset=WorkflowStep.objects.select_related("request_type"))
     directorate = forms.ModelChoiceField(label=_("Directorate"),
                                          queryset=Directorate.objects.all(), required=False)
     stage = forms.ChoiceField(
         label=_("Stage"), required=False,
-        choices=[("", _("All")), ("waiting", _("Waiting for HR"))] + list(Stage.choices),
+        choices=[("", _("All")), ("waiting", _("Waiting for my decision")),
+                 ("open", _("Open"))] + list(Stage.choices),
     )
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    mine = forms.BooleanField(label=_("Assigned to me"), required=False)
     date_from = forms.DateField(label=_("Submitted from"), required=False, widget=DATE)
     date_to = forms.DateField(label=_("Submitted until"), required=False, widget=DATE)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            from .policies import unit_types
+
+            types = unit_types(user)
+            self.fields["type"].queryset = types
+            self.fields["step"].queryset = WorkflowStep.objects.filter(
+                request_type__in=types).select_related("request_type")
+
+
+class ReturnForm(Form):
+    """What the officer asks the applicant to fix."""
+
+    text = forms.CharField(label=_("What to correct"), required=False, max_length=1000,
+                           widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}))
+    missing = forms.ModelMultipleChoiceField(label=_("Documents missing"), required=False,
+                                             queryset=None)
+    incorrect = forms.ModelMultipleChoiceField(label=_("Documents incorrect"),
+                                               required=False, queryset=None)
+    outdated = forms.ModelMultipleChoiceField(label=_("Documents outdated"), required=False,
+                                              queryset=None)
+
+    def __init__(self, *args, request_type: RequestType, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("missing", "incorrect", "outdated"):
+            self.fields[name].queryset = request_type.documents.all()
+
+    def items(self) -> list[dict]:
+        data = self.cleaned_data
+        items = [{"kind": f"document_{name}", "document": doc.pk, "text": ""}
+                 for name in ("missing", "incorrect", "outdated") for doc in data[name]]
+        if data["text"].strip():
+            items.append({"kind": "text", "document": None, "text": data["text"]})
+        return items
+
+
+class MessageForm(Form):
+    body = forms.CharField(label=_("Message"), max_length=5000,
+                           widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}))
+    internal = forms.BooleanField(label=_("Internal note (the applicant never sees it)"),
+                                  required=False)
+
+
+class InterServiceForm(Form):
+    subject = forms.CharField(label=_("Subject"), max_length=200,
+                              widget=forms.TextInput(attrs={"dir": "auto"}))
+    description = forms.CharField(label=_("Description"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}))
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
+
+    def __init__(self, *args, request_type: RequestType, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request_type = request_type
+        if request_type.attachment_required:
+            self.fields["attachments"].required = True
 
 
 class DelegationForm(Form):
@@ -105,3 +167,5 @@ class AdjustmentForm(Form):
     days = forms.DecimalField(label=_("Days (negative to remove)"), max_digits=5,
                               decimal_places=1)
     reason = forms.CharField(label=_("Reason"), max_length=300)
+
+FORMS[RequestType.Family.INTERSERVICE] = InterServiceForm

@@ -386,7 +386,9 @@ def resubmit(request_id: int, user, *, comment: str = "", documents: dict | None
     def move():
         request = _locked(request_id)
         if not policies.is_applicant(user, request):
-            raise policies.NotVisible
+            if not policies.can_view(user, request):
+                raise policies.NotVisible
+            raise PermissionDenied(_("Only the applicant can answer a correction."))
         if request.stage != Stage.RETURNED:
             raise DecisionConflict(_("This request is not waiting for a correction."))
         if request.correction_deadline and request.correction_deadline < timezone.now():

@@ -17,6 +17,7 @@ from .models import (
     FINAL_STAGES,
     SOCIAL_AFFAIRS_GROUP,
     ApplicantKind,
+    Decider,
     Request,
     RequestTransition,
     RequestType,
@@ -79,8 +80,13 @@ def is_officer(user, request: Request) -> bool:
     if staff_family and request.requester.manager_id == user.pk:
         return True
     groups = _officer_groups(user)
-    return bool(groups) and WorkflowStep.objects.filter(
-        request_type_id=request.request_type_id, group_id__in=groups).exists()
+    if not groups:
+        return False
+    steps = WorkflowStep.objects.filter(request_type_id=request.request_type_id)
+    if is_social_officer(user) and steps.filter(
+            decider=Decider.SOCIAL_AFFAIRS_OFFICER).exists():
+        return True
+    return steps.filter(group_id__in=groups).exists()
 
 
 def can_view(user, request: Request) -> bool:
@@ -152,6 +158,10 @@ def visible_filter(user) -> Q:
     if groups:
         types = WorkflowStep.objects.filter(group_id__in=groups).values("request_type_id")
         query |= Q(request_type_id__in=types)
+        if is_social_officer(user):
+            social = WorkflowStep.objects.filter(
+                decider=Decider.SOCIAL_AFFAIRS_OFFICER).values("request_type_id")
+            query |= Q(request_type_id__in=social)
     query |= Exists(RequestTransition.objects.filter(request_id=OuterRef("pk"), actor=user)
                     .exclude(action=RequestTransition.Action.SUBMITTED))
     return query
@@ -162,6 +172,8 @@ def unit_types(user):
     if user.is_administrator:
         return RequestType.objects.all()
     query = Q(steps__group__in=user.groups.all())
+    if is_social_officer(user):
+        query |= Q(steps__decider=Decider.SOCIAL_AFFAIRS_OFFICER)
     if user.role == User.Role.HR_OFFICER:
         query |= Q(applicant_kind=ApplicantKind.STAFF)
     return RequestType.objects.filter(query).distinct()

@@ -23,14 +23,21 @@ from .models import (
 User = get_user_model()
 
 
-def active_types() -> QuerySet[RequestType]:
-    return RequestType.objects.filter(active=True).order_by("family", "code")
+def active_types(user=None) -> QuerySet[RequestType]:
+    """The types a staff member may apply for (themselves or for their directorate)."""
+    from .models import ApplicantKind
+
+    types = RequestType.objects.filter(active=True)
+    if user is not None:
+        types = types.exclude(applicant_kind=ApplicantKind.ORGANISATION)
+    return types.order_by("family", "code")
 
 
 def my_requests(user) -> QuerySet[Request]:
     return (
         Request.objects.filter(requester=user)
-        .select_related("request_type", "leave", "certificate", "social")
+        .select_related("request_type", "leave", "certificate", "social", "interservice",
+                        "assignee", "current_step")
         .prefetch_related("transitions__actor", "transitions__on_behalf_of")
         .order_by("-created_at", "-pk")
     )
@@ -38,6 +45,56 @@ def my_requests(user) -> QuerySet[Request]:
 
 def timeline(request: Request) -> list:
     return list(request.transitions.select_related("actor", "on_behalf_of").order_by("at", "pk"))
+
+
+@dataclass
+class DetailContext:
+    """What one application's page shows to this viewer, and the moves offered."""
+
+    officer: bool
+    applicant: bool
+    can_return: bool
+    can_suspend: bool
+    can_resume: bool
+    can_take: bool
+    can_resubmit: bool
+    can_comment: bool
+    can_note: bool
+    documents: list
+    conversation: list
+    entries: list
+    correction: list
+    read_receipts: dict
+
+
+def detail_context(user, request: Request) -> DetailContext:
+    from .models import SubmittedDocument
+
+    officer = policies.is_officer(user, request)
+    applicant = policies.is_applicant(user, request)
+    deciding = routing.can_decide(user, request)
+    documents = list(SubmittedDocument.objects.filter(request=request).select_related(
+        "requirement", "attachment__file__current_version", "checked_by"))
+    requirements = {d.pk: d for d in request.request_type.documents.all()}
+    correction = [dict(item, requirement=requirements.get(item.get("document")))
+                  for item in request.correction_items or []]
+    from . import timeline as timeline_log
+
+    return DetailContext(
+        officer=officer, applicant=applicant,
+        can_return=deciding and policies.can_act(user, request, "return"),
+        can_suspend=deciding and policies.can_act(user, request, "suspend"),
+        can_resume=policies.can_act(user, request, "resume"),
+        can_take=deciding and request.assignee_id != user.pk,
+        can_resubmit=policies.can_act(user, request, "resubmit"),
+        can_comment=policies.can_comment(user, request),
+        can_note=policies.can_comment(user, request, internal=True),
+        documents=documents,
+        conversation=conversation(request, officer=officer and not applicant),
+        entries=list(timeline_log.entries_for(request, officer=officer and not applicant)),
+        correction=correction,
+        read_receipts=read_receipts(request) if officer else {},
+    )
 
 
 is_hr = policies.is_hr
@@ -49,14 +106,10 @@ def visible_request(user, pk: int) -> Request | None:
     """The request if ``user`` may see it, else None: a missing id and one the
     user may not see look the same to the caller (no probing of ids, names or
     outcomes through error messages)."""
-    item = (
-        Request.objects.select_related("request_type", "requester", "requester__directorate",
-                                       "requester__manager")
-        .filter(pk=pk).first()
-    )
-    if item is None or not can_view(user, item):
+    try:
+        return policies.visible_or_404(user, pk)
+    except policies.NotVisible:
         return None
-    return item
 
 
 @dataclass
@@ -83,33 +136,6 @@ def balance_summary(employee, year: int | None = None) -> BalanceSummary:
     return BalanceSummary(year, balance.entitlement, balance.carried_over, balance.adjustments,
                           balance.taken, balance.remaining, pending,
                           balance.remaining - pending, history)
-
-
-def hr_queue(user, *, type_id=None, directorate_id=None, stage=None,
-             date_from: datetime.date | None = None,
-             date_to: datetime.date | None = None) -> QuerySet[Request]:
-    """Requests HR handles (every request for HR; social ones for the social officer)."""
-    requests = Request.objects.select_related(
-        "request_type", "requester", "requester__directorate", "leave", "certificate", "social"
-    )
-    if not is_hr(user):
-        if is_social_officer(user):
-            requests = requests.filter(request_type__family=RequestType.Family.SOCIAL)
-        else:
-            return Request.objects.none()
-    if stage == "waiting":
-        requests = requests.filter(stage=Stage.HR_PROCESSING)
-    elif stage:
-        requests = requests.filter(stage=stage)
-    if type_id:
-        requests = requests.filter(request_type_id=type_id)
-    if directorate_id:
-        requests = requests.filter(requester__directorate_id=directorate_id)
-    if date_from:
-        requests = requests.filter(created_at__date__gte=date_from)
-    if date_to:
-        requests = requests.filter(created_at__date__lte=date_to)
-    return requests.order_by("-created_at", "-pk")
 
 
 def awaiting_decision(user, limit: int = 50) -> list[Request]:
@@ -186,3 +212,155 @@ def read_receipts(request: Request) -> dict:
 
     return dict(MessageRead.objects.filter(request=request).values_list("user_id",
                                                                         "read_until"))
+
+
+# ---- Back office: queues, statistics ------------------------------------------------
+
+QUEUE_PAGE = 50
+QUEUE_RELATED = ("request_type", "requester", "requester__directorate", "current_step",
+                 "assignee", "applicant_directorate", "applicant_organisation",
+                 "leave", "certificate", "social", "interservice")
+
+
+@dataclass
+class QueueFilters:
+    type_id: int | None = None
+    stage: str | None = None  # a Stage value, "waiting" (for my decision) or "open"
+    step_id: int | None = None
+    directorate_id: int | None = None
+    overdue: bool = False
+    mine: bool = False  # assigned to me
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+
+
+def works_in_back_office(user) -> bool:
+    return user.is_authenticated and (
+        is_hr(user) or is_social_officer(user) or policies.unit_types(user).exists()
+    )
+
+
+def office_queue(user, filters: QueueFilters) -> QuerySet[Request]:
+    """The applications an officer's queues hold (their units' types; HR: the
+    staff procedures), filtered, newest first, each annotated with
+    ``may_decide``: who may decide is part of the page's one query."""
+    from django.db.models import BooleanField, Case, Value, When
+
+    from .models import IN_REVIEW_STAGES
+
+    requests = Request.objects.filter(policies.visible_filter(user)).exclude(requester=user)
+    if filters.stage == "waiting":
+        requests = requests.filter(routing.awaiting_filter(user))
+    elif filters.stage == "open":
+        requests = requests.exclude(stage__in=[Stage.COMPLETED, Stage.REJECTED,
+                                               Stage.CANCELLED, Stage.EXPIRED])
+    elif filters.stage:
+        requests = requests.filter(stage=filters.stage)
+    if filters.type_id:
+        requests = requests.filter(request_type_id=filters.type_id)
+    if filters.step_id:
+        requests = requests.filter(current_step_id=filters.step_id)
+    if filters.directorate_id:
+        requests = requests.filter(Q(requester__directorate_id=filters.directorate_id)
+                                   | Q(applicant_directorate_id=filters.directorate_id))
+    if filters.overdue:
+        requests = requests.filter(stage__in=IN_REVIEW_STAGES, due_at__lt=timezone.now())
+    if filters.mine:
+        requests = requests.filter(assignee=user)
+    if filters.date_from:
+        requests = requests.filter(created_at__date__gte=filters.date_from)
+    if filters.date_to:
+        requests = requests.filter(created_at__date__lte=filters.date_to)
+    return (
+        requests.select_related(*QUEUE_RELATED)
+        .annotate(may_decide=Case(When(routing.awaiting_filter(user), then=Value(True)),
+                                  default=Value(False), output_field=BooleanField()))
+        .order_by("-created_at", "-pk")
+    )
+
+
+@dataclass
+class Page:
+    items: list
+    number: int
+    has_previous: bool
+    has_next: bool
+    size: int
+
+
+def page_of(queryset, number: int, size: int | None = None) -> Page:
+    """One page without counting every row: fetch one more than the page to
+    know whether a next page exists (the count is what grows with the data)."""
+    number = max(1, number)
+    size = size or QUEUE_PAGE
+    rows = list(queryset[(number - 1) * size:number * size + 1])
+    return Page(rows[:size], number, number > 1, len(rows) > size, size)
+
+
+def my_applications(user, number: int = 1, size: int | None = None) -> Page:
+    """The applicant's own list, a page at a time (one query)."""
+    requests = (Request.objects.filter(requester=user)
+                .select_related("request_type", "current_step", "assignee", "leave",
+                                "certificate", "social", "interservice")
+                .order_by("-created_at", "-pk"))
+    return page_of(requests, number, size)
+
+
+def statistics(user, *, since: datetime.date | None = None) -> list[dict]:
+    """Per procedure type of the user's units: received, decided, median and
+    90th-percentile processing time (days, ministry time and applicant time
+    together), share of open applications past their service norm. One query
+    on PostgreSQL."""
+    from django.db import connection
+    from django.db.models import Aggregate, Count, F, FloatField
+
+    from .models import IN_REVIEW_STAGES
+
+    types = {t.pk: t for t in policies.unit_types(user)}
+    requests = Request.objects.filter(request_type_id__in=list(types))
+    if since:
+        requests = requests.filter(created_at__date__gte=since)
+    now = timezone.now()
+    counts = {
+        row["request_type_id"]: row for row in requests.values("request_type_id").annotate(
+            received=Count("pk"),
+            decided=Count("pk", filter=Q(decided_at__isnull=False)),
+            open=Count("pk", filter=Q(stage__in=IN_REVIEW_STAGES)),
+            overdue=Count("pk", filter=Q(stage__in=IN_REVIEW_STAGES, due_at__lt=now)),
+        )
+    }
+    durations: dict[int, tuple] = {}
+    if connection.vendor == "postgresql":
+        class Percentile(Aggregate):
+            template = ("percentile_cont(%(fraction)s) WITHIN GROUP "
+                        "(ORDER BY EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)")
+            output_field = FloatField()
+
+        delay = F("decided_at") - F("created_at")
+        for row in requests.filter(decided_at__isnull=False).values("request_type_id") \
+                .annotate(median=Percentile(delay, fraction="0.5"),
+                          p90=Percentile(delay, fraction="0.9")):
+            durations[row["request_type_id"]] = (row["median"], row["p90"])
+    else:
+        import statistics as stats
+
+        by_type: dict[int, list] = {}
+        for type_id, created, decided in requests.filter(decided_at__isnull=False) \
+                .values_list("request_type_id", "created_at", "decided_at"):
+            by_type.setdefault(type_id, []).append((decided - created).total_seconds() / 86400)
+        for type_id, values in by_type.items():
+            values.sort()
+            p90 = values[min(len(values) - 1, int(round(0.9 * (len(values) - 1))))]
+            durations[type_id] = (stats.median(values), p90)
+    rows = []
+    for type_id, kind in sorted(types.items(), key=lambda item: item[1].code):
+        row = counts.get(type_id, {})
+        median, p90 = durations.get(type_id, (None, None))
+        open_count = row.get("open", 0)
+        rows.append({
+            "type": kind, "received": row.get("received", 0), "decided": row.get("decided", 0),
+            "median_days": median, "p90_days": p90, "open": open_count,
+            "overdue": row.get("overdue", 0),
+            "overdue_share": (row.get("overdue", 0) / open_count) if open_count else None,
+        })
+    return rows

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_office
 
 app_name = "requests"
 urlpatterns = [
@@ -14,7 +14,17 @@ urlpatterns = [
     path("<int:pk>/certificate.pdf", views.certificate_pdf, name="certificate_pdf"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment_download,
          name="attachment"),
-    path("hr/", views.hr_queue, name="hr_queue"),
+    path("hr/", views_office.office, name="hr_queue"),
+    path("office/", views_office.office, name="office"),
+    path("office/statistics/", views_office.statistics, name="statistics"),
+    path("<int:pk>/return/", views_office.return_for_correction, name="return"),
+    path("<int:pk>/resubmit/", views_office.resubmit, name="resubmit"),
+    path("<int:pk>/suspend/", views_office.suspend, name="suspend"),
+    path("<int:pk>/resume/", views_office.resume, name="resume"),
+    path("<int:pk>/take/", views_office.take, name="take"),
+    path("<int:pk>/messages/", views_office.message, name="message"),
+    path("<int:pk>/documents/<int:document_id>/check/", views_office.check_document,
+         name="check_document"),
     path("team/", views.team_calendar, name="team_calendar"),
     path("delegations/", views.delegations, name="delegations"),
     path("balance/<str:username>/", views.balance, name="balance"),

@@ -1,4 +1,3 @@
-import csv
 import datetime
 import re
 
@@ -6,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +22,8 @@ from .forms import (
     AdjustmentForm,
     DelegationForm,
     LeaveForm,
-    QueueFilterForm,
+    MessageForm,
+    ReturnForm,
 )
 from .lifecycle import NotDecider, WorkflowError
 from .models import Request, RequestAttachment, RequestType
@@ -43,7 +43,7 @@ def index(request):
 
 @login_required
 def new(request):
-    return render(request, "requests/new.html", {"types": selectors.active_types()})
+    return render(request, "requests/new.html", {"types": selectors.active_types(request.user)})
 
 
 def _active_type(code):
@@ -69,6 +69,11 @@ def create(request, code):
                 created = services.submit_certificate(
                     request.user, request_type, language=data["language"],
                     purpose=data["purpose"], copies=data["copies"],
+                )
+            elif request_type.family == RequestType.Family.INTERSERVICE:
+                created = services.submit_interservice(
+                    request.user, request_type, subject=data["subject"],
+                    description=data["description"], uploads=data["attachments"],
                 )
             else:
                 created = services.submit_social(
@@ -132,6 +137,9 @@ def detail(request, pk):
         "attachments": item.attachments.select_related("file__current_version"),
         "balance": (selectors.balance_summary(request.user)
                     if item.requester_id == request.user.pk else None),
+        "engine": selectors.detail_context(request.user, item),
+        "return_form": ReturnForm(request_type=item.request_type),
+        "message_form": MessageForm(),
     })
 
 
@@ -228,56 +236,6 @@ def attachment_download(request, pk, attachment_id):
         pk=attachment_id, request=item,
     )
     return serve_version(request, attachment.version)
-
-
-@checks_text_itself
-@login_required
-def hr_queue(request):
-    if not (selectors.is_hr(request.user) or selectors.is_social_officer(request.user)):
-        raise PermissionDenied
-    form = QueueFilterForm(request.GET or None)
-    filters = {}
-    if form.is_valid():
-        data = form.cleaned_data
-        filters = {
-            "type_id": data["type"].pk if data["type"] else None,
-            "directorate_id": data["directorate"].pk if data["directorate"] else None,
-            "stage": data["stage"] or None,
-            "date_from": data["date_from"],
-            "date_to": data["date_to"],
-        }
-    elif not request.GET:
-        filters = {"stage": "waiting"}
-    queue = selectors.hr_queue(request.user, **filters)
-    if request.GET.get("format") == "csv":
-        return _queue_csv(queue)
-    return render(request, "requests/hr_queue.html", {"form": form, "queue": queue[:500]})
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _queue_csv(queue):
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield "\ufeff"  # lets spreadsheet software read UTF-8 (Arabic names)
-        yield writer.writerow([_("Reference"), _("Type"), _("Requester"), _("Directorate"),
-                               _("Stage"), _("Submitted at"), _("Details")])
-        for item in queue.iterator():
-            yield writer.writerow([
-                item.reference, item.request_type.name, item.requester.display_name,
-                item.requester.directorate.name if item.requester.directorate else "",
-                item.get_stage_display(),
-                timezone.localtime(item.created_at).strftime("%Y-%m-%d %H:%M"),
-                services.summary(item),
-            ])
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="requests.csv"'
-    return response
 
 
 @login_required

@@ -1,0 +1,250 @@
+"""Back-office views: queues per unit and step, exports of what a page
+shows, statistics; and the officers' and applicants' moves on one application
+besides deciding. Thin: parse, call one service (which applies the policies),
+render."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from collab.middleware import checks_text_itself
+
+from . import policies, selectors, services
+from .forms import MessageForm, QueueFilterForm, ReturnForm
+from .lifecycle import NotDecider, WorkflowError
+
+User = get_user_model()
+EXPORT_FORMATS = {"csv", "xlsx"}
+
+
+def _filters(form: QueueFilterForm, request) -> selectors.QueueFilters:
+    if form.is_valid():
+        data = form.cleaned_data
+        return selectors.QueueFilters(
+            type_id=data["type"].pk if data["type"] else None,
+            step_id=data["step"].pk if data["step"] else None,
+            directorate_id=data["directorate"].pk if data["directorate"] else None,
+            stage=data["stage"] or None, overdue=data["overdue"], mine=data["mine"],
+            date_from=data["date_from"], date_to=data["date_to"],
+        )
+    # No filter chosen yet (or a tampered one): what waits for this officer.
+    return selectors.QueueFilters(stage="waiting")
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@checks_text_itself
+@login_required
+def office(request):
+    """An officer's queue: their units' applications, a page at a time."""
+    if not selectors.works_in_back_office(request.user):
+        raise PermissionDenied
+    form = QueueFilterForm(request.GET or None, user=request.user)
+    queue = selectors.office_queue(request.user, _filters(form, request))
+    page = selectors.page_of(queue, _page_number(request))
+    export = request.GET.get("format")
+    if export in EXPORT_FORMATS:
+        return (_csv if export == "csv" else _xlsx)(page.items)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    return render(request, "requests/hr_queue.html", {
+        "form": form, "queue": page.items, "page": page, "query": query.urlencode(),
+        "now": timezone.now(),
+    })
+
+
+def _row(item) -> list:
+    return [
+        item.reference, item.request_type.name, item.applicant_name,
+        item.requester.directorate.name if item.requester.directorate else "",
+        item.stage_label(),
+        timezone.localtime(item.created_at).strftime("%Y-%m-%d %H:%M"),
+        timezone.localtime(item.due_at).strftime("%Y-%m-%d") if item.due_at else "",
+        item.assignee.display_name if item.assignee else "",
+        services.summary(item),
+    ]
+
+
+def _header() -> list:
+    return [_("Reference"), _("Type"), _("Applicant"), _("Directorate"), _("Stage"),
+            _("Submitted at"), _("Due"), _("Assigned to"), _("Details")]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv(items):
+    """The rows of the page shown, streamed."""
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield "\ufeff"  # lets spreadsheet software read UTF-8 (Arabic names)
+        yield writer.writerow(_header())
+        for item in items:
+            yield writer.writerow(_row(item))
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="requests.csv"'
+    return response
+
+
+def _xlsx(items):
+    """The rows of the page shown, as a spreadsheet (write-only: rows are not kept)."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Requests"))
+    sheet.append(_header())
+    for item in items:
+        sheet.append(_row(item))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="requests.xlsx"'
+    return response
+
+
+@login_required
+def statistics(request):
+    if not selectors.works_in_back_office(request.user):
+        raise PermissionDenied
+    return render(request, "requests/statistics.html",
+                  {"rows": selectors.statistics(request.user)})
+
+
+# ---- Moves on one application besides deciding --------------------------------------
+
+
+def _step(request) -> int | None:
+    try:
+        return int(request.POST.get("step", ""))
+    except ValueError:
+        return None
+
+
+def _done(request, pk, ok_message, call):
+    """Run one service; its refusal is shown on the application's page."""
+    try:
+        call()
+    except policies.NotVisible:
+        raise Http404 from None
+    except NotDecider as exc:
+        raise PermissionDenied(str(exc)) from None
+    except WorkflowError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, ok_message)
+    return redirect("requests:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def return_for_correction(request, pk):
+    item = policies.visible_or_404(request.user, pk)
+    form = ReturnForm(request.POST, request_type=item.request_type)
+    if not form.is_valid():
+        messages.error(request, _("Say what must be corrected."))
+        return redirect("requests:detail", pk=pk)
+    return _done(request, pk, _("The request was returned to the applicant."),
+                 lambda: services.return_for_correction(
+                     pk, request.user, items=form.items(),
+                     comment=request.POST.get("comment", ""), expected_step=_step(request)))
+
+
+@login_required
+@require_POST
+def resubmit(request, pk):
+    policies.visible_or_404(request.user, pk)
+    documents, issued = {}, {}
+    for key, upload in request.FILES.items():
+        if key.startswith("document-"):
+            documents[key.removeprefix("document-")] = upload
+    for key, value in request.POST.items():
+        if key.startswith("issued-") and value:
+            try:
+                issued[key.removeprefix("issued-")] = timezone.datetime.fromisoformat(
+                    value).date()
+            except ValueError:
+                messages.error(request, _("Enter a valid date."))
+                return redirect("requests:detail", pk=pk)
+    try:
+        documents = {int(k): v for k, v in documents.items()}
+        issued = {int(k): v for k, v in issued.items()}
+    except ValueError:
+        raise Http404 from None
+    return _done(request, pk, _("Your correction was sent."),
+                 lambda: services.resubmit(pk, request.user,
+                                           comment=request.POST.get("comment", ""),
+                                           documents=documents, issued_on=issued))
+
+
+@login_required
+@require_POST
+def suspend(request, pk):
+    policies.visible_or_404(request.user, pk)
+    return _done(request, pk, _("The request is suspended."),
+                 lambda: services.suspend(pk, request.user,
+                                          comment=request.POST.get("comment", ""),
+                                          expected_step=_step(request)))
+
+
+@login_required
+@require_POST
+def resume(request, pk):
+    policies.visible_or_404(request.user, pk)
+    return _done(request, pk, _("The request is back in review."),
+                 lambda: services.resume(pk, request.user,
+                                         comment=request.POST.get("comment", "")))
+
+
+@login_required
+@require_POST
+def take(request, pk):
+    policies.visible_or_404(request.user, pk)
+    return _done(request, pk, _("The request is assigned to you."),
+                 lambda: services.assign(pk, request.user, request.user))
+
+
+@login_required
+@require_POST
+def message(request, pk):
+    policies.visible_or_404(request.user, pk)
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Write a message."))
+        return redirect("requests:detail", pk=pk)
+    return _done(request, pk, _("Your message was sent."),
+                 lambda: services.post_message(pk, request.user, form.cleaned_data["body"],
+                                               internal=form.cleaned_data["internal"]))
+
+
+@login_required
+@require_POST
+def check_document(request, pk, document_id):
+    policies.visible_or_404(request.user, pk)
+    accept = request.POST.get("decision") == "accept"
+    return _done(request, pk, _("The document check was recorded."),
+                 lambda: services.check_document(pk, request.user, document_id,
+                                                 accept=accept,
+                                                 reason=request.POST.get("reason", "")))
