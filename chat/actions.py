@@ -74,4 +74,7 @@ def presence(user, data):
         raise ChatError("bad_state", translation.gettext("Unknown presence state."))
     live.set_presence(user.pk, data["state"])
     watch = [i for i in data["watch"] if isinstance(i, int) and not isinstance(i, bool)][:200]
+    # Users the asker shares nothing with are left out: no answer, not even "offline".
+    visible = selectors.presence_visible(user, watch)
+    watch = [i for i in watch if i in visible]
     return {"presence": {str(k): v for k, v in live.presence_of(watch).items()}}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from collab import events
@@ -21,6 +21,25 @@ def socket_groups(user: User) -> list[str]:
     """COLLAB_SOCKET_GROUP_PROVIDERS hook: every socket joins its conversations' groups."""
     ids = Membership.objects.filter(user=user).values_list("conversation_id", flat=True)
     return [events.group_name(events.Audience.CONVERSATION, pk) for pk in ids]
+
+
+def presence_visible(user: User, ids=None) -> set[int]:
+    """The users among ``ids`` (all users when None) whose presence ``user`` may
+    see: the user, the people of their directorate, and the members of a direct
+    conversation, group or directorate channel they are in. Ministry-wide
+    channels do not count: everyone is in them. One query."""
+    shared = Membership.objects.filter(
+        conversation__in=Membership.objects.filter(user=user)
+        .exclude(conversation__kind=Conversation.Kind.MINISTRY)
+        .values("conversation_id")
+    ).values("user_id")
+    visible = Q(pk=user.pk) | Q(pk__in=shared)
+    if user.directorate_id:  # filter(directorate_id=None) would match every user without one
+        visible |= Q(directorate_id=user.directorate_id)
+    people = User.objects.filter(visible)
+    if ids is not None:
+        people = people.filter(pk__in=list(ids))
+    return set(people.values_list("pk", flat=True))
 
 
 def conversation_ids_for(user: User):

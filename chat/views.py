@@ -99,7 +99,8 @@ def conversation(request, pk):
         "max_length": MAX_MESSAGE_LENGTH,
         "emoji_set": REACTIONS,
         "is_creator": conv.created_by_id == request.user.pk,
-        "presence": live.presence_of([m.user_id for m in member_rows]),
+        "presence": live.presence_of(sorted(selectors.presence_visible(
+            request.user, [m.user_id for m in member_rows]))),
         # Read positions for "seen by" (direct messages and groups).
         "member_reads": {
             str(m.user_id): {"seq": m.last_read_seq, "name": m.user.display_name}

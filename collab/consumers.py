@@ -18,7 +18,7 @@ from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from . import events
+from . import events, session_guard
 from .actions import ActionError
 from .selectors import unread_count
 from .text import bad_char_message, find_bad_in
@@ -85,6 +85,7 @@ class CollabConsumer(AsyncWebsocketConsumer):
             self.joined.extend(g for g in extra if g not in self.joined)
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        self.watch_login()
         await self.accept()
         unread = await in_thread(unread_count)(user)
         await self.send_frame(
@@ -96,6 +97,8 @@ class CollabConsumer(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code):
+        if getattr(self, "login", None) is not None:
+            session_guard.sweeper().discard(self)
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -132,6 +135,8 @@ class CollabConsumer(AsyncWebsocketConsumer):
         await self.send_frame(frame)
 
     async def receive(self, text_data=None, bytes_data=None):
+        if self.ended:
+            return  # frames still in flight after the login ended: refused, unread
         # Error messages are shown to a person: in that person's language.
         with translation.override(self.user.preferred_language):
             await self._receive(text_data, bytes_data)
@@ -174,8 +179,11 @@ class CollabConsumer(AsyncWebsocketConsumer):
             # (chat sends queued for seconds under load; docs/benchmarks.md).
             # Handlers are self-contained sync functions; Django connections
             # are per thread, closed when stale by in_thread.
-            run = in_thread(handler, thread_sensitive=False)
+            run = in_thread(self.checking_login(handler), thread_sensitive=False)
             result = await run(self.user, data)
+        except session_guard.LoginEnded as exc:
+            await self.end(exc.ended)
+            return
         except ActionError as exc:
             await self.error(exc.code, exc.message, ref)
             return
@@ -228,7 +236,51 @@ class CollabConsumer(AsyncWebsocketConsumer):
         return None
 
     async def collab_event(self, message):
-        await self.send(text_data=message["frame"])
         close_code = events.CLOSING_EVENTS.get(message["event"])
+        if close_code and self.ended:
+            return  # already told and closed
+        await self.send(text_data=message["frame"])
         if close_code:
+            self.ended = True
             await self.close(code=close_code)
+
+    # ---- The login behind the socket (collab/session_guard.py) -------------
+
+    ended = False  # the login ended: nothing more is read from this socket
+
+    def watch_login(self) -> None:
+        """Have this process's sweep close the socket when its login ends."""
+        session = self.scope.get("session")
+        if session is None or not session.session_key:
+            return
+        self.login = session_guard.Login(session.session_key, self.user.pk)
+        session_guard.sweeper().add(self)
+
+    def checking_login(self, handler):
+        """``handler``, run only if the login still stands: checked in the
+        action's own thread and call, so an action right after the login
+        ended (by any path, signals or not) is refused, not run."""
+        login = getattr(self, "login", None)
+
+        def run(user, data):
+            if login is not None:
+                session_guard.check(login)
+            return handler(user, data)
+
+        return run
+
+    async def collab_recheck(self, message):
+        """Something changed the user's password: does this socket's login stand?"""
+        if self.ended or getattr(self, "login", None) is None:
+            return
+        try:
+            await in_thread(session_guard.check, thread_sensitive=False)(self.login)
+        except session_guard.LoginEnded as exc:
+            await self.end(exc.ended)
+
+    async def end(self, ended: session_guard.Ended) -> None:
+        """Tell the client its login ended, then close with the event's code."""
+        session_guard.sweeper().discard(self)
+        await self.collab_event(
+            events.event_message(ended.event.name, {"reason": ended.reason})
+        )

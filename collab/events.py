@@ -170,13 +170,15 @@ SESSION_ENDED = event(
     "session.ended",
     Audience.SESSION,
     {"reason": str},
-    "This login session ended (logout). The server closes the socket with code 4001 after it.",
+    "This login session ended: `reason` is \"logout\", \"session ended\" (expired or "
+    "removed) or \"password changed\". The server closes the socket with code 4001 after it.",
 )
 ACCOUNT_DISABLED = event(
     "account.disabled",
     Audience.USER,
     {"reason": str},
-    "An administrator deactivated the account. The server closes every socket with code 4003.",
+    "The account was deactivated (`reason` \"account disabled\") or deleted (\"account "
+    "deleted\"). The server closes every socket with code 4003 after it.",
 )
 
 # ---- Chat events (issue 3) ------------------------------------------------
@@ -445,6 +447,14 @@ def change_groups(user_id: int, *, join: list[str] = (), leave: list[str] = ()) 
     removal stops delivery at once, without waiting for a reconnect.
     """
     message = {"type": "collab.groups", "join": list(join), "leave": list(leave)}
+    group = group_name(Audience.USER, user_id)
+    transaction.on_commit(lambda: _group_send(group, message))
+
+
+def recheck_logins(user_id: int) -> None:
+    """After commit, make every open socket of this user check its login again
+    (collab/session_guard.py); those whose login ended close."""
+    message = {"type": "collab.recheck"}
     group = group_name(Audience.USER, user_id)
     transaction.on_commit(lambda: _group_send(group, message))
 

@@ -83,5 +83,12 @@ def end_session(session_key: str) -> None:
     events.publish(events.SESSION_ENDED, to=session_key, reason="logout")
 
 
-def disable_account_sockets(user: User) -> None:
-    events.publish(events.ACCOUNT_DISABLED, to=user.pk, reason="account disabled")
+def disable_account_sockets(user: User, reason: str = "account disabled") -> None:
+    """Close every socket of a deactivated (or deleted) account."""
+    events.publish(events.ACCOUNT_DISABLED, to=user.pk, reason=reason)
+
+
+def recheck_account_sockets(user: User) -> None:
+    """Make every open socket of ``user`` check that its login still stands
+    (the password changed: some sessions ended, the current one may not)."""
+    events.recheck_logins(user.pk)

@@ -17,8 +17,19 @@ def get_state(presence: dict, user_id) -> str:
     return presence.get(user_id, "offline")
 
 
-@register.simple_tag
-def presence_of(user_id) -> str:
-    from chat import live
+@register.simple_tag(takes_context=True)
+def presence_of(context, user_id) -> str:
+    """The person's presence, or "" when the viewer may not see it
+    (chat.selectors.presence_visible, read once per request)."""
+    from chat import live, selectors
 
+    request = context.get("request")
+    viewer = getattr(request, "user", None)
+    if viewer is None or not viewer.is_authenticated:
+        return ""
+    visible = getattr(request, "_presence_visible", None)
+    if visible is None:
+        visible = request._presence_visible = selectors.presence_visible(viewer)
+    if user_id not in visible:
+        return ""
     return live.presence_of([user_id])[user_id]

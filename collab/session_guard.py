@@ -1,0 +1,224 @@
+"""Open sockets end with the login that opened them, however it ends.
+
+A socket is authenticated once, at the handshake; the login can end later by
+paths no signal sees: ``QuerySet.update(is_active=False)``, a password hash
+written by a script, a session row deleted or expired. So three layers:
+
+- every client action checks the login first, in the thread that runs the
+  action (``check``): an action on an ended login is refused at once;
+- each worker process sweeps its own sockets every ``SESSION_SWEEP_SECONDS``
+  with one batch (two queries: sessions, users), whatever their number, and
+  closes those whose login ended (``Sweeper``);
+- signals (collab/signals.py) tell the sockets at once in the common cases
+  (logout, password change, deactivation, deletion).
+
+A login stands while its session exists and has not expired, names this
+user, carries the hash of the user's current password (Django's session auth
+hash, as ``django.contrib.auth.get_user`` checks it), and the user exists and
+is active.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import import_module
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.cache import SessionStore as CacheSessionStore
+from django.contrib.sessions.backends.db import SessionStore as DbSessionStore
+from django.core.cache import caches
+from django.db import close_old_connections
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+
+from . import events
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Login:
+    """What a socket was opened under."""
+
+    session_key: str
+    user_id: int
+
+
+@dataclass(frozen=True)
+class Ended:
+    """Why a login ended: the closing event to send and its ``reason``."""
+
+    event: events.EventType
+    reason: str
+
+
+SESSION_GONE = Ended(events.SESSION_ENDED, "session ended")
+PASSWORD_CHANGED = Ended(events.SESSION_ENDED, "password changed")
+ACCOUNT_DISABLED = Ended(events.ACCOUNT_DISABLED, "account disabled")
+ACCOUNT_DELETED = Ended(events.ACCOUNT_DISABLED, "account deleted")
+
+
+class LoginEnded(Exception):
+    def __init__(self, ended: Ended):
+        super().__init__(ended.reason)
+        self.ended = ended
+
+
+def _session_store():
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def _load_sessions(keys: set[str]) -> dict[str, dict]:
+    """The data of the sessions among ``keys`` that exist and have not expired."""
+    if not keys:
+        return {}
+    store = _session_store()
+    if issubclass(store, DbSessionStore):
+        # db and cached_db: the row is the authority (logout deletes it).
+        rows = store.get_model_class().objects.filter(
+            session_key__in=keys, expire_date__gt=timezone.now()
+        )
+        return {row.session_key: row.get_decoded() for row in rows}
+    if issubclass(store, CacheSessionStore):
+        # The cache expires sessions itself.
+        cache_keys = {store(session_key=key).cache_key: key for key in keys}
+        found = caches[settings.SESSION_CACHE_ALIAS].get_many(list(cache_keys))
+        return {cache_keys[cache_key]: data for cache_key, data in found.items()}
+    # Other engines (files, signed cookies) read one session at a time.
+    return {key: data for key in keys if (data := store(session_key=key).load())}
+
+
+def _hash_stands(stored, user) -> bool:
+    if not stored:
+        return False
+    if constant_time_compare(stored, user.get_session_auth_hash()):
+        return True
+    # Sessions signed before a SECRET_KEY rotation stay valid, as in get_user().
+    return any(
+        constant_time_compare(stored, fallback)
+        for fallback in user.get_session_auth_fallback_hash()
+    )
+
+
+def check_many(logins: Iterable[Login]) -> dict[Login, Ended]:
+    """The logins among ``logins`` that ended, with why. Two queries in all."""
+    from .models import User
+
+    logins = set(logins)
+    if not logins:
+        return {}
+    users = {
+        user.pk: user
+        for user in User.objects.filter(pk__in={login.user_id for login in logins})
+        .only("pk", "password", "is_active")
+    }
+    sessions = _load_sessions({login.session_key for login in logins})
+    ended = {}
+    for login in logins:
+        user = users.get(login.user_id)
+        session = sessions.get(login.session_key)
+        if user is None:
+            ended[login] = ACCOUNT_DELETED
+        elif not user.is_active:
+            ended[login] = ACCOUNT_DISABLED
+        elif not session or str(session.get(SESSION_KEY)) != str(user.pk):
+            ended[login] = SESSION_GONE
+        elif not _hash_stands(session.get(HASH_SESSION_KEY), user):
+            ended[login] = PASSWORD_CHANGED
+    return ended
+
+
+def check(login: Login) -> None:
+    """Raise LoginEnded unless ``login`` still stands (sync: run it in the action's thread)."""
+    ended = check_many([login]).get(login)
+    if ended is not None:
+        raise LoginEnded(ended)
+
+
+def _check_many_in_thread(logins: set[Login]) -> dict[Login, Ended]:
+    try:
+        return check_many(logins)
+    finally:
+        # This thread's connection is closed when stale, as in consumers.in_thread.
+        close_old_connections()
+
+
+class Sweeper:
+    """The sockets of one event loop (one Daphne process), checked together.
+
+    ``add``/``discard`` are called by consumers as they connect and leave; a
+    socket is anything with a ``login`` (Login) and an async ``end(Ended)``.
+    The sweeping task runs only while sockets are watched.
+    """
+
+    def __init__(self):
+        self.sockets: dict[object, Login] = {}
+        self.task: asyncio.Task | None = None
+        self.failing = False
+
+    def add(self, socket) -> None:
+        self.sockets[socket] = socket.login
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run())
+
+    def discard(self, socket) -> None:
+        self.sockets.pop(socket, None)
+        task = self.task
+        if not self.sockets and task is not None and task is not asyncio.current_task():
+            # Nothing left to watch: no task left sleeping in an idle process
+            # (or in a test's event loop about to close).
+            task.cancel()
+            self.task = None
+
+    async def sweep(self) -> int:
+        """Close the sockets whose login ended; returns how many."""
+        if not self.sockets:
+            return 0
+        ended = await sync_to_async(_check_many_in_thread, thread_sensitive=False)(
+            set(self.sockets.values())
+        )
+        closed = 0
+        for socket, login in list(self.sockets.items()):
+            if login in ended:
+                self.sockets.pop(socket, None)
+                try:
+                    await socket.end(ended[login])
+                    closed += 1
+                except Exception:
+                    logger.exception("could not close a socket whose login ended")
+        return closed
+
+    async def _run(self) -> None:
+        while self.sockets:
+            await asyncio.sleep(settings.SESSION_SWEEP_SECONDS)
+            try:
+                await self.sweep()
+            except Exception as exc:
+                # Database down: the sockets stay, actions fail their own check,
+                # and the next sweep tries again. One line when it starts failing,
+                # one when it works again, not one per sweep.
+                if not self.failing:
+                    logger.error("session sweep failed, retrying: %r", exc)
+                self.failing = True
+            else:
+                if self.failing:
+                    logger.warning("session sweep works again")
+                self.failing = False
+
+
+_sweepers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def sweeper() -> Sweeper:
+    """The sweeper of the running event loop."""
+    loop = asyncio.get_running_loop()
+    found = _sweepers.get(loop)
+    if found is None:
+        found = _sweepers[loop] = Sweeper()
+    return found
