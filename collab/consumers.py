@@ -277,6 +277,9 @@ class CollabConsumer(AsyncWebsocketConsumer):
             await in_thread(session_guard.check, thread_sensitive=False)(self.login)
         except session_guard.LoginEnded as exc:
             await self.end(exc.ended)
+        except Exception as exc:
+            # Database out of reach: the sweep and each action check again.
+            logger.warning("could not recheck a socket's login: %r", exc)
 
     async def end(self, ended: session_guard.Ended) -> None:
         """Tell the client its login ended, then close with the event's code."""
