@@ -190,6 +190,40 @@ async def test_deactivation_closes_sockets_and_refuses_reconnect(
     assert refused.value.response.status_code == 403
 
 
+async def test_each_worker_sweeps_sockets_whose_login_ended_silently(
+    live_daphne_pair, user_factory, flush_layer
+):
+    """Bulk updates fire no signal: each worker's periodic sweep finds them."""
+    from collab.models import User
+
+    first, second = live_daphne_pair
+    disabled, changed, fine = [await sync_to_async(user_factory)() for _ in range(3)]
+    disabled_key = await sync_to_async(login_cookie)(disabled)
+    disabled_sockets = [(await open_socket(w, disabled_key))[0] for w in (first, second)]
+    changed_socket, _ = await open_socket(second, await sync_to_async(login_cookie)(changed))
+    fine_socket, _ = await open_socket(first, await sync_to_async(login_cookie)(fine))
+
+    def bulk_changes():
+        User.objects.filter(pk=disabled.pk).update(is_active=False)
+        User.objects.filter(pk=changed.pk).update(password="pbkdf2_sha256$1$salt$by-a-script")
+
+    await sync_to_async(bulk_changes)()
+    try:
+        for socket in disabled_sockets:
+            ended = await next_event(socket, "account.disabled", timeout=30)
+            assert ended == {"reason": "account disabled"}
+            assert await wait_closed(socket) == 4003
+        ended = await next_event(changed_socket, "session.ended", timeout=30)
+        assert ended == {"reason": "password changed"}
+        assert await wait_closed(changed_socket) == 4001
+        # The sweep that closed the others left a standing login open.
+        await fine_socket.send(json.dumps({"action": "ping", "ref": 1, "data": {}}))
+        frame = json.loads(await asyncio.wait_for(fine_socket.recv(), 10))
+        assert frame == {"type": "reply", "action": "ping", "data": {}, "ref": 1}
+    finally:
+        await fine_socket.close()
+
+
 async def test_foreign_origin_refused_by_worker(live_daphne_pair, user, flush_layer):
     first, _ = live_daphne_pair
     session_key = await sync_to_async(login_cookie)(user)
