@@ -97,7 +97,9 @@ def _lock_quota(user: User) -> None:
     # One user's quota checks and the recording of their uploads take turns
     # on their own row: the check sees either the hold or the version, never
     # neither, so no interleaving of uploads can pass the quota together.
-    User.objects.select_for_update().filter(pk=user.pk).exists()
+    # NO KEY UPDATE: rows that only reference the user (a notification, a
+    # chat message) need not wait for it.
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).exists()
 
 
 class QuotaReservation:

@@ -103,6 +103,15 @@ def balance_for(employee, year: int) -> LeaveBalance:
     return balance
 
 
+def lock_balance(employee, year: int) -> LeaveBalance:
+    """The balance row, locked until the caller's transaction ends. Every
+    check-then-write on a balance (a submission against what is available,
+    an approval taking the days) holds it, so the balance and the open
+    requests it reads cannot change between the check and the write."""
+    balance = balance_for(employee, year)
+    return LeaveBalance.objects.select_for_update().get(pk=balance.pk)
+
+
 def pending_days(employee, year: int, exclude_request_id: int | None = None) -> Decimal:
     """Days asked in open requests that deduct from the balance (not yet decided)."""
     total = Decimal(0)
@@ -139,8 +148,7 @@ def adjust_balance(employee, year: int, days: Decimal, reason: str, by) -> Leave
 def deduct(request: Request, by) -> None:
     """Approved leave: take the days from the balance, in the decision's transaction."""
     leave = request.leave
-    balance = balance_for(request.requester, leave.start_date.year)
-    balance = LeaveBalance.objects.select_for_update().get(pk=balance.pk)
+    balance = lock_balance(request.requester, leave.start_date.year)
     if leave.days > balance.remaining:
         raise WorkflowError(
             _("The balance is now %(left)s days, less than the %(days)s asked: "

@@ -115,8 +115,15 @@ def submit_leave(employee, request_type: RequestType, *, start: datetime.date,
     _require_attachment(request_type, uploads)
 
     def write(pending):
-        # Serialise one employee's submissions so two tabs cannot both pass the checks.
-        get_user_model().objects.select_for_update().get(pk=employee.pk)
+        # Serialise one employee's submissions so two tabs cannot both pass the
+        # checks, and hold the balance so an approval or adjustment running now
+        # cannot change it between the check and the new request's row. NO KEY
+        # UPDATE: rows that merely reference the employee (an approval's
+        # notification to them) must not wait on it, or they deadlock with us
+        # waiting on the balance that approval holds.
+        get_user_model().objects.select_for_update(no_key=True).get(pk=employee.pk)
+        if request_type.deducts_from_balance:
+            leave.lock_balance(employee, start.year)
         result = leave.quote(employee, request_type, start, end,
                              start_afternoon=start_afternoon, end_morning=end_morning)
         if result.errors:
