@@ -25,6 +25,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from . import faults
+
 logger = logging.getLogger(__name__)
 
 
@@ -469,5 +471,15 @@ def _group_send(group: str, message: dict) -> None:
             send_now(group, message)  # collab.layers: no hop into the event loop
         else:
             async_to_sync(layer.group_send)(group, message)
-    except Exception:  # the channel layer being down must not fail a committed write
-        logger.exception("could not deliver %s to %s", message.get("event", message["type"]), group)
+    except Exception as exc:  # the channel layer being down must not fail a committed write
+        outage = faults.outage_of(exc)
+        if outage is None:
+            logger.exception(
+                "could not deliver %s to %s", message.get("event", message["type"]), group
+            )
+        else:
+            # Redis down: one line when it starts (and one when it ends), not
+            # a traceback per event. Clients resync what they missed.
+            outage.failed(exc)
+        return
+    faults.CHANNEL_LAYER.ok()

@@ -117,6 +117,18 @@ def unavailable_page(request=None) -> HttpResponse:
     return response
 
 
+class LayerOutageFilter(logging.Filter):
+    """channels-redis logs a traceback whenever its pub/sub reader loses Redis:
+    the outage is logged once here instead (settings.LOGGING)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and outage_of(exc) is CHANNEL_LAYER:
+            CHANNEL_LAYER.failed(exc)
+            return False
+        return True
+
+
 def guard_sockets(app):
     """ASGI wrapper: a socket handshake that meets an outage closes with 4503."""
 
@@ -129,6 +141,11 @@ def guard_sockets(app):
             nonlocal accepted
             if message["type"] in {"websocket.accept", "websocket.close"}:
                 accepted = True  # answered: later failures are the consumer's own
+            if message["type"] == "websocket.accept":
+                # The consumer accepts after loading the user and joining its
+                # groups: the database and the channel layer both work.
+                DATABASE.ok()
+                CHANNEL_LAYER.ok()
             await send(message)
 
         try:

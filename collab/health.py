@@ -45,6 +45,10 @@ def _redis_addresses() -> list[str]:
     return addresses
 
 
+class UnsupportedRedisMode(Exception):
+    """REDIS_URL names a Redis Cluster node or a Sentinel, not one Redis server."""
+
+
 def check_channel_layer() -> dict:
     layer = get_channel_layer()
     backend = layer.__class__.__name__ if layer else None
@@ -61,8 +65,13 @@ def check_channel_layer() -> dict:
                 )
                 try:
                     client.ping()
+                    mode = client.info("server").get("redis_mode", "standalone")
                 finally:
                     client.close()
+                if mode != "standalone":
+                    # A Cluster node or a Sentinel answers PING, yet the layer
+                    # cannot publish through it (settings refuse such URLs).
+                    raise UnsupportedRedisMode(mode)
         else:
             async_to_sync(_round_trip)(layer)
         return {"ok": True, "backend": backend}

@@ -233,8 +233,27 @@ CHANNEL_LAYER_CLASSES = {
 if CHANNEL_LAYER_BACKEND not in CHANNEL_LAYER_CLASSES:
     raise ImproperlyConfigured("CHANNEL_LAYER_BACKEND must be 'pubsub' or 'core'.")
 REDIS_MAX_CONNECTIONS = int(os.environ.get("REDIS_MAX_CONNECTIONS", 2000))
+# Seconds to open a connection to Redis: an unreachable Redis (a host that is
+# gone, a firewall) would otherwise hold each socket handshake and each commit
+# that publishes for as long as the operating system's TCP timeout.
+REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", 3))
 if REDIS_URL:
-    _redis_host = {"address": REDIS_URL, "max_connections": REDIS_MAX_CONNECTIONS}
+    _redis_scheme = REDIS_URL.split("://", 1)[0].lower() if "://" in REDIS_URL else ""
+    if _redis_scheme not in {"redis", "rediss", "unix"}:
+        # channels-redis takes one server per URL: a Sentinel or Cluster URL
+        # would fail on the first event, and events are published after
+        # commit where a failure is only logged; every event would be lost.
+        raise ImproperlyConfigured(
+            "REDIS_URL must be the redis://, rediss:// or unix:// URL of one Redis server "
+            f"(got {_redis_scheme or 'no scheme'}://). Redis Sentinel and Redis Cluster "
+            "are not supported by the channel layer: give the address of the primary "
+            "(or of a proxy that follows it)."
+        )
+    _redis_host = {
+        "address": REDIS_URL,
+        "max_connections": REDIS_MAX_CONNECTIONS,
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    }
     if CHANNEL_LAYER_BACKEND == "core":
         # redis-py 8 reads with a 5 s socket timeout by default, exactly the
         # core layer's BZPOPMIN block (brpop_timeout = 5 s): under load the read
@@ -335,6 +354,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"layer_outage": {"()": "collab.faults.LayerOutageFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -342,5 +362,7 @@ LOGGING = {
         # The pool logs every failed attempt to reconnect (several a second
         # while the database is down); collab.faults logs the outage once.
         "psycopg.pool": {"level": "ERROR"},
+        # Its reader logs a traceback each time it loses Redis: one line per outage instead.
+        "channels_redis.pubsub": {"filters": ["layer_outage"]},
     },
 }

@@ -343,9 +343,10 @@ def start_daphne(env: dict, log_dir: Path | None = None, name: str = "daphne",
 class RedisServer:
     """Our own redis-server on a free port: tests may stop and start it."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, *args: str):
         self.port = free_port()
         self.workdir = Path(workdir)
+        self.args = list(args)  # more redis-server options, e.g. "--cluster-enabled", "yes"
         self.proc = None
 
     @property
@@ -358,7 +359,7 @@ class RedisServer:
             raise RuntimeError("redis-server is not installed")
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.workdir)],
+             "--appendonly", "no", "--dir", str(self.workdir), *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
 

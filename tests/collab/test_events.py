@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from collab import events
+from collab import events, faults
 
 
 def test_every_event_and_action_is_declared_once_with_a_known_audience():
@@ -65,5 +65,21 @@ def test_a_down_channel_layer_does_not_fail_the_write(monkeypatch, caplog):
             raise ConnectionError("redis down")
 
     monkeypatch.setattr(events, "get_channel_layer", lambda: Broken())
+    try:
+        # An outage is one line, however many events it drops.
+        events._group_send("user.1", events.event_message("x", {}))
+        events._group_send("user.2", events.event_message("y", {}))
+        assert caplog.text.count("channel layer (Redis) unavailable: ConnectionError") == 1
+    finally:
+        faults.CHANNEL_LAYER.ok()
+
+
+def test_an_event_that_cannot_be_sent_for_another_reason_is_logged(monkeypatch, caplog):
+    class Buggy:
+        async def group_send(self, group, message):
+            raise TypeError("cannot serialize")
+
+    monkeypatch.setattr(events, "get_channel_layer", lambda: Buggy())
     events._group_send("user.1", events.event_message("x", {}))
     assert "could not deliver x to user.1" in caplog.text
+    assert "TypeError: cannot serialize" in caplog.text

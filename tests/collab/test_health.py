@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -101,6 +102,30 @@ def test_channel_layer_down_when_redis_refuses(client, settings, closed_port):
     assert body["channel_layer"]["backend"] == "WritingPubSubChannelLayer"
     assert body["channel_layer"]["error"] == "ConnectionError"
     assert elapsed < BOUND
+
+
+@pytest.mark.django_db
+def test_channel_layer_down_when_redis_url_names_a_cluster_node(client, settings, tmp_path):
+    # A redis:// URL the settings cannot tell from one server's: PING works,
+    # but the layer cannot publish through a Cluster node.
+    from tests import multiproc
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("needs the redis-server binary")
+    node = multiproc.RedisServer(
+        tmp_path, "--cluster-enabled", "yes", "--cluster-config-file", str(tmp_path / "nodes.conf")
+    )
+    while node.port + 10000 > 65535:  # a cluster node also listens on its port + 10000
+        node.port = multiproc.free_port()
+    node.start()
+    try:
+        redis_layer(settings, node.url)
+        response, body, _elapsed = healthz(client)
+    finally:
+        node.stop()
+    assert response.status_code == 503
+    assert_only_down(body, "channel_layer")
+    assert body["channel_layer"]["error"] == "UnsupportedRedisMode"
 
 
 @pytest.mark.django_db

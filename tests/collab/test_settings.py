@@ -187,8 +187,29 @@ def test_core_layer_is_selectable_with_a_sized_pool(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == (
         "channels_redis.core.RedisChannelLayer "
-        "{'address': 'redis://redis:6379/0', 'max_connections': 1500, 'socket_timeout': 15}"
+        "{'address': 'redis://redis:6379/0', 'max_connections': 1500, "
+        "'socket_connect_timeout': 3.0, 'socket_timeout': 15}"
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis+sentinel://sentinel-1:26379,sentinel-2:26379/mymaster/0",
+        "sentinel://sentinel-1:26379/mymaster",
+        "redis+cluster://node-1:7000,node-2:7000",
+        "rediss+cluster://node-1:7000",
+        "redis-1:6379",
+    ],
+)
+def test_sentinel_or_cluster_redis_url_refused_at_start(tmp_path, url):
+    # Every event would otherwise be lost: the layer fails on the first
+    # publish, after the commit, where a failure is only logged.
+    result = manage(production_env(tmp_path, REDIS_URL=url), "check")
+    assert result.returncode != 0
+    last = result.stderr.splitlines()[-1]
+    assert "REDIS_URL must be the redis://, rediss:// or unix:// URL of one Redis server" in last
+    assert "Sentinel and Redis Cluster are not supported" in last
 
 
 @pytest.mark.parametrize(
