@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import translation
 
+from collab import events
 from collab.models import User
 
 from . import live, selectors, services
@@ -25,8 +26,13 @@ def _in_language(handler):
 def send(user, data):
     message = services.send_message(user, data["conversation"], data["body"], data.get("reply_to"),
                                      client_id=data.get("client_id"))
-    return {"conversation": message.conversation_id, "seq": message.seq,
-            "html": services.sender_copy(message, user.preferred_language)}
+    reply = {"conversation": message.conversation_id, "seq": message.seq,
+             "html": services.sender_copy(message, user.preferred_language)}
+    if events.encoded_size(reply) > events.frame_budget():
+        # Stored all the same; the client loads it as it loads any message
+        # too large for a frame (a resync, then HTTP).
+        reply = {"conversation": message.conversation_id, "seq": message.seq, "fetch": True}
+    return reply
 
 
 @_in_language

@@ -239,7 +239,11 @@ class CollabConsumer(AsyncWebsocketConsumer):
         close_code = events.CLOSING_EVENTS.get(message["event"])
         if close_code and self.ended:
             return  # already told and closed
-        await self.send(text_data=message["frame"])
+        try:
+            await self.send(text_data=message["frame"])
+        except Exception:  # a lost event is an error, never a debug line
+            logger.error("could not send %s (%d bytes)", message["event"],
+                         len(message["frame"].encode()), exc_info=True)
         if close_code:
             self.ended = True
             await self.close(code=close_code)

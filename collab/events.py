@@ -50,6 +50,8 @@ class EventType:
     audience: Audience
     fields: dict[str, type | tuple[type, ...]]
     doc: str
+    # The fields its reference form keeps (see publish()): small by construction.
+    reference: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,19 @@ DIRECT_EVENTS = {
 }
 
 
-def event(name: str, audience: Audience, fields: dict, doc: str) -> EventType:
+def event(name: str, audience: Audience, fields: dict, doc: str,
+          reference: tuple[str, ...] | None = None) -> EventType:
+    """Declare an event. ``reference``: the fields kept when its frame is too
+    large to send (default: its int and bool fields, ids and flags); keep
+    only fields whose size is bounded."""
     if name in EVENTS:
         raise ValueError(f"event {name!r} declared twice")
-    EVENTS[name] = EventType(name, audience, fields, doc)
+    if reference is None:
+        reference = tuple(k for k, kind in fields.items() if kind in (int, bool))
+    unknown = set(reference) - set(fields)
+    if unknown:
+        raise ValueError(f"event {name!r}: reference names unknown fields {sorted(unknown)}")
+    EVENTS[name] = EventType(name, audience, fields, doc, tuple(reference))
     return EVENTS[name]
 
 
@@ -192,6 +203,7 @@ CHAT_MESSAGE = event(
      "preview": str},
     "A message was stored. `html` maps each language code to the rendered message; "
     "`seq` is its number in the conversation, `preview` a short plain excerpt.",
+    reference=("conversation", "seq", "change", "author_id", "preview"),
 )
 CHAT_MESSAGE_CHANGED = event(
     "chat.message.changed",
@@ -238,6 +250,7 @@ CHAT_CONVERSATION_UPDATED = event(
     Audience.CONVERSATION,
     {"conversation": int, "title": str, "member_ids": list},
     "A group was renamed or its members changed.",
+    reference=("conversation", "title"),
 )
 
 
@@ -272,6 +285,7 @@ ANNOUNCEMENT_PUBLISHED = event(
     "An announcement addressed to this directorate (or to all staff, key `all`) was "
     "published. `render[lang]` has `item` (feed html), `toast` (text) and, when urgent, "
     "`banner` (html). The bell count goes up by one.",
+    reference=("id", "priority", "pinned"),
 )
 ANNOUNCEMENT_UPDATED = event(
     "announcement.updated",
@@ -311,6 +325,7 @@ REQUEST_UPDATED = event(
     {"id": int, "stage": str, "html": str, "balance_html": str},
     "One of your requests changed stage. `html` is its re-rendered status block "
     "(stage and timeline); `balance_html` your re-rendered leave balance card.",
+    reference=("id", "stage"),
 )
 
 REQUEST_MESSAGE = event(
@@ -424,21 +439,28 @@ def publish(event_type: EventType, *, to: Any, **payload) -> None:
 
     Delivery over Channels is at most once: what matters is already persisted,
     and clients close gaps with the ``sync`` action after a reconnect.
+
+    Every event fits a frame, by construction: one whose frame is over the
+    budget (``frame_budget()``; a 4,000-character message rendered in three
+    languages, say) goes as its *reference*: the fields ``event_type.reference``
+    names and ``"fetch": true``; the client fetches the rest (for a chat
+    message: a resync). Daphne would not send the full frame at all.
     """
     validate(event_type.fields, payload)
     group = group_name(event_type.audience, to)
     message = event_message(event_type.name, payload)
+    size = len(message["frame"].encode())
+    if size > frame_budget():
+        reference = {k: payload[k] for k in event_type.reference} | {"fetch": True}
+        message = event_message(event_type.name, reference)
+        logger.info("%s to %s is %d bytes: sent as a reference", event_type.name, group, size)
     transaction.on_commit(lambda: _group_send(group, message))
 
 
 def event_message(name: str, payload: dict) -> dict:
     """The channel-layer message of an event. Its frame is encoded here, once,
     and every receiving socket sends it as is."""
-    frame = json.dumps(
-        {"type": "event", "event": name, "data": payload},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    frame = encode({"type": "event", "event": name, "data": payload})
     return {"type": "collab.event", "event": name, "frame": frame}
 
 

@@ -58,8 +58,11 @@ class _Outbox:
                 send, frame = self.items.popleft()
                 try:
                     await send({"type": "websocket.send", "text": frame})
-                except Exception:  # a socket closing meanwhile must not stop the others
-                    logger.debug("could not write an event frame", exc_info=True)
+                except Exception:  # one socket's failure must not stop the others
+                    # Daphne ignores writes to a closed socket, so this is a real
+                    # loss (e.g. a frame over its size limit): say so loudly.
+                    logger.error("could not write an event frame (%d bytes)",
+                                 len(frame.encode()), exc_info=True)
         finally:
             self.task = None
 

@@ -97,6 +97,8 @@
 
   function onChanged(d) {
     if (d.conversation !== roomId) return;
+    // A reference (too large for a frame): the resync brings the change.
+    if (d.fetch) { resync(); return; }
     if (d.change > lastChange + 1) resync();
     lastChange = Math.max(lastChange, d.change);
     if (d.seq <= lastSeq || document.getElementById("msg-" + roomId + "-" + d.seq)) upsert(d.seq, d.change, pick(d.html));
@@ -238,9 +240,13 @@
   }
 
   // ---- Socket events --------------------------------------------------------
+  // Events too large for a frame come as references (fetch: true, no html).
+  collab.acceptReferences(["chat.message", "chat.message.changed", "chat.conversation.added",
+    "chat.conversation.updated"]);
   collab.on("chat.message", (d) => {
     const viewing = room && d.conversation === roomId && document.visibilityState === "visible";
     bump(d.conversation, d.author_id !== me && !viewing);
+    if (d.fetch) { if (room && d.conversation === roomId) resync(); return; }
     onMessage(d);
   });
   collab.on("chat.message.changed", onChanged);
@@ -262,6 +268,7 @@
   collab.on("chat.conversation.added", (d) => {
     const list = document.getElementById("conv-list");
     if (!list || convItem(d.conversation)) return;
+    if (d.fetch) { htmx.ajax("GET", list.dataset.url, { target: "#conv-list", swap: "innerHTML" }); return; }
     const empty = list.querySelector(".empty");
     if (empty) empty.remove();
     list.insertAdjacentHTML("afterbegin", d.html);
@@ -355,6 +362,9 @@
   function outboxDelivered(item, seq, html) {
     if (outbox.indexOf(item) < 0) return;  // discarded meanwhile: the event shows it
     outboxSettle(item);
+    // Stored, but too large for a frame (reply.fetch, no html): it comes
+    // like a missed message, so the cursor must not pass it first.
+    if (!html) { resync(); return; }
     upsert(seq, 0, html);
     lastRead = Math.max(lastRead, seq);
     advance(seq);

@@ -12,6 +12,7 @@
   const handlers = {};
   const openHooks = [];
   const pending = {};
+  const referenceAware = new Set(["notification.created", "notification.read"]);
   let socket = null;
   let attempt = 0;
   let refSeq = 0;
@@ -71,6 +72,12 @@
         body.dataset.socketState = "open";
         openHooks.forEach((fn) => fn());
       } else if (frame.type === "event") {
+        // A reference (an event too large for a frame, docs/protocol.md): only
+        // pages that know how to fetch the rest get it; others say to reload.
+        if (frame.data && frame.data.fetch && !referenceAware.has(frame.event)) {
+          toast(t("reload_for_updates"));
+          return;
+        }
         emit(frame.event, frame.data);
       } else if (frame.type === "reply" || frame.type === "error") {
         const p = frame.ref && pending[frame.ref];
@@ -130,12 +137,14 @@
   }
 
   on("notification.created", (data) => {
+    if (data.fetch) { setBell(data.unread); syncNotifications(); return; }
     insertNotification(data);
     setBell(data.unread);
     toast(data.title);
   });
   on("notification.read", (data) => {
     setBell(data.unread);
+    if (data.fetch) return;  // which ones: shown on the next page load
     const selector = data.ids.length ? data.ids.map((id) => "#notif-" + id).join(",") : ".notif.is-unread";
     document.querySelectorAll(selector).forEach((el) => {
       el.classList.remove("is-unread");
@@ -204,5 +213,9 @@
     connect();
   });
 
-  window.collab = { on: on, send: send, onOpen: (fn) => openHooks.push(fn), toast: toast };
+  window.collab = {
+    on: on, send: send, onOpen: (fn) => openHooks.push(fn), toast: toast,
+    // Handlers of these events fetch what a reference leaves out.
+    acceptReferences: (names) => names.forEach((n) => referenceAware.add(n)),
+  };
 })();
