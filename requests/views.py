@@ -154,17 +154,18 @@ def _notification_from_target(request) -> Notification | None:
 @login_required
 @require_POST
 def decide_step(request, pk, step):
+    # Visibility first, before even the input: anyone else learns nothing (not
+    # even who decided) and gets the answer a missing id gets.
+    visible = selectors.visible_request(request.user, pk) is not None
     decision = request.POST.get("decision") or request.GET.get("decision")
-    if decision not in {"approve", "reject"}:
+    if visible and decision not in {"approve", "reject"}:
         return HttpResponse(_("Unknown decision."), status=400)
     comment = request.POST.get("comment", "")
     extra = {"salary": request.POST.get("salary", "")}
     notification = _notification_from_target(request)
     status, ok = 200, False
     try:
-        # Visibility first: anyone else learns nothing (not even who decided),
-        # and gets the answer a missing id gets.
-        if selectors.visible_request(request.user, pk) is None:
+        if not visible:
             raise Request.DoesNotExist
         item = services.decide(pk, request.user, approve=decision == "approve",
                                comment=comment, expected_step=step, extra=extra)
