@@ -7,6 +7,7 @@ collab/events.py. It holds no business logic.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 
@@ -83,8 +84,17 @@ class CollabConsumer(AsyncWebsocketConsumer):
         for provider in settings.COLLAB_SOCKET_GROUP_PROVIDERS:
             extra = await in_thread(import_string(provider))(user)
             self.joined.extend(g for g in extra if g not in self.joined)
-        for group in self.joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        try:
+            for group in self.joined:
+                await self.channel_layer.group_add(group, self.channel_name)
+        except Exception:
+            # Redis out of reach: no group may keep this channel, which dies
+            # here (collab.faults answers the handshake with 4503). Leaving
+            # may fail too; the core layer's entries then expire.
+            for group in self.joined:
+                with contextlib.suppress(Exception):
+                    await self.channel_layer.group_discard(group, self.channel_name)
+            raise
         self.watch_login()
         await self.accept()
         unread = await in_thread(unread_count)(user)

@@ -118,3 +118,30 @@ async def test_redis_outage_under_two_workers(own_redis_pair, user_factory):
         assert "Traceback" not in log, log[-4000:]
         assert log.count("channel layer (Redis) unavailable") == 1, log[-4000:]
         assert log.count("channel layer (Redis) available again") == 1, log[-4000:]
+
+
+async def test_core_layer_handshake_with_redis_down_is_closed_with_4503(settings, user_factory):
+    # The core layer opens no connection for a new channel: the handshake
+    # meets the outage at group_add, after the user was loaded.
+    from tests.conftest import connect_socket
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{
+                "address": f"redis://127.0.0.1:{multiproc.free_port()}/0",  # nothing listens
+                "socket_connect_timeout": 1,
+            }]},
+        }
+    }
+    user = await sync_to_async(user_factory)()
+    communicator, connected, _code = await connect_socket(user)
+    try:
+        assert connected  # accepted, then at once:
+        closing = await communicator.receive_output(timeout=5)
+        assert closing == {"type": "websocket.close", "code": 4503}
+    finally:
+        await communicator.wait()
+        from collab import faults
+
+        faults.CHANNEL_LAYER.ok()  # this process's outage state, for the next tests
