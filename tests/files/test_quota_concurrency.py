@@ -19,6 +19,7 @@ from django.db.models import Sum
 from files.models import FileVersion, UploadReservation
 from files.storage import LocalFileStore
 from tests import multiproc
+from tests.files.conftest import make_s3_store
 
 QUOTA = 10 * 1024 * 1024
 SIZE = 200 * 1024  # 101 of these: about twice the quota
@@ -26,16 +27,26 @@ UPLOADS = 101
 NO_ROOM = "Pas assez d'espace"
 
 
-@pytest.fixture
-def upload_server(transactional_db, tmp_path, settings):
+@pytest.fixture(params=["local", "s3"])
+def upload_server(request, transactional_db, tmp_path, settings):
+    """uvicorn serving the app on the test database, with the local store or a
+    bucket of its own on the session's real S3 server; (base URL, store)."""
     from django.db import connection
 
-    store_dir = tmp_path / "store"
+    if request.param == "local":
+        store_env = {"FILE_STORE_DIR": tmp_path / "store"}
+        store = LocalFileStore(tmp_path / "store")
+    else:
+        server = request.getfixturevalue("s3_server")
+        store = make_s3_store(server)
+        store_env = {"S3_ENDPOINT": server.endpoint, "S3_ACCESS_KEY": server.access_key,
+                     "S3_SECRET_KEY": server.secret_key, "S3_BUCKET": store.bucket,
+                     "S3_REGION": "us-east-1"}
     with multiproc.shared_test_database(connection, tmp_path) as database_url:
         env = multiproc.worker_env(
             database_url=database_url, redis_url=None, prefix=multiproc.unique_prefix(),
             secret_key=settings.SECRET_KEY, var_dir=tmp_path / "var",
-            FILE_STORE_DIR=store_dir, FILES_USER_QUOTA=QUOTA, FILES_SCAN_ENABLED="0",
+            FILES_USER_QUOTA=QUOTA, FILES_SCAN_ENABLED="0", **store_env,
         )
         port = multiproc.free_port()
         log = (tmp_path / "uvicorn.log").open("wb")
@@ -50,7 +61,7 @@ def upload_server(transactional_db, tmp_path, settings):
                 lambda: httpx.get(base + "/healthz", timeout=2).status_code == 200,
                 timeout=multiproc.START_TIMEOUT, what="uvicorn",
             )
-            yield base, LocalFileStore(store_dir)
+            yield base, store
         finally:
             multiproc.stop_process(process)
             log.close()
