@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -23,6 +24,7 @@ from asgiref.sync import sync_to_async
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger("collab.faults")
 
@@ -114,6 +116,13 @@ def unavailable_page(request=None) -> HttpResponse:
         status=503,
     )
     response["Retry-After"] = str(RETRY_AFTER)
+    if request is not None and request.headers.get("HX-Request") == "true":
+        # htmx does not swap a 503; it still fires this event (collab.js shows it).
+        message = _(
+            "The intranet cannot reach its database right now. Nothing you saved is lost. "
+            "Please try again in a few moments."
+        )
+        response["HX-Trigger"] = json.dumps({"collab:unavailable": {"message": str(message)}})
     return response
 
 

@@ -66,12 +66,13 @@ def login_cookie(user) -> str:
     return client.cookies["sessionid"].value
 
 
-def get(worker, session_key: str, language: str | None = None) -> httpx.Response:
+def get(worker, session_key: str, language: str | None = None, htmx=False) -> httpx.Response:
     cookies = {"sessionid": session_key}
     if language:
         cookies["django_language"] = language
     return httpx.get(
-        f"{worker.http_url}/notifications/", cookies=cookies, timeout=CLIENT_TIMEOUT
+        f"{worker.http_url}/notifications/", cookies=cookies, timeout=CLIENT_TIMEOUT,
+        headers={"HX-Request": "true"} if htmx else {},
     )
 
 
@@ -125,6 +126,11 @@ async def test_database_down_hanging_and_restarted(proxied_worker, user_factory)
         assert_unavailable(page, "Service temporairement indisponible")
         page = await asyncio.to_thread(get, worker, session_key)
         assert_unavailable(page, "الخدمة غير متاحة مؤقتا")
+        # htmx swaps no 503: the page is told by an event it shows (collab.js).
+        partial = await asyncio.to_thread(get, worker, session_key, "fr", htmx=True)
+        assert partial.status_code == 503
+        told = json.loads(partial.headers["HX-Trigger"])["collab:unavailable"]["message"]
+        assert told.startswith("L’intranet ne parvient pas à joindre sa base de données")
         assert await handshake(worker, session_key) == ("closed", 4503)
 
     proxy.forward()

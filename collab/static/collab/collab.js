@@ -210,6 +210,8 @@
     });
     // The server refused an htmx request's text (TextInputMiddleware): say why.
     document.body.addEventListener("collab:bad-input", (e) => toast(e.detail.message));
+    // The server cannot reach its database (503): the action did not happen, say so.
+    document.body.addEventListener("collab:unavailable", (e) => toast(e.detail.message));
     connect();
   });
 
