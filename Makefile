@@ -55,7 +55,7 @@ run: messages seed
 	@# embedded in-memory channel layer Daphne runs it itself and this one exits.
 	$(PY) manage.py publish_scheduled & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 --websocket-max-frame-size 65536 asgi:application
+	$(PY) -m collab.server -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 --websocket-max-frame-size 65536 asgi:application
 
 test: install-dev system-deps-test
 	$(VENV)/bin/ruff check .

@@ -7,6 +7,7 @@ collab/events.py. It holds no business logic.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -19,7 +20,7 @@ from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from . import events, session_guard
+from . import events, session_guard, shutdown
 from .actions import ActionError
 from .selectors import unread_count
 from .text import bad_char_message, find_bad_in
@@ -28,6 +29,11 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_TOO_BIG = 1009
+CLOSE_POLICY = 1008
+# Frames refused in a row before the socket is closed with 1008: a client of
+# ours never sends one; a script probing the protocol gets a few answers only.
+MAX_REFUSED_IN_A_ROW = 20
+REFUSALS = frozenset({"bad_frame", "bad_text", "bad_payload", "unknown_action"})
 
 
 def in_thread(func, *, thread_sensitive: bool = True):
@@ -64,6 +70,8 @@ class CollabConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self):
+        if await self.refuse_while_stopping():
+            return
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -97,6 +105,7 @@ class CollabConsumer(AsyncWebsocketConsumer):
             raise
         self.watch_login()
         await self.accept()
+        self.track_for_shutdown()
         unread = await in_thread(unread_count)(user)
         await self.send_frame(
             {
@@ -107,6 +116,7 @@ class CollabConsumer(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code):
+        shutdown.unregister(self)
         if getattr(self, "login", None) is not None:
             session_guard.sweeper().discard(self)
         for group in getattr(self, "joined", []):
@@ -143,13 +153,25 @@ class CollabConsumer(AsyncWebsocketConsumer):
         if ref is not None:
             frame["ref"] = ref
         await self.send_frame(frame)
+        if code in REFUSALS:
+            self.refused_in_a_row += 1
+            if self.refused_in_a_row >= MAX_REFUSED_IN_A_ROW:
+                await self.close(code=CLOSE_POLICY)
+
+    refused_in_a_row = 0
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.ended:
             return  # frames still in flight after the login ended: refused, unread
-        # Error messages are shown to a person: in that person's language.
-        with translation.override(self.user.preferred_language):
-            await self._receive(text_data, bytes_data)
+        if shutdown.draining:
+            return  # not run, not answered: the client resends it after reconnecting
+        self.idle.clear()
+        try:
+            # Error messages are shown to a person: in that person's language.
+            with translation.override(self.user.preferred_language):
+                await self._receive(text_data, bytes_data)
+        finally:
+            self.idle.set()
 
     async def _receive(self, text_data, bytes_data):
         raw = text_data if text_data is not None else bytes_data
@@ -182,6 +204,7 @@ class CollabConsumer(AsyncWebsocketConsumer):
         except events.PayloadError as exc:
             await self.error("bad_payload", _("Invalid data: %(problem)s") % {"problem": exc}, ref)
             return
+        self.refused_in_a_row = 0
         handler = import_string(action.handler)
         try:
             # Not thread-sensitive: Channels would otherwise run every action of
@@ -210,6 +233,23 @@ class CollabConsumer(AsyncWebsocketConsumer):
         if ref is not None:
             reply["ref"] = ref
         await self.send_frame(reply)
+
+    # ---- Worker shutdown (collab/shutdown.py, collab/server.py) -------------
+
+    async def refuse_while_stopping(self) -> bool:
+        """A handshake that comes while the worker stops: accepted and closed
+        with 1001 at once, so the client reconnects to another worker."""
+        if not shutdown.draining:
+            return False
+        await self.accept()
+        await self.close(code=shutdown.CLOSE_GOING_AWAY)
+        return True
+
+    def track_for_shutdown(self) -> None:
+        # Set while no action runs: the drain waits for it before closing.
+        self.idle = asyncio.Event()
+        self.idle.set()
+        shutdown.register(self)
 
     async def _decode(self, text_data: str):
         """The frame as JSON, or None once the client was told what is wrong with it.
@@ -252,6 +292,8 @@ class CollabConsumer(AsyncWebsocketConsumer):
         try:
             await self.send(text_data=message["frame"])
         except Exception:  # a lost event is an error, never a debug line
+            if shutdown.draining:
+                return  # this socket is closing with 1001: the client resyncs
             logger.error("could not send %s (%d bytes)", message["event"],
                          len(message["frame"].encode()), exc_info=True)
         if close_code:

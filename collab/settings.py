@@ -329,6 +329,9 @@ COLLAB_SOCKET_GROUP_PROVIDERS: list[str] = [
 # Socket limits. Daphne refuses larger frames itself (see Makefile and docker/);
 # the consumer also closes with 1009 if a larger text reaches it.
 WEBSOCKET_MAX_FRAME_BYTES = int(os.environ.get("WEBSOCKET_MAX_FRAME_BYTES", 65536))
+# On SIGTERM a worker finishes its sockets' running actions within this many
+# seconds, then closes them with 1001 (collab/server.py).
+SHUTDOWN_DRAIN_SECONDS = float(os.environ.get("SHUTDOWN_DRAIN_SECONDS", 10))
 # Each worker checks the logins behind its open sockets this often (one batch
 # of two queries) and closes those that ended by a path no signal sees, such
 # as QuerySet.update(is_active=False) (collab/session_guard.py).

@@ -268,7 +268,8 @@ class DaphneProcess:
         fd = self.listener.fileno()
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [PYTHON, "-m", "daphne", "--fd", str(fd), *DAPHNE_ARGS, "asgi:application"],
+                [PYTHON, "-m", "collab.server", "--fd", str(fd), *DAPHNE_ARGS,
+                 "asgi:application"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, pass_fds=[fd],
             )
 

@@ -11,7 +11,7 @@ import yaml
 
 DOCKER = Path(__file__).resolve().parents[2] / "docker"
 DAPHNE = (
-    "daphne -b 0.0.0.0 -p 8000 --proxy-headers --websocket-max-message-size 65536 "
+    "python -m collab.server -b 0.0.0.0 -p 8000 --proxy-headers --websocket-max-message-size 65536 "
     "--websocket-max-frame-size 65536 asgi:application"
 )
 
@@ -82,6 +82,8 @@ def test_dockerfile_runs_daphne_as_non_root_without_installing_the_project():
     final_stage = text.rsplit("\nFROM ", 1)[1]
     assert re.search(r"^USER collab$", final_stage, re.M)
     assert '"--websocket-max-frame-size", "65536"' in final_stage
+    # The launcher that closes sockets with 1001 on SIGTERM (collab/server.py).
+    assert 'CMD ["python", "-m", "collab.server"' in final_stage
 
 
 def test_nginx_routes_to_both_workers():

@@ -1,0 +1,136 @@
+"""Daphne, as every worker runs it: ``python -m collab.server`` takes Daphne's
+own command line (``python -m collab.server -b 0.0.0.0 -p 8000
+--websocket-max-message-size 65536 --websocket-max-frame-size 65536
+asgi:application``) and changes two behaviours, through public APIs
+(``daphne.cli.CommandLineInterface.server_class``, autobahn's
+``setProtocolOptions``, asyncio's ``add_signal_handler``) but one adapter,
+``ClosingProtocol``:
+
+- **Protocol errors close the socket with their code.** autobahn's server
+  factory defaults to ``failByDrop``: a frame over the size limit (1009) or a
+  text frame that is not UTF-8 (1007) dropped the TCP connection, so the
+  client saw a reset (1006) and no reason. Here the closing handshake is
+  performed and the client gets the code.
+- **The application may close with 1001, 1008, 1009 and 1011**, which
+  autobahn refuses from applications (it allows 1000 and 3000-4999).
+- **SIGTERM (or SIGINT) stops the worker gracefully.** Stock Daphne stops the
+  reactor at once: every application task is cancelled mid-action and the
+  sockets are cut without a close frame. Here the worker stops accepting
+  connections, lets each socket finish its running action and send its reply,
+  closes every socket with 1001 (``collab.shutdown``), waits for HTTP requests
+  in flight, all within ``SHUTDOWN_DRAIN_SECONDS`` (10 s by default; keep the
+  orchestrator's grace period longer), then exits. A second signal stops at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+from daphne.cli import CommandLineInterface
+from daphne.server import Server  # installs the asyncio reactor first
+from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
+from twisted.internet import reactor
+
+from collab import shutdown
+
+logger = logging.getLogger("collab.server")
+
+
+def drain_seconds() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "SHUTDOWN_DRAIN_SECONDS", 10))
+
+
+# Codes RFC 6455 lets a server close with, which autobahn's sendClose() (what
+# Daphne calls for an application's websocket.close) refuses: it allows only
+# 1000 and 3000-4999 from applications.
+PROTOCOL_CLOSE_CODES = frozenset({1001, 1008, 1009, 1011})
+
+
+class ClosingProtocol(WebSocketProtocol):
+    """Daphne's WebSocket protocol, letting the application close with the
+    standard codes above (going away, policy violation, too big, server error).
+    The one adapter of private APIs here: daphne and autobahn are pinned."""
+
+    def serverClose(self, code=None):
+        if code in PROTOCOL_CLOSE_CODES:
+            self.sendCloseFrame(code=code, isReply=False)
+        else:
+            super().serverClose(code=code)
+
+
+class GracefulServer(Server):
+    def __init__(self, *args, **kwargs):
+        kwargs["signal_handlers"] = False  # ours, installed when the reactor runs
+        super().__init__(*args, **kwargs)
+        self.ports = []
+        self.stopping = False
+
+    def run(self):
+        reactor.callWhenRunning(self._configure)
+        super().run()
+
+    def _configure(self):
+        # Protocols copy the factory's options when they are built: this holds
+        # for every connection, all of which come after the reactor started.
+        self.ws_factory.setProtocolOptions(failByDrop=False)
+        assert isinstance(self.ws_factory, WebSocketFactory)
+        self.ws_factory.protocol = ClosingProtocol
+        # The reactor's loop (Server.run made it current); not running yet
+        # while the reactor's start-up callbacks run.
+        loop = asyncio.get_event_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, self.graceful_stop)
+
+    def listen_success(self, port):
+        self.ports.append(port)
+        super().listen_success(port)
+
+    def graceful_stop(self):
+        if self.stopping:
+            logger.warning("second stop signal: stopping now")
+            self.stop()
+            return
+        self.stopping = True
+        for port in self.ports:
+            port.stopListening()
+        task = asyncio.get_running_loop().create_task(self._drain())
+        task.add_done_callback(lambda _task: self.stop())
+
+    async def _drain(self):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + drain_seconds()
+        try:
+            await shutdown.drain(deadline)
+            while self._http_in_flight() and loop.time() < deadline:
+                await asyncio.sleep(0.05)
+        except Exception:  # stopping must not hang on a bug here
+            logger.exception("graceful stop failed; stopping now")
+
+    def _http_in_flight(self) -> bool:
+        return any(
+            not isinstance(protocol, WebSocketProtocol)
+            and "disconnected" not in details
+            and details.get("application_instance") is not None
+            and not details["application_instance"].done()
+            for protocol, details in list(self.connections.items())
+        )
+
+
+class CLI(CommandLineInterface):
+    server_class = GracefulServer
+
+
+def main(argv: list[str] | None = None) -> None:
+    # As the `daphne` script: the application path is resolved from the cwd.
+    sys.path.insert(0, os.getcwd())
+    CLI().run(sys.argv[1:] if argv is None else argv)
+
+
+if __name__ == "__main__":
+    main()
