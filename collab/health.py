@@ -114,8 +114,39 @@ def _probe_s3() -> None:
     try:
         if not client.bucket_exists(settings.S3_BUCKET):
             raise LookupError(f"bucket {settings.S3_BUCKET} is missing")
+        check_bucket_private(client, endpoint)
     finally:
         http.clear()
+
+
+class PublicBucket(Exception):
+    """Anyone may read or list the file store's bucket without signing in."""
+
+
+def check_bucket_private(client, endpoint: str) -> None:
+    """Raise PublicBucket unless the bucket is private: no policy statement
+    lets anyone in, and an anonymous listing is refused. Files are only ever
+    served after a permission check; a public bucket would bypass it."""
+    import httpx
+    from minio.error import S3Error
+
+    from files.storage import public_statements
+
+    bucket = settings.S3_BUCKET
+    try:
+        policy = client.get_bucket_policy(bucket)
+    except S3Error as exc:
+        if exc.code not in {"NoSuchBucketPolicy", "NoSuchPolicy"}:
+            raise
+        policy = ""
+    if public_statements(policy):
+        raise PublicBucket(f"the policy of bucket {bucket} lets anyone in")
+    # What the server really does (an anonymous identity, for instance).
+    secure = settings.S3_SECURE or endpoint.startswith("https://")
+    base = endpoint if "://" in endpoint else ("https://" if secure else "http://") + endpoint
+    answer = httpx.get(f"{base}/{bucket}?list-type=2&max-keys=1", timeout=TIMEOUT)
+    if answer.status_code < 300:
+        raise PublicBucket(f"bucket {bucket} can be listed without signing in")
 
 
 def check_file_store() -> dict:

@@ -55,6 +55,12 @@ S3_SECRET_KEY = os.environ.get("S3_SECRET_KEY", "")
 S3_BUCKET = os.environ.get("S3_BUCKET", "")
 S3_SECURE = env_bool("S3_SECURE", default=False)
 S3_REGION = os.environ.get("S3_REGION", "")
+# Seconds before an object-store request fails: an upload to a hung or
+# stopped store answers with an error while the user still waits.
+S3_CONNECT_TIMEOUT = float(os.environ.get("S3_CONNECT_TIMEOUT", 3))
+S3_READ_TIMEOUT = float(os.environ.get("S3_READ_TIMEOUT", 10))
+# A server-side copy (an upload sent without its hash) answers only when done.
+S3_COPY_TIMEOUT = float(os.environ.get("S3_COPY_TIMEOUT", 300))
 
 if PRODUCTION:
     missing = [
@@ -308,7 +314,7 @@ STATICFILES_DIRS = []
 # File store: local disk under var/ by default, object storage when S3_* is set.
 FILE_STORE_DIR = Path(os.environ.get("FILE_STORE_DIR", VAR_DIR / "files"))
 FILE_STORE = "s3" if S3_ENDPOINT else "local"
-# Files app (issue 4): limits in bytes, malware scanning, download links.
+# Files app: limits in bytes, malware scanning.
 FILES_MAX_SIZE = int(os.environ.get("FILES_MAX_SIZE", 5 * 1024**3))
 FILES_USER_QUOTA = int(os.environ.get("FILES_USER_QUOTA", 20 * 1024**3))
 # How long the quota an upload holds counts while it runs: past this, the
@@ -317,7 +323,6 @@ FILES_RESERVATION_SECONDS = int(os.environ.get("FILES_RESERVATION_SECONDS", 6 * 
 FILES_SCAN_ENABLED = env_bool("FILES_SCAN_ENABLED", default=False)
 FILES_SCANNER = os.environ.get("FILES_SCANNER", "files.scanning.ClamdScanner")
 CLAMD_SOCKET = os.environ.get("CLAMD_SOCKET", "/run/clamav/clamd.ctl")
-FILES_DOWNLOAD_URL_SECONDS = int(os.environ.get("FILES_DOWNLOAD_URL_SECONDS", 60))
 
 # Dotted paths of sync callables (user) -> list of group names that every
 # socket of that user joins on connect, after the consumer checked the user.

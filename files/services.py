@@ -3,7 +3,7 @@
 Order for an upload: check limits, stream the bytes into the store (nothing
 is written to the database yet), then record the version in one transaction.
 If the store fails, no row exists; if the database fails, the object this
-upload created is removed. ``manage.py files_orphans`` sweeps whatever a
+upload created is removed. ``manage.py sweep_files`` sweeps whatever a
 crash between the two left behind.
 """
 
@@ -13,6 +13,7 @@ import io
 import logging
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import BinaryIO
 
 from django.conf import settings
@@ -711,3 +712,18 @@ def sweep_orphans(*, dry_run: bool = False, grace_seconds: int = 3600) -> dict:
                     file.current_version = latest
                     file.save(update_fields=["current_version"])
     return {"objects": orphan_objects, "versions": dangling, "reservations": stale_holds}
+
+
+def sweep_abandoned_uploads(*, older_than: timedelta, dry_run: bool = False) -> list[str]:
+    """Abort the multipart uploads begun more than ``older_than`` ago and never
+    finished (a worker killed between parts, a store that failed mid-upload
+    and could not be told): their parts take space and are no object. Only
+    object storage has them. Returns their keys."""
+    store = storage.get_file_store()
+    if not isinstance(store, storage.S3FileStore):
+        return []
+    abandoned = store.abandoned_uploads(older_than)
+    if not dry_run:
+        for key, upload_id in abandoned:
+            store.abort_upload(key, upload_id)
+    return [key for key, _ in abandoned]

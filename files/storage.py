@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
@@ -45,6 +45,22 @@ SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 class StoreError(Exception):
     """The file store failed or is unreachable."""
+
+
+class StoreUnavailable(StoreError):
+    """The store refused the connection or did not answer in time. Nothing
+    more is asked of it (no abort, no clean-up that would wait as long
+    again): ``manage.py sweep_files`` removes what was left."""
+
+
+def _store_error(exc: BaseException) -> StoreError:
+    import urllib3
+
+    # urllib3 wraps every connection failure and timeout in its HTTPError
+    # (errors of the stream being stored are never among them).
+    if isinstance(exc, urllib3.exceptions.HTTPError):
+        return StoreUnavailable(str(exc))
+    return StoreError(str(exc))
 
 
 class TooLarge(Exception):
@@ -189,8 +205,6 @@ class _HeldBack:
 
 class FileStore(ABC):
     name: str
-    # True when downloads can be handed to the store (short-lived signed URLs).
-    presigns = False
 
     @abstractmethod
     def check(self) -> None:
@@ -282,6 +296,8 @@ class FileStore(ABC):
         temp_key = f"{TEMP_PREFIX}{uuid.uuid4().hex}"
         try:
             self.put(temp_key, reader)
+        except StoreUnavailable:
+            raise
         except BaseException:
             self._discard(temp_key)
             raise
@@ -289,6 +305,8 @@ class FileStore(ABC):
         key = blob_key(digest)
         try:
             created = self._promote(temp_key, key)
+        except StoreUnavailable:
+            raise
         except BaseException:
             self._discard(temp_key)
             raise
@@ -322,12 +340,6 @@ class FileStore(ABC):
             self.delete(key)
         except Exception:  # the orphan sweep removes what this could not
             logger.warning("could not remove temporary object %s", key)
-
-    def presigned_get(
-        self, key: str, *, expires: timedelta, filename: str, content_type: str, inline: bool
-    ) -> str | None:
-        """A short-lived URL serving ``key`` directly, or None if the store cannot."""
-        return None
 
 
 class LocalFileStore(FileStore):
@@ -431,35 +443,47 @@ class LocalFileStore(FileStore):
 
 class S3FileStore(FileStore):
     name = "s3"
-    presigns = True
 
-    def __init__(self, endpoint, access_key, secret_key, bucket, secure=False, region=None):
-        import certifi
-        import urllib3
+    def __init__(
+        self, endpoint, access_key, secret_key, bucket, secure=False, region=None, *,
+        connect_timeout: float = 3, read_timeout: float = 10, copy_timeout: float = 300,
+    ):
         from minio import Minio
 
-        # minio's own default pool, built here so that the conditional PUTs
-        # below (sent outside the SDK) share its connections.
-        timeout = timedelta(minutes=5).seconds
-        self.http = urllib3.PoolManager(
-            timeout=urllib3.Timeout(connect=timeout, read=timeout),
+        # Bounded waits: a store that is down or hung fails an upload within
+        # seconds, while the client still waits for the answer, instead of
+        # minio's default five minutes per read retried five times (over 90 s
+        # seen, then the file recorded after the client had given up). The
+        # connect timeout also bounds each write of a body (urllib3 sends
+        # under it). No retry after a read timed out; a refused
+        # connection or a 5xx is tried once more, a fraction of a second later.
+        self.http = self._pool(connect_timeout, read_timeout, secure)
+        kwargs = dict(access_key=access_key, secret_key=secret_key, secure=secure,
+                      region=region or None)
+        self.client = Minio(endpoint, http_client=self.http, **kwargs)
+        # A server-side copy sends nothing back until it is done, which for a
+        # large file takes longer than any read timeout that suits the rest.
+        self._copy_http = self._pool(connect_timeout, copy_timeout, secure)
+        self._copier = Minio(endpoint, http_client=self._copy_http, **kwargs)
+        self.bucket = bucket
+        self._bucket_ready = False
+
+    @staticmethod
+    def _pool(connect_timeout: float, read_timeout: float, secure: bool):
+        import certifi
+        import urllib3
+
+        # Also used for the conditional PUTs below (sent outside the SDK).
+        return urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
             maxsize=10,
             cert_reqs="CERT_REQUIRED",
             ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
             retries=urllib3.Retry(
-                total=5, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+                total=1, connect=1, read=0, other=0, status=1, backoff_factor=0.2,
+                status_forcelist=[500, 502, 503, 504], raise_on_status=False,
             ),
         )
-        self.client = Minio(
-            endpoint,
-            access_key=access_key,
-            secret_key=secret_key,
-            secure=secure,
-            region=region or None,
-            http_client=self.http,
-        )
-        self.bucket = bucket
-        self._bucket_ready = False
 
     def ensure_bucket(self) -> None:
         if self._bucket_ready:
@@ -468,7 +492,7 @@ class S3FileStore(FileStore):
             if not self.client.bucket_exists(self.bucket):
                 self.client.make_bucket(self.bucket)
         except Exception as exc:
-            raise StoreError(str(exc)) from exc
+            raise _store_error(exc) from exc
         self._bucket_ready = True
 
     def check(self) -> None:
@@ -478,7 +502,7 @@ class S3FileStore(FileStore):
         except StoreError:
             raise
         except Exception as exc:
-            raise StoreError(str(exc)) from exc
+            raise _store_error(exc) from exc
 
     def put(self, key: str, stream: BinaryIO, length: int = -1) -> None:
         self.ensure_bucket()
@@ -490,7 +514,7 @@ class S3FileStore(FileStore):
         except (TooLarge, ChecksumMismatch):
             raise
         except Exception as exc:
-            raise StoreError(str(exc)) from exc
+            raise _store_error(exc) from exc
 
     def _put_parts(self, key: str, stream: BinaryIO) -> None:
         """A multipart upload with up to PARTS_IN_FLIGHT parts being sent while
@@ -531,7 +555,9 @@ class S3FileStore(FileStore):
                         future.cancel()
             parts = [Part(number, etag) for number, etag in enumerate(etags, start=1)]
             self.client._complete_multipart_upload(self.bucket, key, upload_id, parts)
-        except BaseException:
+        except BaseException as exc:
+            if isinstance(_store_error(exc), StoreUnavailable):
+                raise  # asking again would wait as long: the sweep aborts it
             try:
                 self.client._abort_multipart_upload(self.bucket, key, upload_id)
             except Exception:  # never visible as an object; only its parts linger
@@ -546,6 +572,7 @@ class S3FileStore(FileStore):
         length checked), so a stream that turns out wrong never completes the
         request and nothing is stored."""
         from urllib3.exceptions import HTTPError
+        from urllib3.exceptions import TimeoutError as TimedOut
 
         self.ensure_bucket()
         chunks = _HeldBack(stream, length).chunks()
@@ -582,11 +609,11 @@ class S3FileStore(FileStore):
                 # A store may answer 412 before it reads the body and close the
                 # connection under the rest of it (Go's server does when much
                 # is left): then the content is there, and that is what counts.
-                if sent and self.exists(key):
+                if sent and not isinstance(exc, TimedOut) and self.exists(key):
                     return False
-                raise StoreError(str(exc)) from exc
+                raise _store_error(exc) from exc
             except Exception as exc:
-                raise StoreError(str(exc)) from exc
+                raise _store_error(exc) from exc
         if response.status == 200:
             return True
         if response.status == 412:  # the content is there already
@@ -605,12 +632,14 @@ class S3FileStore(FileStore):
             size = self.client.stat_object(self.bucket, temp_key).size
             if size > 5 * 1024**3:
                 # A single server-side copy stops at 5 GiB; compose copies in parts.
-                self.client.compose_object(self.bucket, key, [ComposeSource(self.bucket, temp_key)])
+                self._copier.compose_object(
+                    self.bucket, key, [ComposeSource(self.bucket, temp_key)]
+                )
             else:
-                self.client.copy_object(self.bucket, key, CopySource(self.bucket, temp_key))
+                self._copier.copy_object(self.bucket, key, CopySource(self.bucket, temp_key))
             self.client.remove_object(self.bucket, temp_key)
         except Exception as exc:
-            raise StoreError(str(exc)) from exc
+            raise _store_error(exc) from exc
         return True
 
     def open(self, key: str, offset: int = 0, length: int | None = None) -> Iterator[bytes]:
@@ -618,7 +647,7 @@ class S3FileStore(FileStore):
         try:
             response = self.client.get_object(self.bucket, key, offset=offset, length=length or 0)
         except Exception as exc:
-            raise StoreError(str(exc)) from exc
+            raise _store_error(exc) from exc
 
         def chunks():
             try:
@@ -634,7 +663,7 @@ class S3FileStore(FileStore):
         try:
             self.client.remove_object(self.bucket, key)
         except Exception as exc:
-            raise StoreError(str(exc)) from exc
+            raise _store_error(exc) from exc
 
     def exists(self, key: str) -> bool:
         from minio.error import S3Error
@@ -646,23 +675,23 @@ class S3FileStore(FileStore):
         except S3Error as exc:
             if exc.code in {"NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound"}:
                 return False
-            raise StoreError(str(exc)) from exc
+            raise _store_error(exc) from exc
         except Exception as exc:
-            raise StoreError(str(exc)) from exc
+            raise _store_error(exc) from exc
 
     def size(self, key: str) -> int:
         self.ensure_bucket()
         try:
             return self.client.stat_object(self.bucket, key).size
         except Exception as exc:
-            raise StoreError(str(exc)) from exc
+            raise _store_error(exc) from exc
 
     def modified(self, key: str) -> float:
         self.ensure_bucket()
         try:
             return self.client.stat_object(self.bucket, key).last_modified.timestamp()
         except Exception as exc:
-            raise StoreError(str(exc)) from exc
+            raise _store_error(exc) from exc
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         self.ensure_bucket()
@@ -670,23 +699,101 @@ class S3FileStore(FileStore):
             for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
                 yield obj.object_name
         except Exception as exc:
-            raise StoreError(str(exc)) from exc
+            raise _store_error(exc) from exc
 
-    def presigned_get(
-        self, key: str, *, expires: timedelta, filename: str, content_type: str, inline: bool
-    ) -> str:
-        from .naming import content_disposition
+    def public_statements(self) -> list[dict]:
+        """The bucket policy's statements that let anyone in (no policy: none)."""
+        from minio.error import S3Error
 
-        # minio defaults to 7 days (TRAPS): always pass a short expiry.
-        return self.client.presigned_get_object(
-            self.bucket,
-            key,
-            expires=expires,
-            response_headers={
-                "response-content-type": content_type,
-                "response-content-disposition": content_disposition(filename, inline),
-            },
-        )
+        try:
+            policy = self.client.get_bucket_policy(self.bucket)
+        except S3Error as exc:
+            if exc.code in {"NoSuchBucketPolicy", "NoSuchPolicy"}:
+                return []
+            raise _store_error(exc) from exc
+        except Exception as exc:
+            raise _store_error(exc) from exc
+        return public_statements(policy)
+
+    def make_private(self) -> bool:
+        """Remove a bucket policy that lets anyone in; True if there was one.
+
+        The intranet reaches its bucket with its own credentials only, so it
+        needs no policy at all: every file is served after a permission check.
+        """
+        if not self.public_statements():
+            return False
+        try:
+            self.client.delete_bucket_policy(self.bucket)
+        except Exception as exc:
+            raise _store_error(exc) from exc
+        return True
+
+    def abandoned_uploads(self, older_than: timedelta) -> list[tuple[str, str]]:
+        """(key, upload id) of multipart uploads begun before ``older_than`` ago
+        and never completed nor aborted (a crash between the parts): their
+        parts take space but are no object."""
+        from datetime import datetime
+        from urllib.parse import unquote_plus
+        from xml.etree import ElementTree
+
+        ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+        cutoff = datetime.now(UTC) - older_than
+        found, markers = [], {}
+        try:
+            while True:
+                # minio 7.2 lists these only through an internal call, whose
+                # date parser also refuses the "+01:00" offsets SeaweedFS
+                # writes on a server not set to UTC: the listing is read here.
+                response = self.client._execute("GET", self.bucket, query_params={
+                    "uploads": "", "encoding-type": "url", "max-uploads": "1000", **markers,
+                })
+                root = ElementTree.fromstring(response.data)
+                for upload in root.iter(f"{ns}Upload"):
+                    key = unquote_plus(upload.findtext(f"{ns}Key", ""))
+                    started = upload.findtext(f"{ns}Initiated", "")
+                    when = datetime.fromisoformat(started) if started else None
+                    if when is not None and when.tzinfo is None:
+                        when = when.replace(tzinfo=UTC)
+                    if when is None or when <= cutoff:
+                        found.append((key, upload.findtext(f"{ns}UploadId", "")))
+                if root.findtext(f"{ns}IsTruncated", "false").lower() != "true":
+                    return found
+                markers = {
+                    "key-marker": unquote_plus(root.findtext(f"{ns}NextKeyMarker", "")),
+                    "upload-id-marker": root.findtext(f"{ns}NextUploadIdMarker", ""),
+                }
+        except Exception as exc:
+            raise _store_error(exc) from exc
+
+    def abort_upload(self, key: str, upload_id: str) -> None:
+        try:
+            self.client._abort_multipart_upload(self.bucket, key, upload_id)
+        except Exception as exc:
+            raise _store_error(exc) from exc
+
+
+def public_statements(policy: str) -> list[dict]:
+    """The statements of a bucket policy (JSON) that allow an anonymous principal."""
+    import json
+
+    statements = json.loads(policy or "{}").get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+
+    def anyone(principal) -> bool:
+        if principal == "*":
+            return True
+        if isinstance(principal, dict):
+            principal = principal.get("AWS", [])
+        if isinstance(principal, str):
+            principal = [principal]
+        return isinstance(principal, list) and "*" in principal
+
+    return [
+        statement for statement in statements
+        if statement.get("Effect") == "Allow" and anyone(statement.get("Principal"))
+    ]
 
 
 def build_file_store() -> FileStore:
@@ -699,6 +806,9 @@ def build_file_store() -> FileStore:
             settings.S3_BUCKET,
             secure=settings.S3_SECURE or settings.S3_ENDPOINT.startswith("https://"),
             region=settings.S3_REGION,
+            connect_timeout=settings.S3_CONNECT_TIMEOUT,
+            read_timeout=settings.S3_READ_TIMEOUT,
+            copy_timeout=settings.S3_COPY_TIMEOUT,
         )
     return LocalFileStore(settings.FILE_STORE_DIR)
 
@@ -709,11 +819,15 @@ def get_file_store() -> FileStore:
 
 
 def prepare_file_store() -> None:
-    """At start: create the bucket if it is missing (the store may still be down)."""
+    """At start: create the bucket if it is missing and make it private (the
+    store may still be down: /healthz then reports it)."""
     store = get_file_store()
     try:
         if isinstance(store, S3FileStore):
             store.ensure_bucket()
+            if store.make_private():
+                logger.warning("bucket %s let anyone read it: its policy was removed",
+                               store.bucket)
         else:
             store.check()
     except StoreError as exc:

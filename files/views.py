@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,7 +11,6 @@ from django.core.paginator import Paginator
 from django.http import (
     Http404,
     HttpResponse,
-    HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
 )
@@ -214,7 +212,7 @@ def serve_version(request, version: FileVersion | None, *, inline: bool = False)
     checked its own permission (the deciders of a request, the audience of an
     announcement). The files app's rules still hold: 404 while the version is
     being checked for anyone but its owner, 404 for everyone once infected.
-    Presigned redirect on object storage, Range-aware stream on local disk."""
+    Streamed from either store, Range-aware, with headers that keep it inert."""
     version = selectors.attachment_version_for(request.user, version)
     return _send(request, version.file, version, inline)
 
@@ -223,19 +221,10 @@ def _send(request, file, version, inline_wanted: bool):
     # HTML and SVG (and anything not in the safe list) are never rendered inline.
     inline = inline_wanted and is_previewable(version.content_type)
     content_type = version.content_type if inline else _download_type(version)
-    store = storage.get_file_store()
-    if store.presigns:
-        url = store.presigned_get(
-            version.blob_key,
-            expires=timedelta(seconds=settings.FILES_DOWNLOAD_URL_SECONDS),
-            filename=file.name,
-            content_type=content_type,
-            inline=inline,
-        )
-        response = HttpResponseRedirect(url)
-        response["Cache-Control"] = "private, no-store"
-        return response
-    return _stream_local(request, store, file, version, content_type, inline)
+    # Both stores stream through here rather than redirect to the object
+    # store: a signed URL can set the type and the disposition of its answer
+    # but not nosniff or a CSP, and the store need not be reachable by browsers.
+    return _stream(request, storage.get_file_store(), file, version, content_type, inline)
 
 
 def _download_type(version: FileVersion) -> str:
@@ -245,7 +234,7 @@ def _download_type(version: FileVersion) -> str:
     return version.content_type
 
 
-def _stream_local(request, store, file, version, content_type, inline):
+def _stream(request, store, file, version, content_type, inline):
     size = version.size
     start, end, status = 0, size - 1, 200
     header = request.headers.get("Range", "")
@@ -287,18 +276,11 @@ def thumbnail(request, pk):
     file, version = selectors.version_for_download(request.user, pk, number)
     if not version.thumbnail_key:
         raise Http404
-    store = storage.get_file_store()
-    if store.presigns:
-        return HttpResponseRedirect(
-            store.presigned_get(
-                version.thumbnail_key,
-                expires=timedelta(seconds=settings.FILES_DOWNLOAD_URL_SECONDS),
-                filename="thumbnail.webp",
-                content_type="image/webp",
-                inline=True,
-            )
-        )
-    response = StreamingHttpResponse(store.open(version.thumbnail_key), content_type="image/webp")
+    try:
+        chunks = storage.get_file_store().open(version.thumbnail_key)
+    except storage.StoreError:
+        raise Http404 from None
+    response = StreamingHttpResponse(chunks, content_type="image/webp")
     response["Content-Disposition"] = content_disposition("thumbnail.webp", True)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=300"

@@ -167,13 +167,23 @@ class SeaweedFS:
             "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={config}",
             f"-s3.localSocket={self.workdir / 's3.sock'}",
         ]
-        log = self.workdir / "weed.log"
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                args, cwd=self.workdir, env=clean_env(), stdout=out, stderr=subprocess.STDOUT
-            )
+        self._args = args
+        self._spawn()
         self._wait_ready(timeout)
         return self
+
+    def _spawn(self) -> None:
+        with (self.workdir / "weed.log").open("ab") as out:
+            self.process = subprocess.Popen(
+                self._args, cwd=self.workdir, env=clean_env(), stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def restart(self, timeout: float = START_TIMEOUT) -> None:
+        """Start again on the same ports and data (after ``kill()``)."""
+        self.kill()
+        self._spawn()
+        self._wait_ready(timeout)
 
     def _wait_ready(self, timeout: float) -> None:
         import io

@@ -269,3 +269,33 @@ def test_database_down_when_sqlite_cannot_open(tmp_path):
     assert report["status"] == 503
     assert_only_down(report["body"], "database")
     assert report["body"]["database"]["backend"] == "sqlite"
+
+
+# Two requests: outside a test transaction, which a pooled connection closed
+# by the first request could not be reopened in.
+@pytest.mark.django_db(transaction=True)
+def test_s3_file_store_degraded_while_the_bucket_is_public(client, settings, s3_server):
+    """A bucket anyone may read bypasses every permission check: /healthz
+    says so, and the store's preparation at start makes it private again."""
+    from files import storage
+
+    bucket = use_s3_settings(settings, s3_server)
+    admin = s3_server.client()
+    admin.make_bucket(bucket)
+    admin.set_bucket_policy(bucket, json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject"],
+                       "Resource": [f"arn:aws:s3:::{bucket}/*"]}],
+    }))
+    response, body, _ = healthz(client)
+    assert response.status_code == 503
+    assert_only_down(body, "file_store")
+    assert body["file_store"]["error"] == "PublicBucket"
+    storage.get_file_store.cache_clear()
+    try:
+        storage.prepare_file_store()  # what the application does at start (files/asgi.py)
+    finally:
+        storage.get_file_store.cache_clear()
+    response, body, _ = healthz(client)
+    assert response.status_code == 200, body
+    assert body["file_store"] == {"ok": True, "backend": "s3"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import subprocess
@@ -66,8 +67,8 @@ def app_store(request, tmp_path, settings, monkeypatch):
 
 def unfinished_uploads(store) -> list:
     """Multipart uploads begun and neither completed nor aborted (S3 only)."""
-    if isinstance(store, S3FileStore):  # minio has no public call listing these
-        return store.client._list_multipart_uploads(store.bucket).uploads
+    if isinstance(store, S3FileStore):
+        return store.abandoned_uploads(datetime.timedelta(0))
     return []
 
 

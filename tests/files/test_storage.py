@@ -364,27 +364,77 @@ def test_bucket_is_created_when_missing(s3_server):
     assert store.client.bucket_exists(store.bucket)
 
 
-def test_presigned_get_is_short_lived_and_serves_bytes(s3_server):
-    from datetime import timedelta
+def test_s3_server_refuses_expired_edited_and_anonymous_requests(s3_server):
+    """What the store's signed requests rely on, checked by a real S3 server."""
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+    from minio.error import S3Error
+
+    from tests.files.conftest import make_s3_store
+
+    store = make_s3_store(s3_server)
+    blob = store.save(io.BytesIO(b"%PDF-1.4 signed"))
+    signed = store.client.presigned_get_object(store.bucket, blob.key, expires=timedelta(minutes=5))
+    assert httpx.get(signed).content == b"%PDF-1.4 signed"
+    expired = store.client.presigned_get_object(
+        store.bucket, blob.key, expires=timedelta(seconds=60),
+        request_date=datetime.now(UTC) - timedelta(minutes=5),
+    )
+    assert httpx.get(expired).status_code == 403
+    other = store.save(io.BytesIO(b"someone else's file"))
+    assert httpx.get(signed.replace(blob.key, other.key)).status_code == 403
+    longer = signed.replace("X-Amz-Expires=300", "X-Amz-Expires=301")
+    assert longer != signed and httpx.get(longer).status_code == 403
+    assert httpx.get(f"{s3_server.url}/{store.bucket}/{blob.key}").status_code == 403
+    assert httpx.get(f"{s3_server.url}/{store.bucket}?list-type=2").status_code == 403
+    # The conditional PUT goes to a signed URL too: another key is refused, stores nothing.
+    put = store.client.get_presigned_url("PUT", store.bucket, "blobs/aa/a", timedelta(minutes=1))
+    assert httpx.put(put.replace("blobs/aa/a", "blobs/aa/b"), content=b"x").status_code == 403
+    assert httpx.put(f"{s3_server.url}/{store.bucket}/blobs/aa/b", content=b"x").status_code == 403
+    assert not store.exists("blobs/aa/b")
+    wrong_secret = S3FileStore(s3_server.endpoint, s3_server.access_key, "not-the-secret",
+                               store.bucket, region="us-east-1")
+    with pytest.raises(S3Error, match="SignatureDoesNotMatch"):
+        list(wrong_secret.client.list_objects(store.bucket))
+
+
+def test_a_public_bucket_is_made_private(s3_server):
+    import json
 
     import httpx
 
     from tests.files.conftest import make_s3_store
 
     store = make_s3_store(s3_server)
-    blob = store.save(io.BytesIO(b"%PDF-1.4 signed"))
-    url = store.presigned_get(
-        blob.key,
-        expires=timedelta(seconds=60),
-        filename="تقرير.pdf",
-        content_type="application/pdf",
-        inline=False,
-    )
-    assert "X-Amz-Expires=60" in url
-    response = httpx.get(url)
-    assert response.status_code == 200
-    assert response.content == b"%PDF-1.4 signed"
-    assert response.headers["content-disposition"].startswith("attachment;")
+    blob = store.save(io.BytesIO(b"payroll"))
+    assert store.make_private() is False  # no policy: nothing to do
+    store.client.set_bucket_policy(store.bucket, json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": ["*"]},
+                       "Action": ["s3:GetObject"], "Resource": [f"arn:aws:s3:::{store.bucket}/*"]}],
+    }))
+    anonymous = f"{s3_server.url}/{store.bucket}/{blob.key}"
+    assert httpx.get(anonymous).content == b"payroll"  # the server honours the policy
+    assert store.public_statements()
+    assert store.make_private() is True
+    assert store.public_statements() == []
+    assert httpx.get(anonymous).status_code == 403
+
+
+def test_abandoned_multipart_uploads_are_listed_by_age_and_aborted(s3_server):
+    from datetime import timedelta
+
+    from tests.files.conftest import make_s3_store, unfinished_uploads
+
+    store = make_s3_store(s3_server)
+    store.ensure_bucket()
+    upload_id = store.client._create_multipart_upload(store.bucket, "tmp/crashed", {})
+    store.client._upload_part(store.bucket, "tmp/crashed", b"x" * 1024, None, upload_id, 1)
+    assert store.abandoned_uploads(timedelta(hours=1)) == []  # may still be running
+    assert store.abandoned_uploads(timedelta(0)) == [("tmp/crashed", upload_id)]
+    store.abort_upload("tmp/crashed", upload_id)
+    assert unfinished_uploads(store) == []
 
 
 def test_s3_store_down_raises_store_error():
