@@ -136,14 +136,16 @@ def visible_or_404(user, pk) -> Request:
     return item
 
 
-def visible_filter(user) -> Q:
+def visible_filter(user, awaiting: Q | None = None) -> Q:
     """A filter on Request for lists and queues: what ``user`` may see as an officer
-    or applicant. A few queries about the user, none per application."""
+    or applicant. A few queries about the user, none per application
+    (``awaiting``: routing.awaiting_filter(user) when the caller has it already)."""
     if not user.is_authenticated:
         return Q(pk__in=[])
     if user.is_administrator:
         return Q()
-    query = Q(requester_id=user.pk) | routing.awaiting_filter(user)
+    awaiting = routing.awaiting_filter(user) if awaiting is None else awaiting
+    query = Q(requester_id=user.pk) | awaiting
     if user.role == User.Role.HR_OFFICER:
         query |= Q(applicant_kind=ApplicantKind.STAFF)
     query |= Q(applicant_kind=ApplicantKind.STAFF, requester__manager_id=user.pk)
@@ -164,6 +166,30 @@ def visible_filter(user) -> Q:
             query |= Q(request_type_id__in=social)
     query |= Exists(RequestTransition.objects.filter(request_id=OuterRef("pk"), actor=user)
                     .exclude(action=RequestTransition.Action.SUBMITTED))
+    return query
+
+
+def office_filter(user, awaiting: Q | None = None) -> Q:
+    """A filter on Request: what an officer's back-office queues hold. Narrower
+    than ``visible_filter`` (no own applications, no "once decided by me"),
+    so that PostgreSQL answers it from indexes: HR holds the staff procedures,
+    a unit's officers their unit's types, a manager their team's and what waits
+    for their decision."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if user.is_administrator:
+        return Q()
+    awaiting = routing.awaiting_filter(user) if awaiting is None else awaiting
+    query = awaiting
+    if user.role == User.Role.HR_OFFICER:
+        query |= Q(applicant_kind=ApplicantKind.STAFF)
+    elif user.role == User.Role.MANAGER:
+        query |= Q(applicant_kind=ApplicantKind.STAFF, requester__manager_id=user.pk)
+    types = list(unit_types(user).values_list("pk", flat=True))
+    if types and user.role != User.Role.HR_OFFICER:
+        query |= Q(request_type_id__in=types)
+    elif types:
+        query |= Q(request_type_id__in=types) & ~Q(applicant_kind=ApplicantKind.STAFF)
     return query
 
 

@@ -194,7 +194,8 @@ def _managers_acted_for(user, day) -> set[int]:
 
 def awaiting_filter(user, day: datetime.date | None = None) -> Q:
     """A filter on Request: open applications whose current step ``user`` may
-    decide. Costs a few queries about the organisation, none per application."""
+    decide. Costs a few queries about the organisation, none per application:
+    a page computes it once and uses it for its list and its "may decide" flags."""
     if not user.is_authenticated:
         return Q(pk__in=[])
     day = day or timezone.localdate()

@@ -33,11 +33,16 @@ User = get_user_model()
 
 @login_required
 def index(request):
+    try:
+        number = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        number = 1
+    page = selectors.my_applications(request.user, number)
     return render(request, "requests/index.html", {
-        "my_requests": selectors.my_requests(request.user)[:100],
+        "my_requests": page.items, "page": page,
         "balance": selectors.balance_summary(request.user),
         "awaiting": selectors.awaiting_decision(request.user),
-        "is_hr": selectors.is_hr(request.user) or selectors.is_social_officer(request.user),
+        "is_hr": selectors.works_in_back_office(request.user),
     })
 
 

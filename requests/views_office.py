@@ -56,9 +56,10 @@ def office(request):
     if not selectors.works_in_back_office(request.user):
         raise PermissionDenied
     form = QueueFilterForm(request.GET or None, user=request.user)
-    queue = selectors.office_queue(request.user, _filters(form, request))
-    page = selectors.page_of(queue, _page_number(request))
     export = request.GET.get("format")
+    queue = selectors.office_queue(request.user, _filters(form, request),
+                                   export=export in EXPORT_FORMATS)
+    page = selectors.page_of(queue, _page_number(request))
     if export in EXPORT_FORMATS:
         return (_csv if export == "csv" else _xlsx)(page.items)
     query = request.GET.copy()
