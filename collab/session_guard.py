@@ -74,17 +74,39 @@ def _session_store():
     return import_module(settings.SESSION_ENGINE).SessionStore
 
 
-def _load_sessions(keys: set[str]) -> dict[str, dict]:
+class Memo:
+    """What one sweep decoded, reused by the next while unchanged: a session's
+    data while its stored text is the same, a user's session auth hash while
+    the password hash is the same. A sweep then costs its two queries, not a
+    signature check and an HMAC per socket (bench/session_sweep.py)."""
+
+    def __init__(self):
+        self.sessions: dict[str, tuple[str, dict]] = {}
+        self.hashes: dict[tuple[int, str], str] = {}
+
+
+def _load_sessions(keys: set[str], memo: Memo | None = None) -> dict[str, dict]:
     """The data of the sessions among ``keys`` that exist and have not expired."""
     if not keys:
         return {}
     store = _session_store()
     if issubclass(store, DbSessionStore):
         # db and cached_db: the row is the authority (logout deletes it).
-        rows = store.get_model_class().objects.filter(
+        model = store.get_model_class()
+        rows = model.objects.filter(
             session_key__in=keys, expire_date__gt=timezone.now()
-        )
-        return {row.session_key: row.get_decoded() for row in rows}
+        ).values_list("session_key", "session_data")
+        known = memo.sessions if memo is not None else {}
+        decoded = {}
+        for key, text in rows:
+            seen = known.get(key)
+            if seen is not None and seen[0] == text:
+                decoded[key] = seen
+            else:
+                decoded[key] = (text, model(session_key=key, session_data=text).get_decoded())
+        if memo is not None:
+            memo.sessions = decoded  # only the sessions still watched
+        return {key: data for key, (_text, data) in decoded.items()}
     if issubclass(store, CacheSessionStore):
         # The cache expires sessions itself.
         cache_keys = {store(session_key=key).cache_key: key for key in keys}
@@ -94,42 +116,60 @@ def _load_sessions(keys: set[str]) -> dict[str, dict]:
     return {key: data for key in keys if (data := store(session_key=key).load())}
 
 
-def _hash_stands(stored, user) -> bool:
+def _hash_stands(stored, pk: int, password: str, memo: Memo | None = None) -> bool:
+    from .models import User
+
     if not stored:
         return False
-    if constant_time_compare(stored, user.get_session_auth_hash()):
+    current = memo.hashes.get((pk, password)) if memo is not None else None
+    if current is None:
+        # An unsaved instance holding the stored hash: the model's own method
+        # computes the session auth hash, whatever the user class does.
+        current = User(pk=pk, password=password).get_session_auth_hash()
+        if memo is not None:
+            memo.hashes[(pk, password)] = current
+    if constant_time_compare(stored, current):
         return True
     # Sessions signed before a SECRET_KEY rotation stay valid, as in get_user().
     return any(
         constant_time_compare(stored, fallback)
-        for fallback in user.get_session_auth_fallback_hash()
+        for fallback in User(pk=pk, password=password).get_session_auth_fallback_hash()
     )
 
 
-def check_many(logins: Iterable[Login]) -> dict[Login, Ended]:
-    """The logins among ``logins`` that ended, with why. Two queries in all."""
+def check_many(logins: Iterable[Login], memo: Memo | None = None) -> dict[Login, Ended]:
+    """The logins among ``logins`` that ended, with why. Two queries in all.
+
+    ``memo``: kept by the caller from one call to the next (a sweeper)."""
     from .models import User
 
     logins = set(logins)
     if not logins:
         return {}
+    # Plain rows, not model instances: a sweep reads thousands.
     users = {
-        user.pk: user
-        for user in User.objects.filter(pk__in={login.user_id for login in logins})
-        .only("pk", "password", "is_active")
+        pk: (password, is_active)
+        for pk, password, is_active in User.objects.filter(
+            pk__in={login.user_id for login in logins}
+        ).values_list("pk", "password", "is_active")
     }
-    sessions = _load_sessions({login.session_key for login in logins})
+    sessions = _load_sessions({login.session_key for login in logins}, memo)
+    if memo is not None:
+        memo.hashes = {
+            key: value for key, value in memo.hashes.items()
+            if key[0] in users and users[key[0]][0] == key[1]
+        }
     ended = {}
     for login in logins:
         user = users.get(login.user_id)
         session = sessions.get(login.session_key)
         if user is None:
             ended[login] = ACCOUNT_DELETED
-        elif not user.is_active:
+        elif not user[1]:
             ended[login] = ACCOUNT_DISABLED
-        elif not session or str(session.get(SESSION_KEY)) != str(user.pk):
+        elif not session or str(session.get(SESSION_KEY)) != str(login.user_id):
             ended[login] = SESSION_GONE
-        elif not _hash_stands(session.get(HASH_SESSION_KEY), user):
+        elif not _hash_stands(session.get(HASH_SESSION_KEY), login.user_id, user[0], memo):
             ended[login] = PASSWORD_CHANGED
     return ended
 
@@ -141,9 +181,9 @@ def check(login: Login) -> None:
         raise LoginEnded(ended)
 
 
-def _check_many_in_thread(logins: set[Login]) -> dict[Login, Ended]:
+def _check_many_in_thread(logins: set[Login], memo: Memo) -> dict[Login, Ended]:
     try:
-        return check_many(logins)
+        return check_many(logins, memo)
     finally:
         # This thread's connection is closed when stale, as in consumers.in_thread.
         close_old_connections()
@@ -161,6 +201,7 @@ class Sweeper:
         self.sockets: dict[object, Login] = {}
         self.task: asyncio.Task | None = None
         self.failing = False
+        self.memo = Memo()  # used by one sweep at a time: they run in turn
 
     def add(self, socket) -> None:
         self.sockets[socket] = socket.login
@@ -181,7 +222,7 @@ class Sweeper:
         if not self.sockets:
             return 0
         ended = await sync_to_async(_check_many_in_thread, thread_sensitive=False)(
-            set(self.sockets.values())
+            set(self.sockets.values()), self.memo
         )
         closed = 0
         for socket, login in list(self.sockets.items()):

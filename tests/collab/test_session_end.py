@@ -321,3 +321,24 @@ def test_a_session_of_someone_else_does_not_stand(user_factory):
     ended = session_guard.check_many([session_guard.Login(key, bob.pk)])
     assert ended[session_guard.Login(key, bob.pk)].reason == "session ended"
     assert session_guard.check_many([session_guard.Login(key, alice.pk)]) == {}
+
+
+def test_a_sweep_sees_changes_made_since_the_previous_one(user_factory):
+    """The sweeper's memo of decoded sessions and hashes never hides a change."""
+    alice, bob, carol = user_factory(), user_factory(), user_factory()
+    logins = [session_guard.Login(session_cookie_for(u)[0], u.pk) for u in (alice, bob, carol)]
+    memo = session_guard.Memo()
+    assert session_guard.check_many(logins, memo) == {}
+    assert session_guard.check_many(logins, memo) == {}  # from the memo now
+
+    User.objects.filter(pk=alice.pk).update(password="pbkdf2_sha256$1$salt$other")
+    # bob's session rewritten under the same key for someone else (its text changes).
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore(session_key=logins[1].session_key)
+    session["_auth_user_id"] = str(carol.pk)
+    session.save()
+    ended = session_guard.check_many(logins, memo)
+    assert {login.user_id: e.reason for login, e in ended.items()} == {
+        alice.pk: "password changed", bob.pk: "session ended",
+    }
