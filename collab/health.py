@@ -31,18 +31,12 @@ def check_database() -> dict:
         return {"ok": False, "backend": connection.vendor, "error": exc.__class__.__name__}
 
 
-def _redis_addresses() -> list[str]:
+def _redis_hosts() -> list[dict]:
     # The hosts the layer itself uses, so a check never pings another Redis.
+    from channels_redis.utils import decode_hosts
+
     config = settings.CHANNEL_LAYERS.get("default", {}).get("CONFIG", {})
-    addresses = []
-    for host in config.get("hosts", []):
-        if isinstance(host, dict):
-            addresses.append(host["address"])
-        elif isinstance(host, str):
-            addresses.append(host)
-        else:
-            addresses.append(f"redis://{host[0]}:{host[1]}")
-    return addresses
+    return decode_hosts(config.get("hosts")) if config.get("hosts") else []
 
 
 class UnsupportedRedisMode(Exception):
@@ -55,13 +49,14 @@ def check_channel_layer() -> dict:
     if layer is None:
         return {"ok": False, "backend": None, "error": "NoChannelLayer"}
     try:
-        addresses = _redis_addresses()
-        if addresses:
-            import redis
+        hosts = _redis_hosts()
+        if hosts:
+            from collab.layers import blocking_client
 
-            for address in addresses:
-                client = redis.Redis.from_url(
-                    address, socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT
+            for host in hosts:
+                # A Sentinel set is asked for its primary, which is then pinged.
+                client = blocking_client(
+                    {**host, "socket_connect_timeout": TIMEOUT, "socket_timeout": TIMEOUT}
                 )
                 try:
                     client.ping()

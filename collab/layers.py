@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 import redis
+import redis.sentinel
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer
 from channels_redis.utils import _consistent_hash, _wrap_close, decode_hosts
 
@@ -115,6 +116,26 @@ class WritingLoopLayer(RedisPubSubLoopLayer):
             inbox.send, inbox.frame_of = send, frame_of
 
 
+def blocking_client(host: dict, timeout: float = 2) -> redis.Redis:
+    """A blocking client of one channels-redis host entry: a URL or a Sentinel set.
+
+    The same entries channels-redis's own ``create_pool`` reads, so a blocking
+    PUBLISH reaches the server (the Sentinels' current primary) the layer uses.
+    """
+    host = dict(host)
+    # A Redis that is down must not hold the committing thread for long.
+    host.setdefault("socket_connect_timeout", timeout)
+    host.setdefault("socket_timeout", timeout)
+    if "address" in host:
+        return redis.Redis.from_url(host.pop("address"), **host)
+    if "master_name" in host:
+        sentinels = redis.sentinel.Sentinel(
+            host.pop("sentinels"), sentinel_kwargs=host.pop("sentinel_kwargs", None)
+        )
+        return sentinels.master_for(host.pop("master_name"), **host)
+    return redis.Redis(**host)
+
+
 class WritingPubSubChannelLayer(RedisPubSubChannelLayer):
     """``RedisPubSubChannelLayer`` whose consumers may write event frames directly."""
 
@@ -142,13 +163,7 @@ class WritingPubSubChannelLayer(RedisPubSubChannelLayer):
 
     @staticmethod
     def _blocking_client(host: dict) -> redis.Redis:
-        host = dict(host)
-        if "address" not in host:
-            raise NotImplementedError("sentinel hosts: use group_send")
-        # A Redis that is down must not hold the committing thread for long.
-        host.setdefault("socket_connect_timeout", 2)
-        host.setdefault("socket_timeout", 2)
-        return redis.Redis.from_url(host.pop("address"), **host)
+        return blocking_client(host)
 
     def _get_layer(self):
         loop = asyncio.get_running_loop()

@@ -9,6 +9,7 @@ backends; ``COLLAB_PRODUCTION=1`` refuses to start without them.
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import unquote
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -243,23 +244,64 @@ REDIS_MAX_CONNECTIONS = int(os.environ.get("REDIS_MAX_CONNECTIONS", 2000))
 # gone, a firewall) would otherwise hold each socket handshake and each commit
 # that publishes for as long as the operating system's TCP timeout.
 REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", 3))
+
+
+def redis_layer_host(url: str) -> dict:
+    """The channels-redis host entry for REDIS_URL: one server, or a Sentinel set.
+
+    ``redis+sentinel://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]/MASTER[/DB]``
+    asks the Sentinels for the current primary of MASTER (the password is the
+    primary's). Anything else but redis://, rediss:// and unix:// is refused
+    here: channels-redis would fail on the first event, after the commit,
+    where a failure is only logged, and every event would be lost.
+    """
+    scheme, _, rest = url.partition("://")
+    scheme = scheme.lower() if rest else ""
+    common = {"max_connections": REDIS_MAX_CONNECTIONS,
+              "socket_connect_timeout": REDIS_CONNECT_TIMEOUT}
+    if scheme in {"redis", "rediss", "unix"}:
+        return {"address": url, **common}
+    if scheme in {"redis+sentinel", "sentinel"}:
+        auth, _, location = rest.rpartition("@")
+        netloc, _, path = location.partition("/")
+        names = [part for part in path.split("/") if part]
+        sentinels = []
+        for item in filter(None, netloc.split(",")):
+            host, _, port = item.rpartition(":")
+            if not host or not port.isdigit():
+                sentinels = []
+                break
+            sentinels.append((host, int(port)))
+        bad = not sentinels or len(names) not in (1, 2)
+        if bad or (len(names) == 2 and not names[1].isdigit()):
+            raise ImproperlyConfigured(
+                "A Sentinel REDIS_URL reads "
+                "redis+sentinel://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]/MASTER[/DB]."
+            )
+        host = {
+            "sentinels": sentinels,
+            "master_name": unquote(names[0]),
+            "db": int(names[1]) if len(names) == 2 else 0,
+            # The Sentinels' own connections: bounded the same way.
+            "sentinel_kwargs": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                                "socket_timeout": REDIS_CONNECT_TIMEOUT},
+            **common,
+        }
+        if auth:
+            user, _, password = auth.rpartition(":")
+            host["password"] = unquote(password)
+            if user:
+                host["username"] = unquote(user)
+        return host
+    raise ImproperlyConfigured(
+        "REDIS_URL must be the redis://, rediss:// or unix:// URL of one Redis server, or "
+        f"a redis+sentinel:// URL (got {scheme or 'no scheme'}://). Redis Cluster is not "
+        "supported by the channel layer: give the address of one server."
+    )
+
+
 if REDIS_URL:
-    _redis_scheme = REDIS_URL.split("://", 1)[0].lower() if "://" in REDIS_URL else ""
-    if _redis_scheme not in {"redis", "rediss", "unix"}:
-        # channels-redis takes one server per URL: a Sentinel or Cluster URL
-        # would fail on the first event, and events are published after
-        # commit where a failure is only logged; every event would be lost.
-        raise ImproperlyConfigured(
-            "REDIS_URL must be the redis://, rediss:// or unix:// URL of one Redis server "
-            f"(got {_redis_scheme or 'no scheme'}://). Redis Sentinel and Redis Cluster "
-            "are not supported by the channel layer: give the address of the primary "
-            "(or of a proxy that follows it)."
-        )
-    _redis_host = {
-        "address": REDIS_URL,
-        "max_connections": REDIS_MAX_CONNECTIONS,
-        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
-    }
+    _redis_host = redis_layer_host(REDIS_URL)
     if CHANNEL_LAYER_BACKEND == "core":
         # redis-py 8 reads with a 5 s socket timeout by default, exactly the
         # core layer's BZPOPMIN block (brpop_timeout = 5 s): under load the read

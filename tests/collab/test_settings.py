@@ -193,23 +193,46 @@ def test_core_layer_is_selectable_with_a_sized_pool(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "url",
+    "url, problem",
     [
-        "redis+sentinel://sentinel-1:26379,sentinel-2:26379/mymaster/0",
-        "sentinel://sentinel-1:26379/mymaster",
-        "redis+cluster://node-1:7000,node-2:7000",
-        "rediss+cluster://node-1:7000",
-        "redis-1:6379",
+        ("redis+cluster://node-1:7000,node-2:7000", "Redis Cluster is not supported"),
+        ("rediss+cluster://node-1:7000", "Redis Cluster is not supported"),
+        ("redis-1:6379", "Redis Cluster is not supported"),
+        ("redis+sentinel://sentinel-1/collab", "A Sentinel REDIS_URL reads"),
+        ("redis+sentinel://sentinel-1:26379", "A Sentinel REDIS_URL reads"),
+        ("redis+sentinel://sentinel-1:26379/collab/zero", "A Sentinel REDIS_URL reads"),
     ],
 )
-def test_sentinel_or_cluster_redis_url_refused_at_start(tmp_path, url):
+def test_unusable_redis_url_refused_at_start(tmp_path, url, problem):
     # Every event would otherwise be lost: the layer fails on the first
     # publish, after the commit, where a failure is only logged.
     result = manage(production_env(tmp_path, REDIS_URL=url), "check")
     assert result.returncode != 0
-    last = result.stderr.splitlines()[-1]
-    assert "REDIS_URL must be the redis://, rediss:// or unix:// URL of one Redis server" in last
-    assert "Sentinel and Redis Cluster are not supported" in last
+    assert problem in result.stderr.splitlines()[-1]
+
+
+def test_sentinel_url_names_the_sentinels_and_the_primary(tmp_path):
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0])"
+    )
+    env = production_env(
+        tmp_path, REDIS_URL="redis+sentinel://:s%40cret@sentinel-1:26379,sentinel-2:26380/collab/2"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str({
+        "sentinels": [("sentinel-1", 26379), ("sentinel-2", 26380)],
+        "master_name": "collab",
+        "db": 2,
+        "sentinel_kwargs": {"socket_connect_timeout": 3.0, "socket_timeout": 3.0},
+        "max_connections": 2000,
+        "socket_connect_timeout": 3.0,
+        "password": "s@cret",
+    })
 
 
 @pytest.mark.parametrize(
