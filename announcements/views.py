@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django.contrib import messages
@@ -14,12 +13,12 @@ from django.http import (
     HttpResponse,
     JsonResponse,
     QueryDict,
-    StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from collab import audit, exports
 from collab.middleware import checks_text_itself
 from files.views import serve_version
 
@@ -211,7 +210,7 @@ def withdraw(request, pk):
 def _stats_access(request, pk):
     announcement = selectors.for_reader(request.user, pk)
     if not policies.can_manage(request.user, announcement):
-        raise Http404
+        raise audit.Concealed
     return announcement
 
 
@@ -225,30 +224,20 @@ def stats(request, pk):
     return render(request, "announcements/stats.html", context)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @login_required
 @require_GET
 def stats_csv(request, pk):
     announcement = _stats_access(request, pk)
     people = selectors.receipt_stats(announcement, pending_limit=0)["pending_qs"]
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield "\ufeff"  # Excel opens UTF-8 (Arabic names) correctly with a BOM.
-        yield writer.writerow([_("Username"), _("Name"), _("Directorate"), _("Email")])
-        for person in people.iterator(chunk_size=500):
-            yield writer.writerow(
-                [person.username, person.display_name, str(person.directorate or ""),
-                 person.email]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="announcement-{pk}-pending.csv"'
-    return response
+    rows = (
+        [person.username, person.display_name, str(person.directorate or ""), person.email]
+        for person in people.iterator(chunk_size=500)
+    )
+    return exports.csv_response(
+        f"announcement-{pk}-pending.csv",
+        [_("Username"), _("Name"), _("Directorate"), _("Email")],
+        rows,
+    )
 
 
 @login_required

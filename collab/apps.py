@@ -7,4 +7,6 @@ class CollabConfig(AppConfig):
     verbose_name = _("Ministry intranet")
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import audit, signals  # noqa: F401
+
+        audit.connect_signals()

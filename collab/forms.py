@@ -3,6 +3,7 @@ from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import Directorate, User
 from .text import http_text_problem, strip_bidi
@@ -81,3 +82,37 @@ class DirectorySearchForm(Form):
         empty_label=_("All directorates"),
     )
     title = forms.CharField(label=_("Job title"), required=False, max_length=100)
+
+
+class AuditFilterForm(forms.Form):
+    user = forms.CharField(label=pgettext_lazy("audit", "User"), required=False, max_length=150)
+    action = forms.ChoiceField(label=pgettext_lazy("audit", "Action"), required=False)
+    date_from = forms.DateField(
+        label=pgettext_lazy("audit", "From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=pgettext_lazy("audit", "To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    obj = forms.CharField(
+        label=pgettext_lazy("audit", "Object"),
+        required=False,
+        max_length=200,
+        help_text=_("A name, an id, a type such as files.file, or both: files.file:12"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from .models import AuditEntry
+
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", _("All actions")), *AuditEntry.Action.choices]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The start date is after the end date."))
+        return data

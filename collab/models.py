@@ -2,7 +2,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .text import strip_bidi
@@ -58,6 +58,9 @@ class User(AbstractUser):
         HR_OFFICER = "hr_officer", _("HR officer")
         COMMUNICATION_OFFICER = "communication_officer", _("Communication officer")
         ADMINISTRATOR = "administrator", _("Administrator")
+        # Reads the audit log and nothing else more than staff: kept apart
+        # from the administrator, whose actions it records.
+        AUDITOR = "auditor", _("Auditor")
 
     class Language(models.TextChoices):
         ARABIC = "ar", "العربية"
@@ -114,6 +117,10 @@ class User(AbstractUser):
     def is_administrator(self) -> bool:
         return self.role == self.Role.ADMINISTRATOR or self.is_superuser
 
+    @property
+    def is_auditor(self) -> bool:
+        return self.role == self.Role.AUDITOR and self.is_active
+
 
 class Notification(models.Model):
     """Something a user should know about, persisted before it is pushed live."""
@@ -142,3 +149,75 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class AuditEntry(models.Model):
+    """One line of the audit log: who did what, when, from where.
+
+    Append-only: written once by collab.audit.record, never changed or
+    removed, in Python and in the database (triggers, migration 0002).
+    The actor is kept by id and name without a foreign-key constraint, so
+    that deleting an account neither fails nor rewrites its history.
+    """
+
+    class Action(models.TextChoices):
+        SIGN_IN = "sign_in", pgettext_lazy("audit", "Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", pgettext_lazy("audit", "Sign-in failed")
+        LOCKED_OUT = "locked_out", pgettext_lazy("audit", "Sign-in locked out")
+        SIGN_OUT = "sign_out", pgettext_lazy("audit", "Signed out")
+        DOWNLOAD = "download", pgettext_lazy("audit", "Download")
+        SHARE = "share", pgettext_lazy("audit", "Share")
+        UNSHARE = "unshare", pgettext_lazy("audit", "Share revoked")
+        DELETE = "delete", pgettext_lazy("audit", "Deletion")
+        DECISION = "decision", pgettext_lazy("audit", "Request decision")
+        DENIED = "denied", pgettext_lazy("audit", "Access denied")
+        ADMIN_ADD = "admin_add", pgettext_lazy("audit", "Admin: added")
+        ADMIN_CHANGE = "admin_change", pgettext_lazy("audit", "Admin: changed")
+        ADMIN_DELETE = "admin_delete", pgettext_lazy("audit", "Admin: deleted")
+
+    at = models.DateTimeField(pgettext_lazy("audit", "when"), default=timezone.now, db_index=True)
+    action = models.CharField(
+        pgettext_lazy("audit", "action"), max_length=32, choices=Action.choices
+    )
+    actor = models.ForeignKey(
+        User,
+        verbose_name=pgettext_lazy("audit", "user"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    # The name typed at sign-in (failed attempts have no account), else the actor's.
+    username = models.CharField(
+        pgettext_lazy("audit", "username"), max_length=150, blank=True, db_index=True
+    )
+    object_type = models.CharField(
+        pgettext_lazy("audit", "object type"), max_length=100, blank=True
+    )
+    object_id = models.CharField(pgettext_lazy("audit", "object id"), max_length=64, blank=True)
+    object_repr = models.CharField(pgettext_lazy("audit", "object"), max_length=200, blank=True)
+    detail = models.JSONField(pgettext_lazy("audit", "detail"), default=dict, blank=True)
+    ip = models.GenericIPAddressField(pgettext_lazy("audit", "IP address"), null=True, blank=True)
+    user_agent = models.CharField(pgettext_lazy("audit", "user agent"), max_length=300, blank=True)
+    path = models.CharField(pgettext_lazy("audit", "path"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["action", "at"], name="audit_action_at"),
+            models.Index(fields=["object_type", "object_id"], name="audit_object"),
+        ]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action} {self.username}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit entries are append-only")

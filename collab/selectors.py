@@ -50,3 +50,37 @@ def search_staff(
 
 def directorates() -> QuerySet[Directorate]:
     return Directorate.objects.select_related("parent").order_by("kind", "name_fr")
+
+
+def audit_entries(
+    *, user: str = "", action: str = "", date_from=None, date_to=None, obj: str = ""
+) -> QuerySet:
+    """Audit entries, newest first, filtered as the auditor asked. Dates are
+    whole local days, both ends included."""
+    import datetime
+
+    from django.utils import timezone
+
+    from .models import AuditEntry
+
+    entries = AuditEntry.objects.all()
+    if user.strip():
+        entries = entries.filter(username__iexact=user.strip())
+    if action:
+        entries = entries.filter(action=action)
+    if date_from:
+        start = datetime.datetime.combine(date_from, datetime.time.min)
+        entries = entries.filter(at__gte=timezone.make_aware(start))
+    if date_to:
+        end = datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min)
+        entries = entries.filter(at__lt=timezone.make_aware(end))
+    obj = obj.strip()
+    if obj:
+        label, _sep, pk = obj.partition(":")
+        if pk and "." in label:
+            entries = entries.filter(object_type=label.lower(), object_id=pk.strip())
+        else:
+            entries = entries.filter(
+                Q(object_type=obj.lower()) | Q(object_id=obj) | Q(object_repr__icontains=obj)
+            )
+    return entries.order_by("-at", "-id")

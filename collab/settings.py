@@ -8,6 +8,7 @@ backends; ``COLLAB_PRODUCTION=1`` refuses to start without them.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -117,6 +118,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "django_htmx",
+    # Before collab: axes's sign-in receivers run first and mark a locked-out
+    # attempt, which collab.audit then records once, as a lockout.
+    "axes",
     "collab",
     "chat",
     "files",
@@ -139,6 +143,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "collab.audit.AuditMiddleware",
+    # Last, as django-axes requires: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "collab.urls"
@@ -327,6 +334,25 @@ else:
 SCHEDULER_IN_PROCESS = env_bool("SCHEDULER_IN_PROCESS", default=not REDIS_URL)
 
 AUTH_USER_MODEL = "collab.User"
+# django-axes refuses sign-ins for a while after repeated failures; it must come
+# first. The pair (username, IP address) is locked, so a wrong password typed
+# from one desk never locks the same account elsewhere, and one address cannot
+# try passwords on one account without limit. The cool-off is fixed: attempts
+# during a lockout do not extend it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The lockout page, in the user's language, says for how long (HTTP 429).
+AXES_LOCKOUT_CALLABLE = "collab.audit_views.locked_out"
+# The same address as the audit log's (the proxy setup is described there).
+AXES_CLIENT_IP_CALLABLE = "collab.audit.client_ip"
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -404,7 +430,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"layer_outage": {"()": "collab.faults.LayerOutageFilter"}},
+    "filters": {
+        "layer_outage": {"()": "collab.faults.LayerOutageFilter"},
+        "denied_one_line": {"()": "collab.logfilters.DeniedWithoutTraceback"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
@@ -414,5 +443,9 @@ LOGGING = {
         "psycopg.pool": {"level": "ERROR"},
         # Its reader logs a traceback each time it loses Redis: one line per outage instead.
         "channels_redis.pubsub": {"filters": ["layer_outage"]},
+        # django-axes logs every sign-in at INFO; failures and lockouts are in the audit log.
+        "axes": {"level": "WARNING"},
+        # A refused access is one line (the audit log has the rest), not a traceback.
+        "django.request": {"filters": ["denied_one_line"]},
     },
 }

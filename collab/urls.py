@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from . import views
+from . import audit_views, views
 from .forms import LoginForm, PasswordChangeForm
 from .middleware import checks_text_itself
 
@@ -41,6 +41,9 @@ urlpatterns = [
     path("notifications/panel/", views.notification_panel, name="notification_panel"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
     path("notifications/read-all/", views.notification_read_all, name="notification_read_all"),
+    path("audit/", audit_views.audit_log, name="audit_log"),
+    path("audit/export.csv", audit_views.audit_export, {"fmt": "csv"}, name="audit_csv"),
+    path("audit/export.xlsx", audit_views.audit_export, {"fmt": "xlsx"}, name="audit_xlsx"),
     path("chat/", include("chat.urls")),
     path("files/", include("files.urls")),
     path("announcements/", include("announcements.urls")),

@@ -9,6 +9,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 
+from collab.audit import Concealed
+
 from .integrations import conversation_ids_for
 from .models import File, FileVersion, Share, UploadReservation
 from .naming import KINDS
@@ -87,8 +89,10 @@ def can_view(user, file: File) -> bool:
 def visible_file(user, file_id: int) -> File:
     """The file if ``user`` may see it now; 404 otherwise (never 403: no probing)."""
     file = documents().select_related("owner", "current_version").filter(pk=file_id).first()
-    if file is None or not can_view(user, file):
+    if file is None:
         raise Http404
+    if not can_view(user, file):
+        raise Concealed  # the same 404, recorded in the audit log
     if file.owner_id != user.pk and latest_available_version(file) is None:
         raise Http404  # quarantined or blocked: downloadable by no one else
     return file
@@ -97,7 +101,8 @@ def visible_file(user, file_id: int) -> File:
 def owned_file(user, file_id: int) -> File:
     file = documents().select_related("current_version").filter(pk=file_id, owner=user).first()
     if file is None:
-        raise Http404
+        # Someone else's file: the same 404, recorded as a denied access.
+        raise Concealed if documents().filter(pk=file_id).exists() else Http404
     return file
 
 

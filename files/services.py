@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from collab import events
+from collab import audit, events
 from collab.models import User
 from collab.services import notify
 
@@ -550,6 +550,7 @@ def share_with_users(file: File, users, by: User) -> list[Share]:
         if Share.objects.filter(file=file, user=user, revoked_at__isnull=True).exists():
             continue
         created.append(Share.objects.create(file=file, user=user, created_by=by))
+        audit.record(audit.Action.SHARE, actor=by, obj=file, detail={"with_user": user.username})
     _announce(file, [share.user for share in created], by)
     return created
 
@@ -564,6 +565,9 @@ def share_with_directorates(file: File, directorates, by: User) -> list[Share]:
         ).exists():
             continue
         created.append(Share.objects.create(file=file, directorate=directorate, created_by=by))
+        audit.record(
+            audit.Action.SHARE, actor=by, obj=file, detail={"with_directorate": directorate.code}
+        )
     members = User.objects.filter(
         directorate__in=[share.directorate for share in created], is_active=True
     )
@@ -605,6 +609,10 @@ def share_with_conversation(file: File, conversation_id, by: User) -> Share:
         except integrations.NotAMember as exc:
             raise ShareRefused(exc.message) from None
         share.save()
+        audit.record(
+            audit.Action.SHARE, actor=by, obj=file,
+            detail={"with_conversation": conversation_id},
+        )
     return share
 
 
@@ -634,6 +642,7 @@ def revoke_share(share: Share, by: User) -> None:
         return
     share.revoked_at = timezone.now()
     share.save(update_fields=["revoked_at"])
+    audit.record(audit.Action.UNSHARE, actor=by, obj=share.file, detail={"share": share.pk})
     if share.message_id:
         integrations.remove_attachment(share.message_id, share.file_id)
     for user in _share_recipients(share):
@@ -656,6 +665,7 @@ def delete_file(file: File, by: User) -> None:
         messages = list(
             file.shares.filter(message_id__isnull=False).values_list("message_id", flat=True)
         )
+        audit.record(audit.Action.DELETE, actor=by, obj=file)
         File.objects.filter(pk=file_id).update(current_version=None)
         file.delete()
         for user_id in recipients:

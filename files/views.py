@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
+from collab import audit
 from collab.middleware import checks_text_itself
 from collab.models import Directorate
 
@@ -220,11 +221,23 @@ def serve_version(request, version: FileVersion | None, *, inline: bool = False)
 def _send(request, file, version, inline_wanted: bool):
     # HTML and SVG (and anything not in the safe list) are never rendered inline.
     inline = inline_wanted and is_previewable(version.content_type)
+    if _starts_a_read(request):
+        audit.record(
+            audit.Action.DOWNLOAD, request=request, obj=file,
+            detail={"version": version.number, "inline": inline},
+        )
     content_type = version.content_type if inline else _download_type(version)
     # Both stores stream through here rather than redirect to the object
     # store: a signed URL can set the type and the disposition of its answer
     # but not nosniff or a CSP, and the store need not be reachable by browsers.
     return _stream(request, storage.get_file_store(), file, version, content_type, inline)
+
+
+def _starts_a_read(request) -> bool:
+    # Players and PDF viewers fetch a file in ranges: the read that starts at
+    # the first byte is the download; later ranges (or the tail) continue it.
+    match = _RANGE.match(request.headers.get("Range", "").strip())
+    return match is None or match.group(1) == "0"
 
 
 def _download_type(version: FileVersion) -> str:

@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
+from collab import audit
+
 from . import routing
 from .models import (
     FINAL_STAGES,
@@ -131,7 +133,12 @@ def visible_or_404(user, pk) -> Request:
         "request_type", "requester", "requester__directorate", "requester__manager",
         "current_step", "applicant_directorate", "applicant_organisation", "assignee",
     ).filter(pk=pk).first())
-    if item is None or not can_view(user, item):
+    if item is None:
+        raise NotVisible
+    if not can_view(user, item):
+        # The same 404 as a missing id, recorded as a denied access.
+        audit.record(audit.Action.DENIED, actor=user if user.is_authenticated else None,
+                     obj=item, detail={"status": 404})
         raise NotVisible
     return item
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from collab import audit
 from collab import services as collab_services
 from collab.middleware import checks_text_itself
 from collab.models import Notification
@@ -182,6 +183,8 @@ def decide_step(request, pk, step):
         item, outcome = None, exc.message
     else:
         ok = True
+        audit.record(audit.Action.DECISION, request=request, obj=item,
+                     detail={"decision": decision, "step": step, "stage": item.stage})
         outcome = _("Approved.") if decision == "approve" else _("Rejected.")
         if item.is_open:
             outcome = _("Approved: the request moves on to the next step.")

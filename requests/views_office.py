@@ -5,19 +5,17 @@ render."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from collab import exports
 from collab.middleware import checks_text_itself
 
 from . import policies, selectors, services
@@ -88,42 +86,16 @@ def _header() -> list:
             _("Submitted at"), _("Due"), _("Assigned to"), _("Details")]
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def _csv(items):
-    """The rows of the page shown, streamed."""
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield "\ufeff"  # lets spreadsheet software read UTF-8 (Arabic names)
-        yield writer.writerow(_header())
-        for item in items:
-            yield writer.writerow(_row(item))
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="requests.csv"'
-    return response
+    """The rows of the page shown, streamed (collab.exports escapes formulas)."""
+    return exports.csv_response("requests.csv", _header(), (_row(item) for item in items))
 
 
 def _xlsx(items):
-    """The rows of the page shown, as a spreadsheet (write-only: rows are not kept)."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Requests"))
-    sheet.append(_header())
-    for item in items:
-        sheet.append(_row(item))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = 'attachment; filename="requests.xlsx"'
-    return response
+    """The rows of the page shown, as a spreadsheet."""
+    return exports.xlsx_response(
+        "requests.xlsx", _header(), (_row(item) for item in items), title=_("Requests")
+    )
 
 
 @login_required

@@ -112,7 +112,9 @@ def test_nginx_forwards_scheme_and_host_everywhere():
         body = location(block)
         assert "proxy_set_header Host $host;" in body, block
         assert "proxy_set_header X-Forwarded-Proto $scheme;" in body, block
-        assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in body, block
+        # Overwritten, not appended to: the workers take its first address.
+        assert "proxy_set_header X-Forwarded-For $remote_addr;" in body, block
+        assert "$proxy_add_x_forwarded_for" not in body, block
 
 
 def test_nginx_streams_uploads_and_serves_static():
