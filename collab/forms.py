@@ -84,7 +84,7 @@ class DirectorySearchForm(Form):
     title = forms.CharField(label=_("Job title"), required=False, max_length=100)
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(Form):
     user = forms.CharField(label=pgettext_lazy("audit", "User"), required=False, max_length=150)
     action = forms.ChoiceField(label=pgettext_lazy("audit", "Action"), required=False)
     date_from = forms.DateField(
