@@ -91,6 +91,8 @@ def seed_demo_ministry() -> dict:
         sg, User.Role.ADMINISTRATOR, "Administrateur du système", username="admin",
         is_staff=True, is_superuser=True,
     )
+    # Reads the audit log; kept apart from the administrator whose actions it records.
+    people.make(sg, User.Role.AUDITOR, "Auditeur interne", username="auditeur")
     directorates = [sg]
     for code, name_ar, name_fr in CENTRAL:
         directorates.append(Directorate.objects.create(

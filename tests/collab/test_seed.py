@@ -25,6 +25,8 @@ def test_seed_builds_a_realistic_ministry_once(capsys):
     assert User.objects.filter(role="communication_officer").exists()
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.check_password(DEMO_PASSWORD)
+    auditor = User.objects.get(username="auditeur")
+    assert auditor.is_auditor and not auditor.is_staff and auditor.check_password(DEMO_PASSWORD)
     assert all(u.full_name_ar for u in User.objects.all())
     # Something to read on the first visit: a pinned welcome, a first conversation.
     welcome = Announcement.objects.get()
