@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from requests import views as request_views
+
 from . import audit_views, views
 from .forms import LoginForm, PasswordChangeForm
 from .middleware import checks_text_itself
@@ -48,5 +50,8 @@ urlpatterns = [
     path("files/", include("files.urls")),
     path("announcements/", include("announcements.urls")),
     path("requests/", include("requests.urls")),
+    # One public page verifies every document the ministry issues (no login).
+    path("verify/", request_views.verify, name="verify_document_form"),
+    path("verify/<str:code>/", request_views.verify, name="verify_document"),
     path("admin/", admin.site.urls),
 ]

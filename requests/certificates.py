@@ -227,13 +227,30 @@ def _wrap(text: str, width: float, size: float, rtl: bool) -> list[str]:
     return lines
 
 
-def render_pdf(statement: dict, verify_url: str) -> bytes:
+def _draw_qr(pdf, url: str, x: float, y: float, size: float = 90) -> None:
+    """A QR code holding the verification page's absolute URL."""
+    from reportlab.graphics import renderPDF
+    from reportlab.graphics.barcode.qr import QrCodeWidget
+    from reportlab.graphics.shapes import Drawing
+
+    widget = QrCodeWidget(url)
+    left, bottom, right, top = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (right - left), 0, 0,
+                                             size / (top - bottom), 0, 0])
+    drawing.add(widget)
+    renderPDF.draw(drawing, pdf, x, y)
+
+
+def render_pdf(statement: dict, verify_url: str, text: dict | None = None) -> bytes:
+    """The document's page: header, title, paragraphs, facts, the verification
+    line and its QR code. ``text`` (title, body, facts, verify) defaults to a
+    certificate's; decision letters pass their own (documents.py)."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
     arabic_font, latin_font, glyphs = _fonts()
     rtl = statement["language"] == "ar"
-    text = statement_lines(statement)
+    text = text or statement_lines(statement)
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4)
     pdf.setTitle(text["title"])
@@ -280,6 +297,7 @@ def render_pdf(statement: dict, verify_url: str) -> bytes:
         pdf.drawRightString(page_width - margin, y, verify_url)
     else:
         pdf.drawString(margin, y, verify_url)
+    _draw_qr(pdf, verify_url, margin if rtl else page_width - margin - 90, max(y - 110, 40))
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
@@ -287,7 +305,7 @@ def render_pdf(statement: dict, verify_url: str) -> bytes:
 
 def verify_url(code: str) -> str:
     base = getattr(settings, "COLLAB_PUBLIC_URL", "").rstrip("/")
-    return f"{base}{reverse('requests:verify_code', args=[code])}"
+    return f"{base}{reverse('verify_document', args=[code])}"
 
 
 def certificate_pdf(certificate: CertificateRequest) -> bytes:

@@ -23,7 +23,7 @@ from collab import events
 from collab.services import notify
 from files import services as file_services
 
-from . import certificates, leave, lifecycle, policies, registry, routing
+from . import certificates, documents, leave, lifecycle, policies, registry, routing
 from . import timeline as timeline_log
 from .lifecycle import WorkflowError
 from .models import (
@@ -258,6 +258,7 @@ def register_families() -> None:
     if on_transition not in registry.TRANSITION_LISTENERS:
         registry.TRANSITION_LISTENERS.append(on_transition)
     registry.register_verifier(certificates.verified_document)
+    registry.register_verifier(documents.verified_document)
 
 
 # ---- Notifications and live updates --------------------------------------------------
@@ -391,6 +392,12 @@ def _announce_to_queues(request: Request) -> None:
 
 
 def on_transition(request: Request, transition: RequestTransition) -> None:
+    final = {RequestTransition.Action.COMPLETED, RequestTransition.Action.REJECTED}
+    if transition.action in final and (
+        request.request_type.family != RequestType.Family.CERTIFICATE
+    ):
+        # Certificates are their own document; every other decision gets a letter.
+        documents.issue_decision(request)
     if transition.action in OUTCOME_ACTIONS:
         _notify_requester(request, transition)
     if transition.action == RequestTransition.Action.RETURNED:
@@ -599,3 +606,18 @@ def mark_read(request_id: int, user) -> None:
     request = policies.visible_or_404(user, request_id)
     MessageRead.objects.update_or_create(request=request, user=user,
                                          defaults={"read_until": timezone.now()})
+
+
+def _notify_expiry(request: Request) -> None:
+    requester = request.requester
+    with translation.override(requester.preferred_language):
+        notify(requester, kind="request.expires_soon",
+               title=_("Your request %(ref)s expires on %(date)s")
+               % {"ref": request.reference,
+                  "date": timezone.localtime(request.expires_at).strftime("%Y-%m-%d")},
+               body="", link=reverse("requests:detail", args=[request.pk]))
+
+
+def expire_applications() -> dict:
+    """Expire what is past its time; one notice to the applicant before."""
+    return lifecycle.expire(notify=_notify_expiry)

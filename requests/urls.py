@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/decide/<int:step>/", views.decide_step, name="decide_step"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
     path("<int:pk>/certificate.pdf", views.certificate_pdf, name="certificate_pdf"),
+    path("<int:pk>/decision.pdf", views.decision_pdf, name="decision_pdf"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment_download,
          name="attachment"),
     path("hr/", views_office.office, name="hr_queue"),

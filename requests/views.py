@@ -17,7 +17,7 @@ from collab.middleware import checks_text_itself
 from collab.models import Notification
 from files.views import serve_version
 
-from . import certificates, leave, lifecycle, registry, routing, selectors, services
+from . import certificates, documents, leave, lifecycle, registry, routing, selectors, services
 from .forms import (
     FORMS,
     AdjustmentForm,
@@ -144,6 +144,7 @@ def detail(request, pk):
         "balance": (selectors.balance_summary(request.user)
                     if item.requester_id == request.user.pk else None),
         "engine": selectors.detail_context(request.user, item),
+        "decision": item.issued_documents.filter(kind="decision").first(),
         "return_form": ReturnForm(request_type=item.request_type),
         "message_form": MessageForm(),
     })
@@ -231,6 +232,18 @@ def certificate_pdf(request, pk):
     response["Content-Disposition"] = (
         f'attachment; filename="{certificate.reference_number}.pdf"'
     )
+    return response
+
+
+@login_required
+def decision_pdf(request, pk):
+    """The decision letter of a decided application, for those who may see it."""
+    item = _visible_request(request, pk)
+    document = item.issued_documents.filter(kind="decision").first()
+    if document is None:
+        raise Http404
+    response = HttpResponse(documents.decision_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{item.reference}.pdf"'
     return response
 
 

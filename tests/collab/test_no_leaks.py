@@ -30,6 +30,7 @@ PUBLIC = {
     "requests:create": "the catalogue of request types, the same for everyone",
     "requests:leave_quote": "the catalogue of request types, the same for everyone",
     "requests:verify_code": "public by design: anyone holding a certificate's code checks it",
+    "verify_document": "public by design: anyone holding an issued document's code checks it",
 }
 
 
@@ -152,6 +153,7 @@ CASES = {
     "requests:decide_step": _int_case("request", step=1),
     "requests:cancel": _int_case("request"),
     "requests:certificate_pdf": _int_case("request"),
+    "requests:decision_pdf": _int_case("request"),
     "requests:attachment": _int_case(
         "request", attachment_id=lambda w: w["request_attachment"].pk),
     "requests:return": _int_case("request"),

@@ -368,3 +368,20 @@ def test_the_awaiting_filter_agrees_with_deciders_for_everyone(org, types, servi
             continue
         expected = {r.pk for r in Request.objects.all() if routing.can_decide(person, r)}
         assert {r.pk for r in routing.awaiting(person)} == expected, person.username
+
+
+def test_the_expiry_command_notifies_then_expires(org, types):
+    from django.core.management import call_command
+
+    from collab.models import Notification
+
+    draft = lifecycle.start(types["certificate-work"], org["employee"], draft=True)
+    Request.objects.filter(pk=draft.pk).update(
+        expires_at=timezone.now() + datetime.timedelta(days=1))
+    call_command("expire_applications")
+    assert Notification.objects.filter(recipient=org["employee"],
+                                       kind="request.expires_soon").count() == 1
+    Request.objects.filter(pk=draft.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    call_command("expire_applications")
+    assert Request.objects.get(pk=draft.pk).stage == Stage.EXPIRED
