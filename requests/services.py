@@ -66,6 +66,12 @@ def _require_attachment(request_type: RequestType, uploads) -> None:
     if request_type.attachment_required and not uploads:
         label = request_type.attachment_label or _("an attachment")
         raise WorkflowError(_("Attach %(what)s.") % {"what": label})
+    required = request_type.required_documents()
+    if len(required) == 1:
+        # The files given at submission answer the checklist's single line:
+        # its accepted types and size apply.
+        for upload in uploads:
+            _check_upload(required[0], upload)
 
 
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024

@@ -385,3 +385,21 @@ def test_the_expiry_command_notifies_then_expires(org, types):
         expires_at=timezone.now() - datetime.timedelta(minutes=1))
     call_command("expire_applications")
     assert Request.objects.get(pk=draft.pk).stage == Stage.EXPIRED
+
+
+def test_the_checklist_refuses_a_wrong_type_or_an_oversized_file(org, types):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    sick = types["leave-sick"]
+    requirement = sick.documents.get()
+    requirement.accepted_types = ["application/pdf"]
+    requirement.max_bytes = 100
+    requirement.save()
+    start = next_monday(2)
+    image = SimpleUploadedFile("scan.png", b"\x89PNG....", content_type="image/png")
+    with pytest.raises(WorkflowError, match="type of file is not accepted"):
+        services.submit_leave(org["employee"], sick, start=start, end=start, uploads=[image])
+    big = SimpleUploadedFile("big.pdf", b"%PDF" + b"x" * 200, content_type="application/pdf")
+    with pytest.raises(WorkflowError, match="larger than"):
+        services.submit_leave(org["employee"], sick, start=start, end=start, uploads=[big])
+    assert not Request.objects.filter(request_type=sick).exists()

@@ -185,3 +185,31 @@ def test_statistics_per_type(org, types, user_factory, client_for):
     assert work["overdue"] == 0 and work["overdue_share"] == 0
     page = client_for(org["hr"]).get("/requests/office/statistics/").content.decode()
     assert page.count('data-testid="stats-row"') == len(rows)
+
+
+def test_a_directorate_files_through_the_form_and_the_admin_edits_types(org, types, client_for,
+                                                                        user_factory):
+    client = client_for(org["employee"])
+    page = client.get("/requests/new/interservice-equipment/")
+    assert page.status_code == 200
+    answer = client.post("/requests/new/interservice-equipment/",
+                         {"subject": "Un écran", "description": "Pour l'accueil"})
+    assert answer.status_code == 302
+    req = Request.objects.get(interservice__subject="Un écran")
+    assert req.applicant_kind == "directorate"
+    assert req.applicant_directorate == org["employee"].directorate
+    # Bad input: the form comes back with the message, nothing is written.
+    again = client.post("/requests/new/interservice-equipment/", {"subject": "  "})
+    assert again.status_code == 200
+    assert Request.objects.filter(request_type=types["interservice-equipment"]).count() == 1
+
+    admin = user_factory(username="superadmin", is_superuser=True, is_staff=True)
+    staff_client = client_for(admin)
+    annual = types["leave-annual"]
+    step = annual.steps.get(position=2)
+    for url in ("/admin/staff_requests/requesttype/",
+                f"/admin/staff_requests/requesttype/{annual.pk}/change/",
+                f"/admin/staff_requests/workflowstep/{step.pk}/change/",
+                "/admin/staff_requests/organisation/add/",
+                "/admin/staff_requests/timelineentry/"):
+        assert staff_client.get(url).status_code == 200, url
