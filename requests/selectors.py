@@ -65,6 +65,8 @@ class DetailContext:
     entries: list
     correction: list
     read_receipts: dict
+    applicant_read_until: object
+    forward_to: list
 
 
 def detail_context(user, request: Request) -> DetailContext:
@@ -80,6 +82,12 @@ def detail_context(user, request: Request) -> DetailContext:
                   for item in request.correction_items or []]
     from . import timeline as timeline_log
 
+    receipts = read_receipts(request) if officer and not applicant else {}
+    forward_to = []
+    if deciding and policies.can_act(user, request, "forward"):
+        steps = routing.steps_of(request.request_type)
+        forward_to = [(position, step.label) for position, step in enumerate(steps, start=1)
+                      if position > request.step_position + 1]
     return DetailContext(
         officer=officer, applicant=applicant,
         can_return=deciding and policies.can_act(user, request, "return"),
@@ -93,7 +101,9 @@ def detail_context(user, request: Request) -> DetailContext:
         conversation=conversation(request, officer=officer and not applicant),
         entries=list(timeline_log.entries_for(request, officer=officer and not applicant)),
         correction=correction,
-        read_receipts=read_receipts(request) if officer else {},
+        read_receipts=receipts,
+        applicant_read_until=receipts.get(request.requester_id),
+        forward_to=forward_to,
     )
 
 

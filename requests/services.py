@@ -608,8 +608,8 @@ def post_message(request_id: int, user, body: str, *, internal: bool = False) ->
     return message
 
 
-def mark_read(request_id: int, user) -> None:
-    request = policies.visible_or_404(user, request_id)
+def mark_read(request: Request, user) -> None:
+    """``user`` has seen the conversation of ``request`` (which they may see)."""
     MessageRead.objects.update_or_create(request=request, user=user,
                                          defaults={"read_until": timezone.now()})
 

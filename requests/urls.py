@@ -22,6 +22,7 @@ urlpatterns = [
     path("<int:pk>/resubmit/", views_office.resubmit, name="resubmit"),
     path("<int:pk>/suspend/", views_office.suspend, name="suspend"),
     path("<int:pk>/resume/", views_office.resume, name="resume"),
+    path("<int:pk>/forward/", views_office.forward, name="forward"),
     path("<int:pk>/take/", views_office.take, name="take"),
     path("<int:pk>/messages/", views_office.message, name="message"),
     path("<int:pk>/documents/<int:document_id>/check/", views_office.check_document,

@@ -134,6 +134,7 @@ def _visible_request(request, pk) -> Request:
 @login_required
 def detail(request, pk):
     item = _visible_request(request, pk)
+    services.mark_read(item, request.user)  # the read receipt officers see
     return render(request, "requests/detail.html", {
         "req": item,
         "timeline": selectors.timeline(item),

@@ -184,6 +184,21 @@ def suspend(request, pk):
 
 @login_required
 @require_POST
+def forward(request, pk):
+    policies.visible_or_404(request.user, pk)
+    try:
+        to_position = int(request.POST.get("to_position", ""))
+    except ValueError:
+        messages.error(request, _("Choose a later step."))
+        return redirect("requests:detail", pk=pk)
+    return _done(request, pk, _("The request was forwarded."),
+                 lambda: services.forward(pk, request.user, to_position=to_position,
+                                          comment=request.POST.get("comment", ""),
+                                          expected_step=_step(request)))
+
+
+@login_required
+@require_POST
 def resume(request, pk):
     policies.visible_or_404(request.user, pk)
     return _done(request, pk, _("The request is back in review."),

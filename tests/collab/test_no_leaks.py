@@ -160,6 +160,7 @@ CASES = {
     "requests:resubmit": _int_case("request"),
     "requests:suspend": _int_case("request"),
     "requests:resume": _int_case("request"),
+    "requests:forward": _int_case("request"),
     "requests:take": _int_case("request"),
     "requests:message": _int_case("request"),
     "requests:check_document": _int_case("request", document_id=1),

@@ -213,3 +213,36 @@ def test_a_directorate_files_through_the_form_and_the_admin_edits_types(org, typ
                 "/admin/staff_requests/organisation/add/",
                 "/admin/staff_requests/timelineentry/"):
         assert staff_client.get(url).status_code == 200, url
+
+
+def test_history_read_receipts_and_forward_on_the_page(org, types, client_for, user_factory):
+    from django.contrib.auth.models import Group
+
+    from requests.models import Decider, RequestType, WorkflowStep
+
+    committee = Group.objects.create(name="grants-committee")
+    member = user_factory(username="member")
+    member.groups.add(committee)
+    kind = RequestType.objects.create(code="grant2", name_ar="منحة", name_fr="Bourse",
+                                      family="social")
+    WorkflowStep.objects.create(request_type=kind, position=1, stage=Stage.HR_PROCESSING,
+                                decider=Decider.HR_OFFICER,
+                                actions=["approve", "reject", "forward"])
+    WorkflowStep.objects.create(request_type=kind, position=2, stage=Stage.HR_PROCESSING,
+                                decider=Decider.HR_OFFICER)
+    WorkflowStep.objects.create(request_type=kind, position=3, stage=Stage.COMMITTEE,
+                                decider=Decider.COMMITTEE, group=committee,
+                                name_fr="Commission des bourses", name_en="Grants committee")
+    req = services.submit_social(org["employee"], kind, service="education")
+    hr = client_for(org["hr"])
+    hr.post(f"/requests/{req.pk}/messages/", {"body": "Note RH", "internal": "on"})
+    applicant = client_for(org["employee"])
+    mine = applicant.get(f"/requests/{req.pk}/").content.decode()
+    assert 'data-testid="entry-transition"' in mine and 'data-testid="entry-note"' not in mine
+    page = hr.get(f"/requests/{req.pk}/").content.decode()
+    assert 'data-testid="entry-note"' in page
+    assert 'data-testid="read-receipt"' in page  # the applicant opened the page
+    assert "Commission des bourses" in page  # offered as a forward target (no Arabic name)
+    hr.post(f"/requests/{req.pk}/forward/", {"to_position": "3", "step": "1"})
+    req.refresh_from_db()
+    assert req.stage == Stage.COMMITTEE and req.step_position == 3
