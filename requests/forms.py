@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from collab.forms import Form
 from collab.models import Directorate
@@ -88,7 +89,7 @@ class QueueFilterForm(Form):
     stage = forms.ChoiceField(
         label=_("Stage"), required=False,
         choices=[("", _("All")), ("waiting", _("Waiting for my decision")),
-                 ("open", _("Open"))] + list(Stage.choices),
+                 ("open", pgettext_lazy("state", "Open"))] + list(Stage.choices),
     )
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
