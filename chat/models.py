@@ -129,7 +129,16 @@ class Message(models.Model):
                 name="chat_message_client_id_once",
             ),
         ]
-        indexes = [models.Index(fields=["conversation", "change"], name="chat_msg_change")]
+        indexes = [
+            models.Index(fields=["conversation", "change"], name="chat_msg_change"),
+            # A conversation page lists its pins: few rows among many messages,
+            # so only the pinned ones are indexed.
+            models.Index(
+                fields=["conversation", "pinned_at"],
+                condition=models.Q(pinned_at__isnull=False),
+                name="chat_msg_pinned",
+            ),
+        ]
         verbose_name = _("message")
         verbose_name_plural = _("messages")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from collab import events
@@ -287,7 +287,8 @@ def search(user: User, query: str, limit: int = 50) -> list[Message]:
     if not terms:
         return []
     rows = Message.objects.filter(
-        conversation__memberships__user=user, deleted_at__isnull=True
+        conversation_id__in=Membership.objects.filter(user=user).values("conversation_id"),
+        deleted_at__isnull=True,
     ).select_related("author", "conversation__directorate")
     if connection.vendor == "postgresql":
         tsquery = " & ".join(f"{term}:*" for term in terms)
@@ -298,7 +299,10 @@ def search(user: User, query: str, limit: int = 50) -> list[Message]:
     else:
         for term in terms:
             rows = rows.filter(search_text__contains=term)
-    return list(rows.order_by(F("created_at").desc(), "-pk")[:limit])
+    # Newest first by primary key (the insertion order, as created_at): the
+    # database walks the key's index backwards and stops at ``limit`` matches
+    # instead of sorting every match of a common word.
+    return list(rows.order_by("-pk")[:limit])
 
 
 def colleagues_by_username(names: list[str]) -> tuple[list[int], list[str]]:

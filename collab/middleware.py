@@ -3,6 +3,7 @@ import json
 from django.db import DatabaseError
 from django.http import HttpResponseBadRequest, QueryDict
 from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 from . import faults
 from .text import http_text_problem, is_valid_utf8
@@ -151,3 +152,45 @@ class DatabaseUnavailableMiddleware:
             faults.DATABASE.failed(exception)
             return faults.unavailable_page(request)
         return None
+
+
+class _ConsultedHtmx:
+    """Stands for django-htmx's ``request.htmx`` and remembers which request
+    headers the view read through it, so the response can say it varies on them."""
+
+    _HEADERS = {"__bool__": "HX-Request", "target": "HX-Target", "trigger": "HX-Trigger",
+                "trigger_name": "HX-Trigger-Name", "boosted": "HX-Boosted"}
+
+    def __init__(self, details):
+        self._details = details
+        self.consulted: set[str] = set()
+
+    def __bool__(self):
+        self.consulted.add("HX-Request")
+        return bool(self._details)
+
+    def __getattr__(self, name):
+        # Every attribute of django-htmx's details reads a request header.
+        self.consulted.add(self._HEADERS.get(name, "HX-Request"))
+        return getattr(self._details, name)
+
+
+class HtmxVaryMiddleware:
+    """``Vary`` on the htmx headers a view consulted: a page that answers an htmx
+    request with a fragment and a browser with the full page must not have one
+    answer served from a cache (the browser's back button included) for the other.
+
+    Placed after django-htmx's middleware, so ``request.htmx`` exists."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        htmx = getattr(request, "htmx", None)
+        if htmx is None:
+            return self.get_response(request)
+        request.htmx = watched = _ConsultedHtmx(htmx)
+        response = self.get_response(request)
+        if watched.consulted:
+            patch_vary_headers(response, sorted(watched.consulted))
+        return response

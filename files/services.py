@@ -59,10 +59,15 @@ class ShareRefused(Exception):
 def upload_limit(user: User) -> tuple[int, int]:
     """(largest file allowed now, bytes left in the user's quota, counting
     what uploads in progress hold)."""
-    remaining = max(
-        0, settings.FILES_USER_QUOTA - selectors.used_bytes(user) - selectors.held_bytes(user)
-    )
-    return min(settings.FILES_MAX_SIZE, remaining), remaining
+    return quota_status(user)[1:]
+
+
+def quota_status(user: User) -> tuple[int, int, int]:
+    """(bytes used, largest file allowed now, bytes left): the quota total is
+    summed once for a page that shows both."""
+    used = selectors.used_bytes(user)
+    remaining = max(0, settings.FILES_USER_QUOTA - used - selectors.held_bytes(user))
+    return used, min(settings.FILES_MAX_SIZE, remaining), remaining
 
 
 def _too_large() -> UploadRefused:

@@ -50,14 +50,14 @@ def _listing(request, files, template, extra):
 @login_required
 @require_GET
 def my_files(request):
-    limit, remaining = services.upload_limit(request.user)
+    used, limit, _remaining = services.quota_status(request.user)
     return _listing(
         request,
         selectors.owned_by(request.user),
         "files/my_files.html",
         {
             "section": "mine",
-            "used": selectors.used_bytes(request.user),
+            "used": used,
             "quota": settings.FILES_USER_QUOTA,
             "max_size": settings.FILES_MAX_SIZE,
             "limit": limit,

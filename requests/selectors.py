@@ -189,14 +189,20 @@ def team_calendar(manager, year: int, month: int) -> list[list[CalendarDay]]:
     )
     holidays = {h.date: h.name for h in PublicHoliday.objects.filter(
         date__gte=grid_start, date__lte=grid_end)}
+    # Each leave is placed on the days it covers inside the grid, once:
+    # testing every leave against every day grew with the team's history.
+    by_day: dict[datetime.date, list[dict]] = {}
+    for item in leaves:
+        entry = {"person": item.request.requester, "type": item.request.request_type,
+                 "approved": item.request.stage == Stage.COMPLETED, "request": item.request}
+        covered = max(item.start_date, grid_start)
+        while covered <= min(item.end_date, grid_end):
+            by_day.setdefault(covered, []).append(entry)
+            covered += datetime.timedelta(days=1)
     weeks, week = [], []
     day = grid_start
     while day <= grid_end:
-        entries = [
-            {"person": item.request.requester, "type": item.request.request_type,
-             "approved": item.request.stage == Stage.COMPLETED, "request": item.request}
-            for item in leaves if item.start_date <= day <= item.end_date
-        ]
+        entries = by_day.get(day, [])
         week.append(CalendarDay(day, day.month == month, day.weekday() in leave.WEEKEND,
                                 holidays.get(day, ""), entries))
         if len(week) == 7:
