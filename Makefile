@@ -29,10 +29,14 @@ install-dev: $(VENV)/.installed-dev
 system-deps:
 	@command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext; }
 	@# Fonts for the certificates' PDF (requests app): Noto Naskh Arabic and DejaVu Sans.
+	@# python-ldap (directory sign-in) builds against OpenLDAP's and SASL's headers.
+	@test -e /usr/include/ldap.h -a -e /usr/include/sasl/sasl.h || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libldap2-dev libsasl2-dev gcc; }
 	@test -e /usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf -a -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core fonts-dejavu-core; }
 
 system-deps-test: system-deps
 	@{ test -x /usr/bin/chromium && test -d /usr/share/fonts/truetype/noto; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core; }
+	@# The directory sign-in tests start their own OpenLDAP server.
+	@test -x /usr/sbin/slapd || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils; }
 	@test -x /usr/sbin/clamd || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clamav-daemon clamdscan; }
 
 # Each app keeps its own catalogue (<app>/locale), so apps never conflict.

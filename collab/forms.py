@@ -53,7 +53,19 @@ class ModelForm(CheckedTextMixin, forms.ModelForm):
 
 
 class LoginForm(CheckedTextMixin, auth_forms.AuthenticationForm):
-    pass
+    def clean(self):
+        try:
+            return super().clean()
+        except ValidationError as error:
+            # The directory backend marks the request when it could not ask
+            # the directory: "wrong password" would send people the wrong way.
+            if getattr(self.request, "directory_unreachable", False):
+                raise ValidationError(
+                    _("The staff directory cannot be reached right now, so your password "
+                      "could not be checked. Please try again in a few minutes."),
+                    code="directory_unreachable",
+                ) from error
+            raise
 
 
 class PasswordChangeForm(CheckedTextMixin, auth_forms.PasswordChangeForm):

@@ -86,6 +86,8 @@ class User(AbstractUser):
         related_name="team",
     )
     job_title = models.CharField(_("job title"), max_length=150, blank=True)
+    # The ministry's own staff number, copied from the directory at sign-in.
+    employee_number = models.CharField(_("employee number"), max_length=32, blank=True)
     preferred_language = models.CharField(
         _("preferred language"), max_length=5, choices=Language.choices, default=Language.ARABIC
     )

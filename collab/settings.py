@@ -345,6 +345,15 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The ministry's directory (LDAP / Active Directory), off unless LDAP_SERVER_URI
+# is set (README: configuration). ModelBackend stays after it, so a local
+# break-glass administrator signs in when the directory is down.
+from collab.directory_config import directory_settings  # noqa: E402
+
+_DIRECTORY = directory_settings(os.environ)
+globals().update(_DIRECTORY)
+if _DIRECTORY:
+    AUTHENTICATION_BACKENDS.insert(1, "collab.directory.DirectoryBackend")
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

@@ -595,3 +595,74 @@ class TcpProxy:
 
     def close(self) -> None:
         self.refuse()
+
+
+class SlapdServer:
+    """Debian's OpenLDAP server as our own process on a free port, with a
+    slapd.conf written here: tests seed the tree and may stop and start it."""
+
+    SCHEMAS = ("core", "cosine", "inetorgperson")
+
+    def __init__(self, workdir: Path, suffix: str = "dc=ministry,dc=ma",
+                 root_password: str = "root-secret"):
+        self.port = free_port()
+        self.workdir = Path(workdir)
+        self.suffix = suffix
+        self.root_dn = f"cn=admin,{suffix}"
+        self.root_password = root_password
+        self.proc = None
+
+    @staticmethod
+    def binary() -> str | None:
+        return shutil.which("slapd") or next(
+            (p for p in ("/usr/sbin/slapd",) if os.access(p, os.X_OK)), None
+        )
+
+    @property
+    def uri(self) -> str:
+        return f"ldap://127.0.0.1:{self.port}"
+
+    def _write_config(self) -> Path:
+        data = self.workdir / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        includes = "\n".join(f"include /etc/ldap/schema/{s}.schema" for s in self.SCHEMAS)
+        config = self.workdir / "slapd.conf"
+        config.write_text(
+            f"{includes}\n"
+            f"pidfile {self.workdir / 'slapd.pid'}\n"
+            "modulepath /usr/lib/ldap\n"
+            "moduleload back_mdb\n"
+            "database mdb\n"
+            "maxsize 16777216\n"
+            f'suffix "{self.suffix}"\n'
+            f'rootdn "{self.root_dn}"\n'
+            f"rootpw {self.root_password}\n"
+            f"directory {data}\n"
+            "access to * by * read\n"
+        )
+        return config
+
+    def start(self) -> SlapdServer:
+        binary = self.binary()
+        if binary is None:
+            raise RuntimeError("slapd is not installed")
+        config = self._write_config()
+        # -d 0: stay in the foreground, so stop_process ends it.
+        self.proc = subprocess.Popen(
+            [binary, "-f", str(config), "-h", f"{self.uri}/", "-d", "0"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=self.workdir,
+        )
+
+        def bound():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"slapd exited: {self.proc.stderr.read().decode()[-2000:]}")
+            with socket.create_connection(("127.0.0.1", self.port), 1):
+                return True
+
+        wait_for(bound, what="slapd")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+        self.proc = None
