@@ -11,6 +11,7 @@ import contextlib
 import os
 import shutil
 import socket
+import uuid
 from urllib.parse import urlparse
 
 import pytest
@@ -31,7 +32,23 @@ def _reachable(url: str, default_port: int) -> bool:
         return False
 
 
+def _channel_prefix_of_this_run() -> None:
+    # Redis pub/sub channel names ignore the database number, so two runs on one
+    # Redis with the same prefix hear each other's events (a socket here got an
+    # announcement another run's scheduler test published). The test process and
+    # the helper processes it starts with its environment share a prefix of
+    # their own. Settings were read before this hook, hence both updates.
+    from django.conf import settings
+
+    prefix = f"{os.environ.get('CHANNEL_LAYER_PREFIX', 'collab')}-{uuid.uuid4().hex[:8]}"
+    os.environ["CHANNEL_LAYER_PREFIX"] = prefix
+    config = settings.CHANNEL_LAYERS["default"].get("CONFIG", {})
+    if "prefix" in config:
+        config["prefix"] = prefix
+
+
 def pytest_configure(config):
+    _channel_prefix_of_this_run()
     if not IN_CI:
         return
     problems = []

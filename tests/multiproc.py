@@ -481,6 +481,10 @@ def worker_env(
         COLLAB_VAR_DIR=str(var_dir),
         PYTHONUNBUFFERED="1",
         LOG_LEVEL="WARNING",
+        # A worker on the in-memory layer would run the announcements scheduler
+        # on the shared test database, publishing other tests' due rows; tests
+        # run its passes themselves (``extra`` may turn it on).
+        SCHEDULER_IN_PROCESS="0",
     )
     if redis_url:
         env["REDIS_URL"] = redis_url
