@@ -121,6 +121,8 @@ INSTALLED_APPS = [
     # Before collab: axes's sign-in receivers run first and mark a locked-out
     # attempt, which collab.audit then records once, as a lockout.
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "collab",
     "chat",
     "files",
@@ -137,6 +139,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(); then a session that needs a second factor
+    # sees only the code pages until it gives one.
+    "django_otp.middleware.OTPMiddleware",
+    "collab.two_factor.RequireVerifiedMiddleware",
     "collab.middleware.UserLanguageMiddleware",
     # After the user's language is known: its refusals are in that language.
     "collab.middleware.TextInputMiddleware",
@@ -364,6 +370,13 @@ AXES_LOCKOUT_CALLABLE = "collab.audit_views.locked_out"
 # The same address as the audit log's (the proxy setup is described there).
 AXES_CLIENT_IP_CALLABLE = "collab.audit.client_ip"
 AXES_VERBOSE = False
+# Roles that must give a code from an authenticator app after their password
+# (django-otp, TOTP); others may enrol one from their profile.
+# "none": no role must (a directory or SSO that already asks for a second factor).
+OTP_REQUIRED_ROLES = [role for role in env_list(
+    "OTP_REQUIRED_ROLES", ["administrator", "auditor", "communication_officer"]
+) if role != "none"]
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "collab")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from requests import views as request_views
 
-from . import audit_views, views
+from . import audit_views, two_factor, views
 from .forms import LoginForm, PasswordChangeForm
 from .middleware import checks_text_itself
 
@@ -19,6 +19,8 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/code/", two_factor.verify, name="otp_verify"),
+    path("login/authenticator/", two_factor.setup, name="otp_setup"),
     # Our own template names: django.contrib.admin (installed earlier) ships
     # registration/password_change_*.html, which would otherwise win.
     path(

@@ -109,6 +109,14 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _second_factor_where_tested(settings):
+    # Tests sign people in with force_login, which gives no second factor;
+    # tests/collab/test_two_factor.py turns the requirement back on and
+    # goes through the code pages.
+    settings.OTP_REQUIRED_ROLES = []
+
+
+@pytest.fixture(autouse=True)
 def _no_scheduler_in_test_process(settings):
     # Tests that serve asgi.application in this process must not start the
     # announcements scheduler here: tests run its passes themselves. Daphne

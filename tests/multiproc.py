@@ -485,6 +485,8 @@ def worker_env(
         # on the shared test database, publishing other tests' due rows; tests
         # run its passes themselves (``extra`` may turn it on).
         SCHEDULER_IN_PROCESS="0",
+        # Workers serve sessions made with force_login, which has no second factor.
+        OTP_REQUIRED_ROLES="none",
     )
     if redis_url:
         env["REDIS_URL"] = redis_url
