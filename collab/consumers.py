@@ -20,7 +20,7 @@ from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from . import events, session_guard, shutdown
+from . import events, session_guard, shutdown, two_factor
 from .actions import ActionError
 from .selectors import unread_count
 from .text import bad_char_message, find_bad_in
@@ -74,6 +74,10 @@ class CollabConsumer(AsyncWebsocketConsumer):
             return
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        # A session still waiting for its second factor has no pages, so no socket.
+        if await in_thread(two_factor.session_needs_code)(user, self.scope.get("session")):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user

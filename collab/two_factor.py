@@ -45,6 +45,18 @@ def pending_device(user) -> TOTPDevice:
     return device
 
 
+def session_needs_code(user, session) -> bool:
+    """For sockets, which OTPMiddleware never sees: the page check, read from the session."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.models import Device
+
+    if confirmed_device(user) is None and not required_for(user):
+        return False
+    persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
+    device = Device.from_persistent_id(persistent_id) if persistent_id else None
+    return device is None or device.user_id != user.pk or not device.confirmed
+
+
 def secret_of(device: TOTPDevice) -> str:
     return b32encode(unhexlify(device.key)).decode()
 

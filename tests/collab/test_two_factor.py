@@ -11,10 +11,13 @@ import time
 from base64 import b32decode
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from tests.conftest import connect_socket
 
 PASSWORD = "Secret-pass-123"
 
@@ -112,3 +115,28 @@ def test_the_code_page_does_not_redirect_elsewhere(user_factory):
     response = client.post(reverse("otp_setup"),
                            {"token": code(secret), "next": "https://evil.example/"})
     assert response["Location"] == reverse("home")
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_no_socket_before_the_code(user_factory):
+    await sync_to_async(user_factory)(username="chief", role="auditor")
+    client = await sync_to_async(sign_in)("chief")
+    user = await sync_to_async(lambda: type_of_user().objects.get(username="chief"))()
+
+    socket, connected, code_ = await connect_socket(
+        user, session_key=client.cookies["sessionid"].value)
+    assert (connected, code_) == (False, 4401)
+
+    secret = await sync_to_async(enrol)(client)
+    response = await sync_to_async(client.post)(reverse("otp_setup"), {"token": code(secret)})
+    assert response.status_code == 302
+    socket, connected, code_ = await connect_socket(
+        user, session_key=client.cookies["sessionid"].value)
+    assert connected, code_
+    await socket.disconnect()
+
+
+def type_of_user():
+    from django.contrib.auth import get_user_model
+
+    return get_user_model()
