@@ -28,7 +28,27 @@ UNREACHABLE = (ldap.SERVER_DOWN, ldap.TIMEOUT, ldap.CONNECT_ERROR)
 
 
 class DirectoryBackend(LDAPBackend):
-    pass
+    def authenticate_ldap_user(self, ldap_user, password):
+        user = ldap_user.authenticate(password)
+        if user is None:
+            deactivate_if_disabled(ldap_user)
+        return user
+
+
+def deactivate_if_disabled(ldap_user) -> None:
+    # Active Directory refuses a disabled account's password, so sync never
+    # runs for it: the failed attempt still ends the local account (and its
+    # sockets) when the directory, read with the service account, says so.
+    try:
+        if ldap_user.dn is None or not is_disabled(ldap_user):
+            return
+    except ldap.LDAPError:
+        return
+    username = _first(ldap_user, settings.COLLAB_LDAP_USERNAME_ATTR)
+    user = User.objects.filter(username__iexact=username, is_active=True).first()
+    if username and user is not None:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
 
 
 def _first(ldap_user, attr: str) -> str:

@@ -243,6 +243,13 @@ async def test_a_user_disabled_in_the_directory_is_refused_and_their_sockets_clo
             frame = json.loads(output["text"])
         assert (frame["event"], output["code"]) == ("account.disabled", 4003)
 
+        # As Active Directory refuses a disabled account's password: a failed
+        # attempt also ends the local account.
+        await User.objects.filter(username="omar").aupdate(is_active=True)
+        _, response = await sync_to_async(sign_in)("omar", "not-his-password", "fr")
+        assert response.status_code == 200
+        assert not (await User.objects.aget(username="omar")).is_active
+
         # Enabled again in the directory: active again at the next sign-in.
         await sync_to_async(modify)(directory, f"cn=collab-disabled,{GROUPS}", "member",
                                     [dn_of("omar")], ldap.MOD_DELETE)
