@@ -87,7 +87,11 @@ class User(AbstractUser):
     )
     job_title = models.CharField(_("job title"), max_length=150, blank=True)
     # The ministry's own staff number, copied from the directory at sign-in.
-    employee_number = models.CharField(_("employee number"), max_length=32, blank=True)
+    # Empty by default in the database too: rows written by code that predates
+    # the column (historical models in data migrations) stay valid.
+    employee_number = models.CharField(
+        _("employee number"), max_length=32, blank=True, default="", db_default=""
+    )
     preferred_language = models.CharField(
         _("preferred language"), max_length=5, choices=Language.choices, default=Language.ARABIC
     )
