@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .forms import Form
+
 DEVICE_NAME = "authenticator"
 # Pages an unverified session may still open: the two code pages, sign-out,
 # the language switch and assets.
@@ -61,7 +63,7 @@ def secret_of(device: TOTPDevice) -> str:
     return b32encode(unhexlify(device.key)).decode()
 
 
-class TokenForm(forms.Form):
+class TokenForm(Form):
     token = forms.CharField(
         label=_("Code from your authenticator app"), max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric",
