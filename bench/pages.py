@@ -26,32 +26,17 @@ import argparse
 import datetime
 import os
 import random
-import statistics
 import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pgbench import create_database, database_url, drop_database, measure  # noqa: E402
+
 WORD = "rapport"
-
-
-def create_database(server_url: str, name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunparse(urlparse(server_url)._replace(path="/" + name))
-
-
-def drop_database(server_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _batches(rows, size=5000):
@@ -173,23 +158,6 @@ def seed(scale: float):
     return viewer, conversations[0]
 
 
-def measure(client, url, repeat):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    client.get(url)  # warm-up: templates, per-process caches
-    times, queries, size = [], 0, 0
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(url)
-            body = response.content
-            times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-        queries, size = len(captured), len(body)
-    return statistics.median(times), max(times), queries, size
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=1.0)
@@ -200,7 +168,7 @@ def main() -> None:
     server = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     name = args.reuse or f"bench_pages_{uuid.uuid4().hex[:8]}"
     if args.reuse:
-        os.environ["DATABASE_URL"] = urlunparse(urlparse(server)._replace(path="/" + name))
+        os.environ["DATABASE_URL"] = database_url(server, name)
     else:
         os.environ["DATABASE_URL"] = create_database(server, name)
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
@@ -253,7 +221,7 @@ def main() -> None:
         print(f"{'page':16} {'url':28} {'median ms':>9} {'max ms':>7} {'queries':>7} "
               f"{'bytes':>8}")
         for label, url in pages:
-            median, worst, queries, size = measure(client, url, args.repeat)
+            median, worst, queries, size = measure(client, url, args.repeat, warm_up=True)
             print(f"{label:16} {url:28} {median:9.1f} {worst:7.1f} {queries:7d} {size:8d}",
                   flush=True)
     finally:

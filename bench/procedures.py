@@ -25,31 +25,15 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import statistics
 import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def create_database(server_url: str, name: str) -> str:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parts = urlparse(server_url)
-    return urlunparse(parts._replace(path="/" + name))
-
-
-def drop_database(server_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+from pgbench import create_database, database_url, drop_database, measure  # noqa: E402
 
 
 def seed(total: int) -> dict:
@@ -170,23 +154,6 @@ def seed(total: int) -> dict:
             "dsi": users["dsi.agent1"], "agent": users["dr-cas.agent2"]}
 
 
-def measure(client, url, repeat):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    times, queries, size = [], 0, 0
-    for _ in range(repeat):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(url)
-            body = b"".join(response.streaming_content) if response.streaming else \
-                response.content
-            times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-        queries, size = len(captured), len(body)
-    return statistics.median(times), max(times), queries, size
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--applications", type=int, default=100_000)
@@ -197,7 +164,7 @@ def main() -> None:
     server = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     name = args.reuse or f"bench_procedures_{uuid.uuid4().hex[:8]}"
     if args.reuse:
-        os.environ["DATABASE_URL"] = urlunparse(urlparse(server)._replace(path="/" + name))
+        os.environ["DATABASE_URL"] = database_url(server, name)
     else:
         os.environ["DATABASE_URL"] = create_database(server, name)
     os.environ.setdefault("ALLOWED_HOSTS", "testserver")
