@@ -194,7 +194,7 @@ ACCOUNT_DISABLED = event(
     "deleted\"). The server closes every socket with code 4003 after it.",
 )
 
-# ---- Chat events (issue 3) ------------------------------------------------
+# ---- Chat events ------------------------------------------------
 
 CHAT_MESSAGE = event(
     "chat.message",
@@ -254,7 +254,7 @@ CHAT_CONVERSATION_UPDATED = event(
 )
 
 
-# ---- Files events (issue 4) -----------------------------------------------
+# ---- Files events -----------------------------------------------
 
 FILES_SHARED = event(
     "files.shared",
@@ -272,7 +272,7 @@ FILES_REMOVED = event(
 
 
 
-# ---- Announcements events (issue 5) ---------------------------------------
+# ---- Announcements events ---------------------------------------
 
 # Fan-out goes to directorate groups; all-staff announcements go to the group
 # "directorate.all" that every socket joins (announcements.sockets). One
@@ -317,7 +317,7 @@ ANNOUNCEMENT_RECEIPTS = event(
 
 
 
-# ---- Requests events (issue 6) --------------------------------------------
+# ---- Requests events --------------------------------------------
 
 REQUEST_UPDATED = event(
     "request.updated",
@@ -362,7 +362,7 @@ SYNC = action(
 )
 
 
-# ---- Chat actions (issue 3) -----------------------------------------------
+# ---- Chat actions -----------------------------------------------
 
 CHAT_SEND = action(
     "chat.send",
