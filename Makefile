@@ -12,11 +12,12 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+# system-deps first: python-ldap compiles against OpenLDAP's headers.
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python system-deps
 	$(PY) -m pip install -q .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python system-deps
 	$(PY) -m pip install -q ".[dev]"
 	@touch $(VENV)/.installed $@
 
@@ -40,7 +41,7 @@ system-deps-test: system-deps
 	@test -x /usr/sbin/clamd || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clamav-daemon clamdscan; }
 
 # Each app keeps its own catalogue (<app>/locale), so apps never conflict.
-APPS := collab chat files announcements requests
+APPS := collab chat files announcements requests press training
 makemessages: install system-deps
 	for app in $(APPS); do (cd $$app && ../$(PY) ../manage.py makemessages -l ar -l fr --no-obsolete -v 0); done
 

@@ -61,6 +61,10 @@ class User(AbstractUser):
         # Reads the audit log and nothing else more than staff: kept apart
         # from the administrator, whose actions it records.
         AUDITOR = "auditor", _("Auditor")
+        # Creates and runs distance-training courses.
+        TRAINER = "trainer", _("Trainer")
+        # Officer of the press directorate: checks companies and press dossiers.
+        PRESS_OFFICER = "press_officer", _("Press officer")
 
     class Language(models.TextChoices):
         ARABIC = "ar", "العربية"

@@ -128,6 +128,8 @@ INSTALLED_APPS = [
     "files",
     "announcements",
     "requests.apps.RequestsConfig",
+    "press",
+    "training",
 ]
 
 MIDDLEWARE = [

@@ -52,6 +52,9 @@ urlpatterns = [
     path("files/", include("files.urls")),
     path("announcements/", include("announcements.urls")),
     path("requests/", include("requests.urls")),
+    path("training/", include("training.urls")),
+    # The press enterprise space: a public entry with its own shell.
+    path("press/", include("press.urls")),
     # One public page verifies every document the ministry issues (no login).
     path("verify/", request_views.verify, name="verify_document_form"),
     path("verify/<str:code>/", request_views.verify, name="verify_document"),
