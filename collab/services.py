@@ -13,7 +13,8 @@ from .selectors import unread_count
 
 def _render_notification(notification: Notification) -> str:
     # Rendered in the recipient's language: the payload is final, consumers
-    # never look anything up (see TRAPS: no per-socket database work).
+    # never look anything up: database work per socket and event would cost a
+    # thread-pool round trip for every delivery.
     with translation.override(notification.recipient.preferred_language):
         return render_to_string(
             "collab/partials/notification_item.html", {"notification": notification}
