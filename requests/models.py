@@ -111,6 +111,15 @@ def default_actions() -> list[str]:
     return [str(action) for action in DEFAULT_ACTIONS]
 
 
+def family_choices() -> list:
+    """The engine's own families and those other apps register (registry.register_family)."""
+    from .registry import FAMILY_LABELS
+
+    own = RequestType.Family.choices
+    return [*own, *((code, label) for code, label in FAMILY_LABELS.items()
+                    if code not in dict(own))]
+
+
 class RequestType(models.Model):
     class Family(models.TextChoices):
         LEAVE = "leave", _("Leave")
@@ -140,7 +149,7 @@ class RequestType(models.Model):
     name_ar = models.CharField(_("name (Arabic)"), max_length=120)
     name_fr = models.CharField(_("name (French)"), max_length=120)
     name_en = models.CharField(_("name (English)"), max_length=120, blank=True)
-    family = models.CharField(_("family"), max_length=16, choices=Family.choices)
+    family = models.CharField(_("family"), max_length=16, choices=family_choices)
     applicant_kind = models.CharField(_("who applies"), max_length=16,
                                       choices=ApplicantKind.choices, default=ApplicantKind.STAFF)
     # Drafts and unanswered corrections expire; the applicant is told before.

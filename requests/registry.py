@@ -38,6 +38,9 @@ class VerifiedDocument:
 
 
 FAMILIES: dict[str, FamilyHooks] = {}
+# Families registered by other apps (press, training): code -> label shown in
+# the admin's choice of a procedure type's family.
+FAMILY_LABELS: dict = {}
 # Callables (user, day) -> bool telling the engine a manager is away that day.
 ABSENCE_PROVIDERS: list[Callable[[object, datetime.date], bool]] = []
 # Called after every transition of any family (notifications, live events).
@@ -46,8 +49,12 @@ TRANSITION_LISTENERS: list[Callable] = []
 VERIFIERS: list[Callable] = []
 
 
-def register_family(name: str, hooks: FamilyHooks) -> None:
+def register_family(name: str, hooks: FamilyHooks, label=None) -> None:
+    """Plug a family in; ``label`` (lazy text) makes it a choice of
+    RequestType.family for the types an app seeds (its code: 16 characters at most)."""
     FAMILIES[name] = hooks
+    if label is not None:
+        FAMILY_LABELS[name] = label
 
 
 def hooks_for(request) -> FamilyHooks:
