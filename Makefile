@@ -38,6 +38,8 @@ system-deps-test: system-deps
 	@{ test -x /usr/bin/chromium && test -d /usr/share/fonts/truetype/noto; } || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core; }
 	@# The directory sign-in tests start their own OpenLDAP server.
 	@test -x /usr/sbin/slapd || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils; }
+	@# poppler's pdftoppm rasterises PDFs whose QR codes are drawn as vectors (tests/pdfs.py).
+	@test -x /usr/bin/pdftoppm || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils; }
 	@test -x /usr/sbin/clamd || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clamav-daemon clamdscan; }
 
 # Each app keeps its own catalogue (<app>/locale), so apps never conflict.

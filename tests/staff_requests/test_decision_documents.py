@@ -65,3 +65,14 @@ def test_one_public_page_verifies_decisions_and_certificates(decided, org, types
     assert not IssuedDocument.objects.filter(request=cert).exists()
     missing = anonymous.get("/verify/AAAA-BBBB-CCCC-DDDD/").content.decode()
     assert 'data-testid="not-verified"' in missing
+
+
+def test_the_letters_qr_code_reads_back_as_the_absolute_verification_url(decided, org,
+                                                                        client_for, settings):
+    from tests.pdfs import qr_targets
+
+    settings.COLLAB_PUBLIC_URL = "https://intranet.example.gov.ma"
+    document = IssuedDocument.objects.get(request=decided)
+    answer = client_for(org["employee"]).get(f"/requests/{decided.pk}/decision.pdf")
+    assert qr_targets(answer.content) == [
+        f"https://intranet.example.gov.ma/verify/{document.code}/"]
