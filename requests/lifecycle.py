@@ -268,6 +268,9 @@ def _decide(request_id, user, *, approve, comment, expected_step, extra):
     step = request.current_step
     if not step.allows("approve" if approve else "reject"):
         raise WorkflowError(_("This action is not allowed at this step."))
+    refusal = hooks_for(request).check_decision(request, step, approve)
+    if refusal:
+        raise WorkflowError(refusal)
     from_stage = request.stage
     old_version = request.version
     if approve:

@@ -24,6 +24,12 @@ class FamilyHooks:
     summary: Callable = lambda request: ""
     # Names of the fields a correction may name (besides documents and free text).
     correctable_fields: list = field(default_factory=list)
+    # (request, step, approve) -> a message refusing the decision, or "" (a
+    # committee step needs its minutes recorded before anyone decides it).
+    check_decision: Callable = lambda request, step, approve: ""
+    # (request, viewer) -> HTML of the family's own pane on the application's
+    # page (what a press card is for, the committee's minutes form).
+    detail_html: Callable = lambda request, viewer: ""
 
 
 @dataclass

@@ -6,6 +6,7 @@ event go out after commit (collab.events.publish uses on_commit).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from decimal import Decimal
 
@@ -442,6 +443,87 @@ def submit_interservice(employee, request_type: RequestType, *, subject: str,
         return request
 
     return _with_uploads(employee, uploads, write)
+
+
+# ---- Any family: an application with its checklist -------------------------------------
+
+
+def _check_checklist(request_type: RequestType, documents: dict, issued_on: dict) -> dict:
+    """Every required line given, each file of an accepted type and size, issued
+    recently enough; errors name the line (field ``document-<id>``)."""
+    requirements = {r.pk: r for r in request_type.documents.all()}
+    for requirement_id in documents:
+        if requirement_id not in requirements:
+            raise WorkflowError(_("Choose a document of this procedure."), field="documents")
+    for requirement in requirements.values():
+        name = f"document-{requirement.pk}"
+        upload = documents.get(requirement.pk)
+        if upload is None:
+            if requirement.required:
+                raise WorkflowError(_("Attach %(what)s.") % {"what": requirement.label},
+                                    field=name)
+            continue
+        try:
+            _check_upload(requirement, upload)
+        except WorkflowError as exc:
+            raise WorkflowError(exc.message, field=name) from None
+        if requirement.validity_days:
+            day = issued_on.get(requirement.pk)
+            if day is None or day < timezone.localdate() - datetime.timedelta(
+                    days=requirement.validity_days):
+                raise WorkflowError(
+                    _("%(doc)s must have been issued less than %(days)s days ago.")
+                    % {"doc": requirement.label, "days": requirement.validity_days},
+                    field=f"issued-{requirement.pk}")
+            if day > timezone.localdate():
+                raise WorkflowError(_("The issue date is in the future."),
+                                    field=f"issued-{requirement.pk}")
+    return requirements
+
+
+def file_application(user, request_type: RequestType, *, documents: dict | None = None,
+                     issued_on: dict | None = None, write=None, comment: str = "",
+                     applicant_organisation=None, check=None) -> Request:
+    """File an application of any family with its checklist of documents.
+
+    ``documents``: requirement id -> upload; ``issued_on``: requirement id ->
+    date (for lines with a validity). The files are checked against their line,
+    then stored through the file store (scanned): a refused file names its line
+    (WorkflowError.field ``document-<id>``). Then, in one transaction,
+    ``check()`` (the family's checks that need locks), the application,
+    ``write(request)`` (the family's rows) and the submission: if anything
+    fails, nothing is written and no stored file is left behind.
+    """
+    documents = {int(k): v for k, v in (documents or {}).items()}
+    issued_on = {int(k): v for k, v in (issued_on or {}).items()}
+    requirements = _check_checklist(request_type, documents, issued_on)
+    order = list(documents)
+    with contextlib.ExitStack() as stack:
+        stored = []
+        for requirement_id in order:
+            try:
+                stored.append(stack.enter_context(file_services.attachment_uploads(
+                    user, [documents[requirement_id]], attached_to="staff_requests",
+                    max_size=requirements[requirement_id].max_bytes or attachment_max_bytes(),
+                ))[0])
+            except file_services.UploadRefused as exc:
+                raise WorkflowError(exc.message, field=f"document-{requirement_id}") from None
+        with transaction.atomic():
+            if check is not None:
+                check()
+            request = lifecycle.start(request_type, user, comment=comment,
+                                      applicant_organisation=applicant_organisation)
+            if write is not None:
+                write(request)
+            for requirement_id, item in zip(order, stored, strict=True):
+                attachment = RequestAttachment.objects.create(request=request,
+                                                              file=item.record().file)
+                SubmittedDocument.objects.create(
+                    request=request, attachment=attachment,
+                    requirement=requirements[requirement_id],
+                    issued_on=issued_on.get(requirement_id))
+            lifecycle.submit(request, user)
+            return request
 
 
 # ---- The other moves of the lifecycle --------------------------------------------------
