@@ -10,3 +10,8 @@ class CollabConfig(AppConfig):
         from . import audit, signals  # noqa: F401
 
         audit.connect_signals()
+        from requests import registry
+
+        from . import documents
+
+        registry.register_verifier(documents.verified_document)

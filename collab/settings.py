@@ -101,6 +101,20 @@ if PRODUCTION:
 elif not SECRET_KEY:
     SECRET_KEY = _development_secret_key()
 
+# The address people outside the intranet reach it by: official documents
+# print verification links and QR codes from it, so it must be absolute and
+# real in production (a relative or local link on paper verifies nothing).
+COLLAB_PUBLIC_URL = os.environ.get("COLLAB_PUBLIC_URL", "").strip().rstrip("/")
+if not COLLAB_PUBLIC_URL:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "COLLAB_PUBLIC_URL must be set (for example https://intranet.example.gov.ma): "
+            "official documents print their verification link from it."
+        )
+    COLLAB_PUBLIC_URL = "http://127.0.0.1:8000"
+if not COLLAB_PUBLIC_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("COLLAB_PUBLIC_URL must be an absolute http(s) URL.")
+
 # Never "*": it would also switch off the WebSocket origin check.
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 if "*" in ALLOWED_HOSTS:
@@ -405,6 +419,23 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = []
 
+# Official documents (collab/documents.py): the letterhead's emblem (a file
+# path or a static path; a deployment replaces it), the ministry, the issuing
+# directorate and the place printed on every document.
+COLLAB_DOCUMENT_EMBLEM = os.environ.get("COLLAB_DOCUMENT_EMBLEM", "collab/documents/emblem.svg")
+COLLAB_DOCUMENT_LETTERHEAD = {
+    "country": {"ar": "المملكة المغربية", "fr": "Royaume du Maroc"},
+    "ministry": {"ar": os.environ.get("COLLAB_MINISTRY_NAME_AR", "وزارة التواصل"),
+                 "fr": os.environ.get("COLLAB_MINISTRY_NAME_FR", "Ministère de la Communication")},
+    "directorate": {
+        "ar": os.environ.get("COLLAB_DIRECTORATE_NAME_AR", "مديرية الموارد البشرية"),
+        "fr": os.environ.get("COLLAB_DIRECTORATE_NAME_FR", "Direction des Ressources Humaines"),
+    },
+    "place": {"ar": os.environ.get("COLLAB_DOCUMENT_PLACE_AR", "الرباط"),
+              "fr": os.environ.get("COLLAB_DOCUMENT_PLACE_FR", "Rabat"),
+              "en": os.environ.get("COLLAB_DOCUMENT_PLACE_FR", "Rabat")},
+}
+
 # File store: local disk under var/ by default, object storage when S3_* is set.
 FILE_STORE_DIR = Path(os.environ.get("FILE_STORE_DIR", VAR_DIR / "files"))
 FILE_STORE = "s3" if S3_ENDPOINT else "local"
@@ -471,6 +502,9 @@ LOGGING = {
         "channels_redis.pubsub": {"filters": ["layer_outage"]},
         # django-axes logs every sign-in at INFO; failures and lockouts are in the audit log.
         "axes": {"level": "WARNING"},
+        # weasyprint logs each rendering step at INFO: one PDF would be a dozen lines.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         # A refused access is one line (the audit log has the rest), not a traceback.
         "django.request": {"filters": ["denied_one_line"]},
     },

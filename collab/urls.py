@@ -58,5 +58,6 @@ urlpatterns = [
     # One public page verifies every document the ministry issues (no login).
     path("verify/", request_views.verify, name="verify_document_form"),
     path("verify/<str:code>/", request_views.verify, name="verify_document"),
+    path("verify/<str:code>/photo/", views.verified_photo, name="verify_document_photo"),
     path("admin/", admin.site.urls),
 ]

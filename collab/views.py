@@ -2,14 +2,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connections
-from django.http import JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import selectors, services
+from . import documents, selectors, services
 from .forms import DirectorySearchForm, ProfileForm
 from .health import check_all
 from .middleware import checks_text_itself
@@ -130,3 +130,16 @@ def healthz(request):
     return JsonResponse(
         {"status": "ok" if healthy else "degraded", **report}, status=200 if healthy else 503
     )
+
+
+@require_GET
+def verified_photo(request, code):
+    """Public like the verification page it illustrates: the holder's photo of
+    an issued document, for whoever holds its code (the code is the secret)."""
+    document = documents.find(code[:64])
+    if document is None or not document.photo_key or document.kind not in documents.KINDS:
+        raise Http404
+    response = HttpResponse(documents.photo_bytes(document), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

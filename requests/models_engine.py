@@ -169,8 +169,10 @@ class MessageRead(models.Model):
 
 class IssuedDocument(models.Model):
     """Every document the ministry issues with a verification code (decision
-    letters here; certificates keep their own rows and are found by the same
-    public page through the verification registry)."""
+    letters, and the documents issued through collab.documents.issue: press
+    cards, attestations, training certificates); certificates keep their own
+    rows and are found by the same public page through the verification
+    registry)."""
 
     code = models.CharField(_("verification code"), max_length=24, unique=True)
     kind = models.SlugField(_("kind"), max_length=40)
@@ -181,6 +183,12 @@ class IssuedDocument(models.Model):
     statement = models.JSONField(_("statement"), default=dict)
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    # What the public verification page shows (collab/documents.py): who holds
+    # the document and their photo (a file store key), never the statement.
+    reference = models.CharField(_("reference"), max_length=60, blank=True, default="")
+    holder_name = models.CharField(_("holder's name"), max_length=200, blank=True, default="")
+    photo_key = models.CharField(max_length=200, blank=True, default="")
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-issued_at"]

@@ -41,6 +41,11 @@ class VerifiedDocument:
     body: list
     facts: list
     valid: bool = True
+    # Documents issued to a person (collab.documents): the holder and photo.
+    holder_name: str = ""
+    photo_url: str = ""
+    revoked: bool = False
+    expired: bool = False
 
 
 FAMILIES: dict[str, FamilyHooks] = {}

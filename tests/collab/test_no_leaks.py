@@ -32,6 +32,7 @@ PUBLIC = {
     "requests:leave_quote": "the catalogue of request types, the same for everyone",
     "requests:verify_code": "public by design: anyone holding a certificate's code checks it",
     "verify_document": "public by design: anyone holding an issued document's code checks it",
+    "verify_document_photo": "public by design: the holder's photo beside the verification",
 }
 
 
