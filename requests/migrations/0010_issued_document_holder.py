@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('staff_requests', '0008_leave_days_index'),
+        ('staff_requests', '0009_family_choices_registered'),
     ]
 
     operations = [
