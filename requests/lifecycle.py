@@ -33,6 +33,8 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from collab import audit
+
 from . import clock, policies, routing
 from . import timeline as timeline_log
 from .models import (
@@ -110,8 +112,31 @@ def _write(request: Request, old_version: int) -> None:
         raise DecisionConflict(already_decided_message(request))
 
 
+# Decision-type moves the audit log keeps (who, from where), whichever app's
+# view or service made them: recorded here, in the move's transaction, so a
+# refused or rolled-back move leaves no entry.
+AUDITED = {
+    RequestTransition.Action.APPROVED: "approve",
+    RequestTransition.Action.COMPLETED: "approve",
+    RequestTransition.Action.REJECTED: "reject",
+    RequestTransition.Action.RETURNED: "return",
+    RequestTransition.Action.FORWARDED: "forward",
+    RequestTransition.Action.SUSPENDED: "suspend",
+    RequestTransition.Action.RESUMED: "resume",
+}
+
+
+def _audit(request: Request, actor, decision: str, step: int | None, **detail) -> None:
+    audit.record(audit.Action.DECISION, actor=actor, obj=request,
+                 detail={"decision": decision, "step": step, "stage": request.stage, **detail})
+
+
 def _record(request, action, from_stage, actor, comment="", on_behalf_of=None,
-            payload_extra: dict | None = None):
+            payload_extra: dict | None = None, audit_step: int | None = None):
+    """Append the transition and its timeline entry; ``audit_step`` (the step
+    position the actor decided on) marks an officer's decision for the audit log."""
+    if audit_step is not None and action in AUDITED:
+        _audit(request, actor, AUDITED[action], audit_step)
     transition = RequestTransition(
         request=request, action=action, from_stage=from_stage, to_stage=request.stage,
         actor=actor, on_behalf_of=on_behalf_of, comment=comment,
@@ -271,7 +296,7 @@ def _decide(request_id, user, *, approve, comment, expected_step, extra):
     refusal = hooks_for(request).check_decision(request, step, approve)
     if refusal:
         raise WorkflowError(refusal)
-    from_stage = request.stage
+    from_stage, from_position = request.stage, request.step_position
     old_version = request.version
     if approve:
         _enter_step(request, request.step_position, approver=user)
@@ -285,7 +310,8 @@ def _decide(request_id, user, *, approve, comment, expected_step, extra):
     _write(request, old_version)
     if request.stage == Stage.COMPLETED and approve:
         action = RequestTransition.Action.COMPLETED
-    _announce(request, _record(request, action, from_stage, user, comment, acting_for))
+    _announce(request, _record(request, action, from_stage, user, comment, acting_for,
+                               audit_step=from_position))
     return request
 
 
@@ -304,12 +330,13 @@ def forward(request_id: int, user, *, to_position: int, comment: str = "",
         if not request.step_position < to_position <= len(steps):
             raise WorkflowError(_("Choose a later step."), field="to_position")
         from_stage, old_version = request.stage, request.version
+        from_position = request.step_position
         _enter_step(request, to_position - 1)
         if request.stage == Stage.COMPLETED:
             raise WorkflowError(_("Choose a later step."), field="to_position")
         _write(request, old_version)
         _announce(request, _record(request, RequestTransition.Action.FORWARDED, from_stage,
-                                   user, comment))
+                                   user, comment, audit_step=from_position))
         return request
 
     return _retrying(move)
@@ -372,6 +399,7 @@ def return_for_correction(request_id: int, user, *, items: list[dict], comment: 
             request, RequestTransition.Action.RETURNED, from_stage, user, comment,
             payload_extra={"deadline": request.correction_deadline.isoformat(),
                            "items": cleaned},
+            audit_step=request.step_position,
         ))
         return request
 
@@ -442,7 +470,7 @@ def suspend(request_id: int, user, *, comment: str = "",
         clock.stop(request)
         _write(request, old_version)
         _announce(request, _record(request, RequestTransition.Action.SUSPENDED, from_stage,
-                                   user, comment))
+                                   user, comment, audit_step=request.step_position))
         return request
 
     return _retrying(move)
@@ -460,7 +488,7 @@ def resume(request_id: int, user, *, comment: str = "") -> Request:
         _resume_step(request)
         _write(request, old_version)
         _announce(request, _record(request, RequestTransition.Action.RESUMED, from_stage,
-                                   user, comment))
+                                   user, comment, audit_step=request.step_position))
         return request
 
     return _retrying(move)
@@ -549,22 +577,51 @@ def expire(now: datetime.datetime | None = None, *, notify=None) -> dict:
 # ---- Assignment ----------------------------------------------------------------------
 
 
+def _assign(request: Request, actor, officer, *, reason: str = "") -> None:
+    Request.objects.filter(pk=request.pk).update(assignee=officer)
+    request.assignee = officer
+    timeline_log.append(request, TimelineEntry.Kind.ASSIGNMENT, actor=actor, public=False,
+                        payload={"officer": officer.pk, **({"reason": reason} if reason else {})})
+    _audit(request, actor, "assign", request.step_position, officer=officer.pk)
+
+
 def assign(request_id: int, user, officer) -> Request:
-    """An officer of the current step takes the application (or gives it to a colleague)."""
+    """An officer of the current step takes the application (or gives it to a
+    colleague of the step); an administrator may give it to any of them."""
 
     @transaction.atomic
     def move():
         request = _locked(request_id)
+        if request.stage in FINAL_STAGES:
+            raise DecisionConflict(already_decided_message(request))
         people, _acting_for = routing.deciders(request)
         ids = {p.pk for p in people}
         if user.pk not in ids and not user.is_administrator:
             raise NotDecider(_("You are not the person who decides this request."))
-        if officer.pk not in ids:
+        if officer is None or officer.pk not in ids:
             raise WorkflowError(_("This person does not decide this step."), field="officer")
-        Request.objects.filter(pk=request.pk).update(assignee=officer)
-        request.assignee = officer
-        timeline_log.append(request, TimelineEntry.Kind.ASSIGNMENT, actor=user, public=False,
-                            payload={"officer": officer.pk})
+        _assign(request, user, officer)
         return request
 
     return _retrying(move)
+
+
+def hand_over_to_acting_manager(manager, acting_manager) -> list[Request]:
+    """A delegation starting now: the applications already waiting for
+    ``manager``'s decision go to ``acting_manager`` (who routing now names)."""
+    from .models import Decider
+
+    waiting = Request.objects.filter(decider=Decider.DIRECT_MANAGER, requester__manager=manager) \
+        .exclude(stage__in=FINAL_STAGES).values_list("pk", flat=True)
+    moved = []
+    for request_id in list(waiting):
+        with transaction.atomic():
+            request = _locked(request_id)
+            if request.stage in FINAL_STAGES or request.assignee_id == acting_manager.pk:
+                continue
+            people, _acting_for = routing.deciders(request)
+            if not any(p.pk == acting_manager.pk for p in people):
+                continue
+            _assign(request, manager, acting_manager, reason="delegation")
+            moved.append(request)
+    return moved

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
@@ -67,6 +67,8 @@ class DetailContext:
     read_receipts: dict
     applicant_read_until: object
     forward_to: list
+    # The colleagues deciding the same step, to whom the viewer may assign it.
+    colleagues: list = field(default_factory=list)
 
 
 def detail_context(user, request: Request) -> DetailContext:
@@ -83,6 +85,10 @@ def detail_context(user, request: Request) -> DetailContext:
     from . import timeline as timeline_log
 
     receipts = read_receipts(request) if officer and not applicant else {}
+    colleagues = []
+    if (deciding or user.is_administrator) and request.is_open:
+        colleagues = [p for p in routing.deciders(request)[0]
+                      if p.pk not in (request.assignee_id, user.pk)]
     forward_to = []
     if deciding and policies.can_act(user, request, "forward"):
         steps = routing.steps_of(request.request_type)
@@ -104,6 +110,7 @@ def detail_context(user, request: Request) -> DetailContext:
         read_receipts=receipts,
         applicant_read_until=receipts.get(request.requester_id),
         forward_to=forward_to,
+        colleagues=colleagues,
     )
 
 

@@ -28,9 +28,7 @@ from . import certificates, documents, leave, lifecycle, policies, registry, rou
 from . import timeline as timeline_log
 from .lifecycle import WorkflowError
 from .models import (
-    FINAL_STAGES,
     CertificateRequest,
-    Decider,
     Delegation,
     InterServiceRequest,
     LeaveRequest,
@@ -197,22 +195,19 @@ def cancel(request_id: int, user, comment: str = "") -> Request:
     return lifecycle.cancel(request_id, user, comment.strip()[:2000])
 
 
-@transaction.atomic
 def delegate(manager, acting_manager, start: datetime.date, end: datetime.date) -> Delegation:
     if end < start:
         raise WorkflowError(_("The end date is before the start date."))
     if manager.pk == acting_manager.pk:
         raise WorkflowError(_("A manager cannot delegate to themselves."))
-    delegation = Delegation.objects.create(manager=manager, acting_manager=acting_manager,
-                                           start_date=start, end_date=end)
-    if start <= timezone.localdate() <= end:
-        # Requests already waiting for the manager now wait for the acting manager.
-        waiting = Request.objects.filter(
-            decider=Decider.DIRECT_MANAGER, requester__manager=manager
-        ).exclude(stage__in=FINAL_STAGES).select_related("request_type", "requester")
-        for request in waiting:
-            Request.objects.filter(pk=request.pk).update(assignee=acting_manager)
-            _notify_deciders(request)
+    with transaction.atomic():
+        delegation = Delegation.objects.create(manager=manager, acting_manager=acting_manager,
+                                               start_date=start, end_date=end)
+        if start <= timezone.localdate() <= end:
+            # Requests already waiting for the manager now wait for the acting
+            # manager: the engine assigns them (and logs it), we tell them.
+            for request in lifecycle.hand_over_to_acting_manager(manager, acting_manager):
+                _notify_deciders(request)
     return delegation
 
 
@@ -614,7 +609,17 @@ def forward(request_id: int, user, *, to_position: int, comment: str = "",
 
 
 def assign(request_id: int, user, officer) -> Request:
-    return lifecycle.assign(request_id, user, officer)
+    """``user`` takes the application, or gives it to ``officer``, a colleague
+    deciding the same step (who is told)."""
+    request = lifecycle.assign(request_id, user, officer)
+    if officer.pk != user.pk:
+        with translation.override(officer.preferred_language):
+            notify(officer, kind="request.assigned",
+                   title=_("%(name)s assigned you the request %(ref)s")
+                   % {"name": user.display_name, "ref": request.reference},
+                   body=summary(request), link=reverse("requests:detail", args=[request.pk]))
+        _announce_to_queues(request)
+    return request
 
 
 @transaction.atomic

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from collab import audit
 from collab import services as collab_services
 from collab.middleware import checks_text_itself
 from collab.models import Notification
@@ -185,9 +184,7 @@ def decide_step(request, pk, step):
     except WorkflowError as exc:  # includes DecisionConflict
         item, outcome = None, exc.message
     else:
-        ok = True
-        audit.record(audit.Action.DECISION, request=request, obj=item,
-                     detail={"decision": decision, "step": step, "stage": item.stage})
+        ok = True  # the engine recorded the decision in the audit log
         outcome = _("Approved.") if decision == "approve" else _("Rejected.")
         if item.is_open:
             outcome = _("Approved: the request moves on to the next step.")

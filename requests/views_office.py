@@ -216,6 +216,23 @@ def take(request, pk):
 
 @login_required
 @require_POST
+def assign(request, pk):
+    """Give the application to a colleague deciding the same step."""
+    policies.visible_or_404(request.user, pk)
+    try:
+        officer = User.objects.filter(pk=int(request.POST.get("officer", ""))).first()
+    except ValueError:
+        officer = None
+    if officer is None:
+        messages.error(request, _("This person does not decide this step."))
+        return redirect("requests:detail", pk=pk)
+    return _done(request, pk, _("The request is assigned to %(name)s.")
+                 % {"name": officer.display_name},
+                 lambda: services.assign(pk, request.user, officer))
+
+
+@login_required
+@require_POST
 def message(request, pk):
     policies.visible_or_404(request.user, pk)
     form = MessageForm(request.POST)

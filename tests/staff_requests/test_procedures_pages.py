@@ -52,6 +52,9 @@ def endpoints(m):
         ("post", f"/requests/{pk}/suspend/", {"comment": "x", "step": "1"}),
         ("post", f"/requests/{pk}/resume/", {}),
         ("post", f"/requests/{pk}/take/", {}),
+        ("post", f"/requests/{pk}/assign/", {"officer": m["manager"].pk}),
+        ("post", f"/requests/{pk}/forward/", {"to_position": "2", "step": "1"}),
+        ("get", f"/requests/{pk}/certificate.pdf", {}),
         ("post", f"/requests/{pk}/messages/", {"body": "hello"}),
         ("post", f"/requests/{pk}/documents/{doc}/check/", {"decision": "accept"}),
     ]
