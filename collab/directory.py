@@ -73,16 +73,9 @@ def is_disabled(ldap_user) -> bool:
 
 
 def _role(ldap_user) -> str | None:
-    groups = getattr(settings, "COLLAB_LDAP_ROLE_GROUPS", {})
-    if not groups:
-        return None  # roles are then managed in collab, not in the directory
-    member_of = ldap_user.group_dns
-    from .directory_config import ROLE_PRIORITY
+    from .directory_config import role_for
 
-    for role in ROLE_PRIORITY:
-        if role in groups and groups[role].lower() in member_of:
-            return role
-    return User.Role.STAFF
+    return role_for(ldap_user.group_dns, getattr(settings, "COLLAB_LDAP_ROLE_GROUPS", {}))
 
 
 def _directorate(ldap_user) -> Directorate | None:

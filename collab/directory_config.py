@@ -13,12 +13,15 @@ from collections.abc import Mapping
 from django.core.exceptions import ImproperlyConfigured
 
 # Directory group -> role. The first match in this order wins, so a member of
-# several groups gets the widest role.
-ROLE_PRIORITY = ["administrator", "auditor", "hr_officer", "communication_officer", "manager"]
+# several groups gets the widest role; a manager who also trains stays a
+# manager, since leave approvals are routed to managers by role. Shared by the
+# single sign-on (collab/oidc_config.py), whose groups claim maps the same way.
+ROLE_PRIORITY = [
+    "administrator", "auditor", "hr_officer", "press_officer", "communication_officer",
+    "manager", "trainer",
+]
 # Names the ministry uses for a role, beside the role's own value.
-ROLE_ALIASES = {
-    "press_officer": "communication_officer", "hr": "hr_officer", "admin": "administrator",
-}
+ROLE_ALIASES = {"hr": "hr_officer", "admin": "administrator"}
 
 DEFAULT_ATTR_MAP = {
     "first_name": "givenName",
@@ -39,17 +42,42 @@ GROUP_TYPES = {
 }
 
 
-def _pairs(value: str, name: str) -> dict[str, str]:
+def pairs(value: str, name: str) -> dict[str, str]:
     # "key=value;key=value": semicolons, because DNs hold commas.
-    pairs = {}
+    result = {}
     for item in value.split(";"):
         if not item.strip():
             continue
         key, sep, val = item.partition("=")
         if not sep or not key.strip() or not val.strip():
             raise ImproperlyConfigured(f"{name}: expected key=value;key=value, got {item!r}")
-        pairs[key.strip()] = val.strip()
-    return pairs
+        result[key.strip()] = val.strip()
+    return result
+
+
+def role_groups(value: str, name: str) -> dict[str, str]:
+    """{role: group} from "role=group;role=group", each role one of ROLE_PRIORITY."""
+    roles = {}
+    for role, group in pairs(value, name).items():
+        role = ROLE_ALIASES.get(role.lower(), role.lower())
+        if role not in ROLE_PRIORITY:
+            raise ImproperlyConfigured(
+                f"{name}: unknown role {role!r} (one of {', '.join(ROLE_PRIORITY)})"
+            )
+        roles[role] = group
+    return roles
+
+
+def role_for(member_of: set[str], groups: dict[str, str]) -> str | None:
+    """The role of someone in ``member_of`` (lower-cased group names or DNs), by
+    ``groups`` ({role: group}): the first in ROLE_PRIORITY, else staff. None
+    when no group is mapped: roles are then managed in collab."""
+    if not groups:
+        return None
+    for role in ROLE_PRIORITY:
+        if role in groups and groups[role].lower() in member_of:
+            return role
+    return "staff"
 
 
 def directory_settings(environ: Mapping[str, str]) -> dict:
@@ -69,17 +97,10 @@ def directory_settings(environ: Mapping[str, str]) -> dict:
     user_filter = get("LDAP_USER_FILTER") or f"({username_attr}=%(user)s)"
 
     attr_map = dict(DEFAULT_ATTR_MAP)
-    attr_map.update(_pairs(get("LDAP_USER_ATTR_MAP"), "LDAP_USER_ATTR_MAP"))
+    attr_map.update(pairs(get("LDAP_USER_ATTR_MAP"), "LDAP_USER_ATTR_MAP"))
     attr_map = {field: attr for field, attr in attr_map.items() if attr != "-"}
 
-    roles = {}
-    for role, dn in _pairs(get("LDAP_ROLE_GROUPS"), "LDAP_ROLE_GROUPS").items():
-        role = ROLE_ALIASES.get(role.lower(), role.lower())
-        if role not in ROLE_PRIORITY:
-            raise ImproperlyConfigured(
-                f"LDAP_ROLE_GROUPS: unknown role {role!r} (one of {', '.join(ROLE_PRIORITY)})"
-            )
-        roles[role] = dn
+    roles = role_groups(get("LDAP_ROLE_GROUPS"), "LDAP_ROLE_GROUPS")
 
     group_type_name = GROUP_TYPES.get(get("LDAP_GROUP_TYPE", "groupOfNames").lower())
     if group_type_name is None:

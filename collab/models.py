@@ -99,6 +99,13 @@ class User(AbstractUser):
     preferred_language = models.CharField(
         _("preferred language"), max_length=5, choices=Language.choices, default=Language.ARABIC
     )
+    # The single sign-on provider's stable identifier ("sub") of this person,
+    # set at their first sign-in through it (collab/oidc.py): names can change
+    # or be reused at the provider, this cannot.
+    sso_subject = models.CharField(
+        _("single sign-on identifier"), max_length=255, unique=True, null=True, blank=True,
+        editable=False,
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]

@@ -376,6 +376,11 @@ _DIRECTORY = directory_settings(os.environ)
 globals().update(_DIRECTORY)
 if _DIRECTORY:
     AUTHENTICATION_BACKENDS.insert(1, "collab.directory.DirectoryBackend")
+# Single sign-on with OpenID Connect (Keycloak, ADFS, Entra ID), beside the
+# password form, off unless OIDC_ISSUER is set (README: configuration).
+from collab.oidc_config import oidc_settings  # noqa: E402
+
+COLLAB_OIDC = oidc_settings(os.environ)
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -390,7 +395,7 @@ AXES_VERBOSE = False
 # (django-otp, TOTP); others may enrol one from their profile.
 # "none": no role must (a directory or SSO that already asks for a second factor).
 OTP_REQUIRED_ROLES = [role for role in env_list(
-    "OTP_REQUIRED_ROLES", ["administrator", "auditor", "communication_officer"]
+    "OTP_REQUIRED_ROLES", ["administrator", "auditor", "communication_officer", "press_officer"]
 ) if role != "none"]
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "collab")
 LOGIN_URL = "login"

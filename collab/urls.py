@@ -4,7 +4,7 @@ from django.urls import include, path
 
 from requests import views as request_views
 
-from . import audit_views, two_factor, views
+from . import audit_views, oidc, two_factor, views
 from .forms import LoginForm, PasswordChangeForm
 from .middleware import checks_text_itself
 
@@ -13,12 +13,15 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path(
         "login/",
-        checks_text_itself(auth_views.LoginView.as_view(
+        checks_text_itself(oidc.SignInView.as_view(
             redirect_authenticated_user=True, authentication_form=LoginForm
         )),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", oidc.SignOutView.as_view(), name="logout"),
+    # Single sign-on (OpenID Connect), 404 while OIDC_ISSUER is unset.
+    path("login/sso/", oidc.sso_start, name="sso_start"),
+    path("login/sso/callback/", oidc.sso_callback, name="sso_callback"),
     path("login/code/", two_factor.verify, name="otp_verify"),
     path("login/authenticator/", two_factor.setup, name="otp_setup"),
     # Our own template names: django.contrib.admin (installed earlier) ships

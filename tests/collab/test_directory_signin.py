@@ -90,9 +90,12 @@ def seed(server):
                employeeNumber="MC-1042", departmentNumber="dsi", manager=dn_of("karim", "drh")),
         person("salma", "Salma", "Idrissi", "سلمى الإدريسي", departmentNumber="dsi"),
         person("omar", "Omar", "Tazi", "عمر التازي", departmentNumber="dsi"),
+        person("youssef", "Youssef", "Amrani", "يوسف العمراني", departmentNumber="dsi"),
         group("collab-managers", dn_of("karim", "drh")),
         group("collab-admins", dn_of("salma")),
         group("collab-press", dn_of("amina")),
+        # Karim manages and trains: he stays a manager (approvals follow that role).
+        group("collab-trainers", dn_of("youssef"), dn_of("karim", "drh")),
         group("collab-disabled", SERVICE_DN),  # groupOfNames needs one member
     ]
     for dn, attrs in entries:
@@ -124,7 +127,8 @@ ENV = {
     "LDAP_GROUP_FILTER": "(objectClass=groupOfNames)",
     "LDAP_ROLE_GROUPS": (f"manager=cn=collab-managers,{GROUPS};"
                          f"administrator=cn=collab-admins,{GROUPS};"
-                         f"press_officer=cn=collab-press,{GROUPS}"),
+                         f"press_officer=cn=collab-press,{GROUPS};"
+                         f"trainer=cn=collab-trainers,{GROUPS}"),
     "LDAP_DISABLED_GROUP": f"cn=collab-disabled,{GROUPS}",
     "LDAP_TIMEOUT": "3",
 }
@@ -171,7 +175,7 @@ def test_first_sign_in_creates_the_user_from_the_directory(directory):
         "Amina", "Benali", "أمينة بنعلي")
     assert (amina.email, amina.job_title, amina.employee_number) == (
         "amina@ministry.ma", "Cheffe de service", "MC-1042")
-    assert amina.role == User.Role.COMMUNICATION_OFFICER
+    assert amina.role == User.Role.PRESS_OFFICER
     assert amina.directorate.code == "dsi"
     assert amina.manager.username == "karim"
     assert not amina.has_usable_password()  # the directory holds the password
@@ -180,6 +184,9 @@ def test_first_sign_in_creates_the_user_from_the_directory(directory):
     assert karim.role == User.Role.MANAGER
     assert karim.directorate.code == "drh"  # from his OU
     assert karim.manager is None
+
+    assert signed_in(sign_in("youssef", PASSWORD)[1])
+    assert User.objects.get(username="youssef").role == User.Role.TRAINER
 
 
 def test_changes_in_the_directory_are_synced_at_the_next_sign_in(directory):
