@@ -762,3 +762,23 @@ def start_direct(user: User, other: User) -> Conversation:
     if created:
         _join(conversation, [user, other])
     return conversation
+
+
+# ---- Groups another app keeps (a course's learners) ---------------------------
+
+
+@transaction.atomic
+def create_kept_group(title: str, creator: User | None = None) -> Conversation:
+    """A private group whose members another app decides: it calls
+    ``keep_members`` as people join or leave what the group is about."""
+    return Conversation.objects.create(
+        kind=Conversation.Kind.GROUP, title=_clean_title(title[:120]), created_by=creator
+    )
+
+
+@transaction.atomic
+def keep_members(conversation: Conversation, *, join=(), leave=()) -> None:
+    added = _join(conversation, [person for person in join if person.is_active])
+    removed = _leave(conversation, list(leave)) if leave else 0
+    if added or removed:
+        _publish_updated(conversation)

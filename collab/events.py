@@ -345,6 +345,16 @@ REQUEST_QUEUE_CHANGED = event(
     "reload their first page.",
 )
 
+# ---- Training events --------------------------------------------
+
+TRAINING_ENROLMENT_CHANGED = event(
+    "training.enrolment_changed",
+    Audience.USER,
+    {"course": str, "status": str},
+    "Your enrolment in a course changed status (enrolled, waiting list, approved, "
+    "withdrawn): the training pages reload it.",
+)
+
 
 # Events after which the consumer closes the socket, with the close code.
 CLOSING_EVENTS = {SESSION_ENDED.name: 4001, ACCOUNT_DISABLED.name: 4003}

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class TrainingConfig(AppConfig):
     name = "training"
     verbose_name = _("Distance training")
+
+    def ready(self):
+        from .services import register_family
+
+        register_family()
