@@ -112,7 +112,7 @@ def unacknowledged_urgent(user: User) -> list[Announcement]:
 
 
 def audience(announcement: Announcement) -> QuerySet[User]:
-    people = User.objects.filter(is_active=True)
+    people = User.objects.filter(is_active=True, is_external=False)
     if announcement.to_all_staff:
         return people
     return people.filter(

@@ -36,7 +36,7 @@ def presence_visible(user: User, ids=None) -> set[int]:
     visible = Q(pk=user.pk) | Q(pk__in=shared)
     if user.directorate_id:  # filter(directorate_id=None) would match every user without one
         visible |= Q(directorate_id=user.directorate_id)
-    people = User.objects.filter(visible)
+    people = User.objects.filter(visible, is_external=False)
     if ids is not None:
         people = people.filter(pk__in=list(ids))
     return set(people.values_list("pk", flat=True))

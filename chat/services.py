@@ -672,11 +672,14 @@ def create_ministry_channel(
         kind=Conversation.Kind.MINISTRY, title=title.strip()[:120], created_by=admin,
         posting_roles=roles,
     )
-    _join(conversation, list(User.objects.filter(is_active=True)))
+    # Staff only: press companies' accounts are not in ministry channels.
+    _join(conversation, list(User.objects.filter(is_active=True, is_external=False)))
     return conversation
 
 
 def join_ministry_channels(user: User) -> None:
+    if user.is_external:  # a press company's account: no intranet channel
+        return
     for conversation in Conversation.objects.filter(kind=Conversation.Kind.MINISTRY):
         _join(conversation, [user])
 

@@ -90,10 +90,15 @@ class CollabConsumer(AsyncWebsocketConsumer):
         session = self.scope.get("session")
         if session is not None and session.session_key:
             self.joined.append(events.group_name(events.Audience.SESSION, session.session_key))
-        if user.directorate_id:
+        # An external account (press space) hears nothing of the intranet: no
+        # directorate, no all-staff or conversation group, only its own.
+        external = getattr(user, "is_external", False)
+        if user.directorate_id and not external:
             self.joined.append(events.group_name(events.Audience.DIRECTORATE, user.directorate_id))
         # Apps add the groups a user belongs to (e.g. chat: one per conversation).
-        for provider in settings.COLLAB_SOCKET_GROUP_PROVIDERS:
+        providers = (settings.COLLAB_EXTERNAL_SOCKET_GROUP_PROVIDERS if external
+                     else settings.COLLAB_SOCKET_GROUP_PROVIDERS)
+        for provider in providers:
             extra = await in_thread(import_string(provider))(user)
             self.joined.extend(g for g in extra if g not in self.joined)
         try:

@@ -106,6 +106,14 @@ class User(AbstractUser):
         _("single sign-on identifier"), max_length=255, unique=True, null=True, blank=True,
         editable=False,
     )
+    # An account of the press enterprise space (a press company's member),
+    # not ministry staff. Independent of ``role``: press.middleware keeps such
+    # an account inside /press/ (no intranet page, file, announcement,
+    # directory entry or socket group); press.policies decides what it sees there.
+    is_external = models.BooleanField(
+        _("external account"), default=False, db_default=False,
+        help_text=_("A press company's account: it reaches the press space only."),
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]

@@ -32,7 +32,9 @@ def notifications_after(user: User, after_id: int, limit: int = 50) -> list[Noti
 def search_staff(
     query: str = "", directorate_id: int | None = None, title: str = ""
 ) -> QuerySet[User]:
-    people = User.objects.filter(is_active=True).select_related("directorate", "manager")
+    # Staff only: press companies' accounts have no directory entry.
+    people = (User.objects.filter(is_active=True, is_external=False)
+              .select_related("directorate", "manager"))
     for word in query.split():
         people = people.filter(
             Q(first_name__icontains=word)

@@ -159,6 +159,8 @@ MIDDLEWARE = [
     # sees only the code pages until it gives one.
     "django_otp.middleware.OTPMiddleware",
     "collab.two_factor.RequireVerifiedMiddleware",
+    # An external account (press company) reaches the press space only.
+    "press.middleware.ExternalAccountMiddleware",
     "collab.middleware.UserLanguageMiddleware",
     # After the user's language is known: its refusals are in that language.
     "collab.middleware.TextInputMiddleware",
@@ -460,6 +462,12 @@ COLLAB_SOCKET_GROUP_PROVIDERS: list[str] = [
     "chat.selectors.socket_groups",  # one group per conversation the user is in
     "announcements.sockets.socket_groups",  # the all-staff announcements group
 ]
+# The same for an external account (press space): it joins its own user and
+# session groups and these only, never a directorate or an intranet group.
+COLLAB_EXTERNAL_SOCKET_GROUP_PROVIDERS: list[str] = []
+
+# The press enterprise space: where an external account lands.
+PRESS_HOME_URL = "/press/"
 
 # Socket limits. Daphne refuses larger frames itself (see Makefile and docker/);
 # the consumer also closes with 1009 if a larger text reaches it.
@@ -471,6 +479,21 @@ SHUTDOWN_DRAIN_SECONDS = float(os.environ.get("SHUTDOWN_DRAIN_SECONDS", 10))
 # of two queries) and closes those that ended by a path no signal sees, such
 # as QuerySet.update(is_active=False) (collab/session_guard.py).
 SESSION_SWEEP_SECONDS = float(os.environ.get("SESSION_SWEEP_SECONDS", 3))
+
+# Outgoing mail (press space verification and notices, digests): an SMTP
+# server when EMAIL_HOST is set; otherwise, outside production, printed on
+# the console so `make run` works without one.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+if EMAIL_HOST or PRODUCTION:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "no-reply@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -45,7 +45,8 @@ def directory(request):
 @login_required
 def profile(request, username):
     person = get_object_or_404(
-        User.objects.select_related("directorate", "manager"), username=username, is_active=True
+        User.objects.select_related("directorate", "manager"), username=username, is_active=True,
+        is_external=False,
     )
     return render(request, "collab/profile.html", {"person": person})
 

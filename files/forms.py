@@ -80,7 +80,7 @@ class ShareForm(Form):
 
     def __init__(self, *args, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
-        people = User.objects.filter(is_active=True)
+        people = User.objects.filter(is_active=True, is_external=False)
         # Every conversation of the owner by its title (the page names shares
         # with it); only those the owner may post in can be chosen.
         self.conversation_titles: dict[int, str] = {}

@@ -63,6 +63,10 @@ def _user_for(session_key: str | None):
         return None
     engine = import_module(settings.SESSION_ENGINE)
     user = get_user(_Session(engine.SessionStore(session_key)))
+    # External accounts (press space) have no My files: their uploads go
+    # through the press space's own forms.
+    if getattr(user, "is_external", False):
+        return None
     return user if user.is_authenticated and user.is_active else None
 
 

@@ -318,3 +318,8 @@ def s3_server(tmp_path_factory):
     server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
     yield server
     server.stop()
+
+
+# A real SMTP server (aiosmtpd) for the e-mail tests: `smtp_server` (per test,
+# Django pointed at it), `smtp_daemon` (the run's server, for wider scopes).
+from tests.smtp import smtp_daemon, smtp_server  # noqa: E402, F401

@@ -1,0 +1,50 @@
+"""External accounts (press companies) reach the press space and nothing of the intranet."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from tests.conftest import connect_socket
+
+
+def test_external_account_is_sent_from_an_intranet_page_to_the_press_space(
+        representative, client_for):
+    client = client_for(representative)
+    for name in ("home", "directory", "notifications"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert response["Location"] == "/press/"
+    assert client.post(reverse("profile_edit"), {}).status_code == 403
+    assert client.get(reverse("press:home")).status_code == 200
+
+
+def test_external_accounts_have_no_directory_entry(representative, user, client_for):
+    staff = client_for(user)
+    page = staff.get(reverse("directory"), {"q": representative.first_name})
+    assert list(page.context["page"].object_list) == []
+    assert list(staff.get(reverse("directory")).context["page"].object_list) == [user]
+    assert staff.get(reverse("profile", args=[representative.username])).status_code == 404
+
+
+def test_press_space_is_arabic_by_default_whatever_the_browser_asks(db):
+    response = Client(HTTP_ACCEPT_LANGUAGE="fr").get(reverse("press:home"))
+    assert response.status_code == 200
+    assert '<html lang="ar" dir="rtl">' in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_external_socket_joins_its_own_groups_only(representative, settings):
+    from channels.layers import get_channel_layer
+
+    from collab.events import Audience, group_name
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    communicator, connected, _code = await connect_socket(representative)
+    assert connected
+    layer = get_channel_layer()
+    [channel] = layer.groups[group_name(Audience.USER, representative.pk)]
+    joined = {name for name, members in layer.groups.items() if channel in members}
+    # Its user group and its session's: no directorate, all-staff or conversation group.
+    assert len(joined) == 2
+    assert all(name.startswith(("user.", "session.")) for name in joined)
+    await communicator.disconnect()
