@@ -366,6 +366,25 @@ def store_attachment(
         return pending[0].record()
 
 
+def adopt_as_attachment(owner: User, file_id, *, attached_to: str) -> File | None:
+    """A document ``owner`` uploaded to My files (through the streaming
+    upload) becomes an attachment of another app's record: out of My files
+    and the quota, reached only through that record's page. None if it is
+    not one of the owner's documents (or not a file id at all)."""
+    if not str(file_id).isdigit():
+        return None
+    file = (File.objects.select_related("current_version")
+            .filter(pk=int(file_id), owner=owner).first())
+    if file is None or (file.attached_to and file.attached_to != attached_to):
+        return None
+    if not file.attached_to:
+        # Shares would let others reach it outside the record's own checks.
+        file.shares.update(revoked_at=timezone.now())
+        file.attached_to = attached_to
+        file.save(update_fields=["attached_to"])
+    return file
+
+
 def discard_attachments(files) -> None:
     """The record holding these attachment files lets them go: the files are
     deleted and, once committed, bytes that nothing else uses leave the store."""

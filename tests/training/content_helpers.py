@@ -1,0 +1,86 @@
+"""Course content for the training tests: a tiny generated video, a course
+with a video, a text page, a quiz and an assignment."""
+
+from __future__ import annotations
+
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+
+def tiny_video(seconds: int = 3, fps: int = 10) -> bytes:
+    """A real WebM (VP8) of ``seconds`` seconds, about 1.5 KB: browsers play it."""
+    import av
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    container = av.open(buffer, mode="w", format="webm")
+    stream = container.add_stream("libvpx", rate=fps)
+    stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+    for n in range(seconds * fps):
+        frame = av.VideoFrame.from_image(Image.new("RGB", (64, 48), (n * 8 % 256, 90, 200)))
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode():
+        container.mux(packet)
+    container.close()
+    return buffer.getvalue()
+
+
+def stored_file(owner, name: str, data: bytes):
+    """A file in the owner's My files, through the service behind /upload/."""
+    from files import services
+
+    version = services.upload_file(owner, io.BytesIO(data), name, declared_size=len(data))
+    return version.file
+
+
+def minimal_pdf() -> bytes:
+    from collab import documents
+
+    return documents.render_pdf("collab/documents/letter.html",
+                                {"heading": "Lecture", "paragraphs": ["Bonjour"]},
+                                language="fr")
+
+
+def build_course_content(course, trainer, *, video_seconds: int = 3):
+    """Module 1: video + text page; module 2 (after module 1): a quiz (two
+    questions, pass mark 50) and an optional assignment."""
+    from training import services_content as services
+    from training.models_content import Lesson
+
+    first = services.create_module(course, "Les bases")
+    second = services.create_module(course, "Évaluation")
+    services.update_module(second, "Évaluation", [first])
+    video_file = stored_file(trainer, "intro.webm", tiny_video(video_seconds))
+    video = services.save_lesson(trainer, first, {
+        "kind": Lesson.Kind.VIDEO, "title": "Introduction", "required": True,
+        "duration_seconds": video_seconds, "file_id": str(video_file.pk), "body": "",
+    })
+    text = services.save_lesson(trainer, first, {
+        "kind": Lesson.Kind.TEXT, "title": "Lecture", "required": True,
+        "body": "<p>Le <b>code</b> de la presse<script>alert(1)</script></p>",
+    })
+    quiz = services.save_lesson(trainer, second, {
+        "kind": Lesson.Kind.QUIZ, "title": "Quiz final", "required": True, "body": "",
+        "pass_mark": 50, "max_attempts": 3, "shuffle": True, "due_at": None,
+    })
+    q1 = services.add_question(quiz, "single", "Capitale du Maroc ?", "Rabat, depuis 1912.",
+                               [("Casablanca", False), ("Rabat", True), ("Fès", False)])
+    q2 = services.add_question(quiz, "multiple", "Langues officielles ?", "",
+                               [("Arabe", True), ("Amazighe", True), ("Latin", False)])
+    q3 = services.add_question(quiz, "true_false", "La presse est libre.", "", [("", True)])
+    assignment = services.save_lesson(trainer, second, {
+        "kind": Lesson.Kind.ASSIGNMENT, "title": "Note de synthèse", "required": False,
+        "body": "<p>Rédigez une note.</p>", "pass_mark": 60, "due_at": None,
+    })
+    return {"first": first, "second": second, "video": video, "text": text, "quiz": quiz,
+            "questions": (q1, q2, q3), "assignment": assignment}
+
+
+def right_answers(questions) -> dict[str, list[str]]:
+    return {f"q{q.pk}": [str(c.pk) for c in q.choices.all() if c.correct] for q in questions}
+
+
+def upload(name: str, data: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data)
