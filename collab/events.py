@@ -356,6 +356,23 @@ TRAINING_ENROLMENT_CHANGED = event(
 )
 
 
+# ---- Training content events ------------------------------------
+
+TRAINING_PROGRESS = event(
+    "training.progress",
+    Audience.USER,
+    {"course": str, "lesson": int, "progress": int, "completed": bool},
+    "You completed a lesson of a course (its code): `progress` is your new percentage "
+    "of the course's required lessons, `completed` whether the course is done.",
+)
+TRAINING_RESULT = event(
+    "training.result",
+    Audience.USER,
+    {"course": str, "lesson": int, "kind": str, "passed": bool, "score": int},
+    "A quiz you submitted was marked, or an assignment of yours graded (`kind` "
+    "\"quiz\" or \"assignment\"): `score` out of 100 and whether it passed.",
+)
+
 # Events after which the consumer closes the socket, with the close code.
 CLOSING_EVENTS = {SESSION_ENDED.name: 4001, ACCOUNT_DISABLED.name: 4003}
 

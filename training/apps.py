@@ -7,6 +7,9 @@ class TrainingConfig(AppConfig):
     verbose_name = _("Distance training")
 
     def ready(self):
+        from collab import documents
+
         from .services import register_family
 
         register_family()
+        documents.register_kind("training-certificate", _("Training certificate"))

@@ -15,6 +15,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+__all__ = [
+    "AssignmentSubmission", "Certificate", "Choice", "Lesson", "LessonProgress", "Module",
+    "Question", "QuizAttempt",
+]
+
 
 class Module(models.Model):
     course = models.ForeignKey(
@@ -231,7 +236,7 @@ class Certificate(models.Model):
         related_name="certificate",
     )
     document = models.OneToOneField(
-        "requests.IssuedDocument", verbose_name=_("issued document"), on_delete=models.PROTECT,
+        "staff_requests.IssuedDocument", verbose_name=_("issued document"), on_delete=models.PROTECT,
         related_name="+",
     )
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)

@@ -152,7 +152,7 @@ def _lesson_completed(user, lesson: Lesson) -> None:
             enrolment.completed_at = timezone.now()
             fields.append("completed_at")
         enrolment.save(update_fields=fields)
-        events.publish(events.TRAINING_PROGRESS, to=user.pk, course=course_id,
+        events.publish(events.TRAINING_PROGRESS, to=user.pk, course=enrolment.course.code,
                        lesson=lesson.pk, progress=percent,
                        completed=enrolment.status == Enrolment.Status.COMPLETED)
         if enrolment.status == Enrolment.Status.COMPLETED and not _has_certificate(enrolment):
@@ -246,7 +246,7 @@ def submit_quiz(user, lesson: Lesson, answers: dict[str, list[str]]) -> QuizAtte
             raise ContentRefused(
                 _("This quiz was submitted twice at once: only one was recorded.")
             ) from None
-        events.publish(events.TRAINING_RESULT, to=user.pk, course=lesson.module.course_id,
+        events.publish(events.TRAINING_RESULT, to=user.pk, course=lesson.module.course.code,
                        lesson=lesson.pk, kind="quiz", passed=passed, score=score)
     if passed:
         _complete(user, lesson)
@@ -315,7 +315,7 @@ def grade_submission(by, submission: AssignmentSubmission, grade: int, comment: 
         submission.save(update_fields=["grade", "comment", "graded_by", "graded_at"])
         lesson = submission.lesson
         learner = submission.user
-        events.publish(events.TRAINING_RESULT, to=learner.pk, course=lesson.module.course_id,
+        events.publish(events.TRAINING_RESULT, to=learner.pk, course=lesson.module.course.code,
                        lesson=lesson.pk, kind="assignment", passed=submission.passed,
                        score=grade)
         with override(learner.preferred_language):

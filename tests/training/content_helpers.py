@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+
+
+@pytest.fixture
+def local_store(tmp_path, monkeypatch):
+    """The application's file store: a local one of this test's own."""
+    from files import storage
+
+    store = storage.LocalFileStore(tmp_path / "store")
+    monkeypatch.setattr(storage, "get_file_store", lambda: store)
+    return store
 
 
 def tiny_video(seconds: int = 3, fps: int = 10) -> bytes:

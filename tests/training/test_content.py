@@ -11,7 +11,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.training.content_helpers import (
+from tests.training.content_helpers import (  # noqa: F401 - local_store is a fixture
+    local_store,
     build_course_content,
     minimal_pdf,
     right_answers,
