@@ -236,8 +236,8 @@ class Certificate(models.Model):
         related_name="certificate",
     )
     document = models.OneToOneField(
-        "staff_requests.IssuedDocument", verbose_name=_("issued document"), on_delete=models.PROTECT,
-        related_name="+",
+        "staff_requests.IssuedDocument", verbose_name=_("issued document"),
+        on_delete=models.PROTECT, related_name="+",
     )
     issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
 

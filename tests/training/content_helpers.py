@@ -4,13 +4,14 @@ with a video, a text page, a quiz and an assignment."""
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 
-@pytest.fixture
-def local_store(tmp_path, monkeypatch):
+@pytest.fixture(name="local_store")
+def local_store_fixture(tmp_path, monkeypatch):
     """The application's file store: a local one of this test's own."""
     from files import storage
 
@@ -19,6 +20,7 @@ def local_store(tmp_path, monkeypatch):
     return store
 
 
+@lru_cache(maxsize=4)
 def tiny_video(seconds: int = 3, fps: int = 10) -> bytes:
     """A real WebM (VP8) of ``seconds`` seconds, about 1.5 KB: browsers play it."""
     import av
@@ -46,6 +48,7 @@ def stored_file(owner, name: str, data: bytes):
     return version.file
 
 
+@lru_cache(maxsize=1)
 def minimal_pdf() -> bytes:
     from collab import documents
 
@@ -95,3 +98,69 @@ def right_answers(questions) -> dict[str, list[str]]:
 
 def upload(name: str, data: bytes) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data)
+
+
+def leak_world(world):
+    """Content of the open course the viewer (not enrolled) must not reach:
+    a module with a quiz, an assignment submitted by an enrolled colleague,
+    and that colleague's certificate. Rows only: no bytes are stored."""
+    from collab import documents
+    from files.models import File
+    from training.models import Enrolment
+    from training.models_content import (
+        AssignmentSubmission,
+        Certificate,
+        Lesson,
+        Module,
+        Question,
+    )
+
+    course = world["open_course"]
+    colleague = world["other"]
+    enrolment = Enrolment.objects.create(course=course, user=colleague, status="completed")
+    module = Module.objects.create(course=course, title="M", position=1)
+    quiz = Lesson.objects.create(module=module, kind="quiz", title="Q", position=1)
+    assignment = Lesson.objects.create(module=module, kind="assignment", title="A", position=2)
+    question = Question.objects.create(lesson=quiz, kind="single", text="?")
+    work = File.objects.create(owner=colleague, name="work.pdf", attached_to="training")
+    submission = AssignmentSubmission.objects.create(user=colleague, lesson=assignment, file=work)
+    document = documents.issue("training-certificate", holder_name="X", language="ar",
+                               statement={})
+    certificate = Certificate.objects.create(enrolment=enrolment, document=document)
+    return {"module": module, "quiz": quiz, "assignment": assignment, "question": question,
+            "submission": submission, "certificate": certificate}
+
+
+_MISSING_INT = 987_654_321
+
+
+def _pk(key, **fixed):
+    return lambda w: ({"pk": w[key].pk, **fixed}, {"pk": _MISSING_INT, **fixed})
+
+
+def _code(w):
+    return {"code": w["open_course"].code}, {"code": "no-course-by-this-code"}
+
+
+# Content URLs for tests/training/test_no_leaks.py, on ``leak_world``.
+CONTENT_CASES = {
+    "training:outline": _code,
+    "training:author": _code,
+    "training:lesson": _pk("quiz"),
+    "training:lesson_media": _pk("quiz"),
+    "training:lesson_progress": _pk("quiz"),
+    "training:lesson_done": _pk("quiz"),
+    "training:quiz_submit": _pk("quiz"),
+    "training:assignment_submit": _pk("assignment"),
+    "training:submissions": _pk("assignment"),
+    "training:submission_file": _pk("submission"),
+    "training:grade": _pk("submission"),
+    "training:certificate": _pk("certificate"),
+    "training:author_module": _pk("module"),
+    "training:author_lesson_add": _pk("module"),
+    "training:author_lesson": _pk("quiz"),
+    "training:author_lesson_delete": _pk("quiz"),
+    "training:author_question_add": _pk("quiz"),
+    "training:author_question_delete": _pk("question"),
+    "training:author_move": _pk("quiz", what="lesson"),
+}

@@ -11,9 +11,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.training.content_helpers import (  # noqa: F401 - local_store is a fixture
-    local_store,
+from tests.training.content_helpers import (  # noqa: F401 - a fixture
     build_course_content,
+    local_store_fixture,
     minimal_pdf,
     right_answers,
     stored_file,
@@ -114,7 +114,7 @@ def test_video_progress_resumes_counts_at_90_percent_and_ignores_bad_values(worl
     page = learner.get(reverse("training:lesson", args=[video.pk]))
     assert 'data-resume="1.5"' in page.text
     done = _progress(learner, video, "2.8").json()  # 93 %
-    assert done["completed"] is True and done["progress"] == 50  # 1 of 2 required lessons
+    assert done["completed"] is True and done["progress"] == 33  # 1 of 3 required lessons
     # Going back keeps the furthest point and the completion.
     _progress(learner, video, "0.5")
     row = LessonProgress.objects.get(lesson=video)
@@ -122,7 +122,7 @@ def test_video_progress_resumes_counts_at_90_percent_and_ignores_bad_values(worl
     assert row.completed_at is not None
     world["enrolment"].refresh_from_db()
     assert world["enrolment"].status == "in_progress"
-    assert world["enrolment"].progress_percent == 50
+    assert world["enrolment"].progress_percent == 33
 
 
 def test_seeking_to_the_end_is_not_watching(world, client_for):
@@ -165,9 +165,9 @@ def test_quiz_page_never_holds_the_answers(world, client_for):
     # Every choice is the same markup but for its id and text.
     shapes = {re.sub(r'value="\d+"', "", m) for m in re.findall(r"<input [^>]*>", html)
               if 'name="q' in m}
-    assert shapes == {'<input type="radio" name="q%d" >' % q.pk
+    assert shapes == {f'<input type="radio" name="q{q.pk}" >'
                       for q in world["questions"] if q.kind != "multiple"} | {
-        '<input type="checkbox" name="q%d" >' % world["questions"][1].pk}
+        f'<input type="checkbox" name="q{world["questions"][1].pk}" >'}
 
 
 def test_quiz_is_scored_on_the_server_with_feedback(world, client_for):
