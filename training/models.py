@@ -328,3 +328,7 @@ class Attendance(models.Model):
 
     def __str__(self):
         return f"{self.session} · {self.user}"
+
+
+# Course content (modules, lessons, progress, quizzes, certificates).
+from .models_content import *  # noqa: E402,F403

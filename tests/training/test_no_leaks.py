@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from tests.collab.test_no_leaks import _answer, _parametrised_url_names
+from tests.training.content_helpers import CONTENT_CASES, leak_world
 
 MISSING_INT = 987_654_321
 MISSING_CODE = "no-course-by-this-code"
@@ -21,12 +22,13 @@ def _course(key):
 CASES = {
     "training:course": _course("regional"),
 }
+CASES.update(CONTENT_CASES)  # lessons, submissions, certificates, authoring
 
 
 @pytest.fixture
 def world(training_world):
     # The viewer: central staff, outside the regional course's audience.
-    return {**training_world, "viewer": training_world["staff"]}
+    return {**training_world, **leak_world(training_world), "viewer": training_world["staff"]}
 
 
 def test_every_training_url_with_a_parameter_has_a_case():
