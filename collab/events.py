@@ -35,6 +35,8 @@ class Audience(Enum):
     SESSION = "session"  # every tab of one login session; key: session key
     DIRECTORATE = "directorate"  # every member of a directorate; key: directorate id
     CONVERSATION = "conversation"  # every member of a conversation; key: conversation id
+    # Every account acting for an external organisation (a press company); key: its id.
+    ORGANISATION = "organisation"
 
 
 def group_name(audience: Audience, key: Any) -> str:
@@ -335,6 +337,16 @@ REQUEST_MESSAGE = event(
     "A message was posted in the conversation of an application you take part in "
     "(applicant or officer; internal notes reach officers only). `html` is the "
     "re-rendered conversation, for `#request-<id>-conversation`.",
+)
+
+APPLICATION_UPDATED = event(
+    "application.updated",
+    Audience.ORGANISATION,
+    {"id": int, "stage": str, "html": str},
+    "One of your organisation's dossiers moved (stage, timeline, conversation, "
+    "corrections). `html`, in the organisation's language, replaces "
+    "`#dossier-<id>-live` on its page; lists reload the row.",
+    reference=("id", "stage"),
 )
 
 REQUEST_QUEUE_CHANGED = event(

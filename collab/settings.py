@@ -464,18 +464,12 @@ COLLAB_SOCKET_GROUP_PROVIDERS: list[str] = [
 ]
 # The same for an external account (press space): it joins its own user and
 # session groups and these only, never a directorate or an intranet group.
-COLLAB_EXTERNAL_SOCKET_GROUP_PROVIDERS: list[str] = []
+COLLAB_EXTERNAL_SOCKET_GROUP_PROVIDERS: list[str] = [
+    "press.notices.socket_groups",  # its own company's group: its dossiers, live
+]
 
 # The press enterprise space: where an external account lands.
 PRESS_HOME_URL = "/press/"
-
-# What the e-mail digest lists (collab/digests.py): each a dotted path to a
-# function (user, cutoff) -> DigestSection | None, in the digest's order.
-COLLAB_DIGEST_SECTIONS: list[str] = [
-    "requests.digest.approvals",
-    "chat.digest.mentions",
-    "chat.digest.direct_messages",
-]
 
 # Socket limits. Daphne refuses larger frames itself (see Makefile and docker/);
 # the consumer also closes with 1009 if a larger text reaches it.

@@ -297,3 +297,18 @@ class CompanyDocument(models.Model):
     def is_expired(self, today=None) -> bool:
         today = today or timezone.localdate()
         return self.expires_on is not None and self.expires_on < today
+
+
+# The dossiers' models live in models_dossiers (imported here so Django finds them).
+from .models_dossiers import (  # noqa: E402,F401
+    CommitteeMinutes,
+    CommitteeNumberDossier,
+    FilmingPermitDossier,
+    PressCampaign,
+    PressCardDossier,
+    SalaryFloor,
+    SupportDossier,
+    SupportEligibilityRule,
+    TrainCardDossier,
+    TrainCardQuota,
+)

@@ -1,8 +1,10 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 app_name = "press"
 urlpatterns = [
     path("", views.home, name="home"),
+    # The dossiers (press/dossier_urls.py).
+    path("", include("press.dossier_urls")),
 ]

@@ -1,6 +1,6 @@
 """The service-norm clock: deadlines in working days.
 
-A step's deadline is its norm in working days (weekends and public
+A step's deadline is its norm in working days (weekends and HR's public
 holidays skipped) after the step was entered; while the ball is with the
 applicant (returned for correction) or the application is suspended the clock
 stops, and the deadline moves back by the time it was stopped.
@@ -19,10 +19,11 @@ def add_working_days(start: datetime.datetime, days: int,
                      holidays: set[datetime.date] | None = None) -> datetime.datetime:
     """``start`` moved forward by ``days`` working days (same time of day)."""
     if holidays is None:
-        from .holidays import holiday_dates
+        from .models import PublicHoliday
 
-        holidays = holiday_dates(start.date(),
-                                 start.date() + datetime.timedelta(days=days * 3 + 14))
+        holidays = set(PublicHoliday.objects.filter(
+            date__gte=start.date(), date__lte=start.date() + datetime.timedelta(days=days * 3 + 14),
+        ).values_list("date", flat=True))
     moment = start
     left = days
     while left > 0:

@@ -27,9 +27,10 @@ class FamilyHooks:
     # (request, step, approve) -> a message refusing the decision, or "" (a
     # committee step needs its minutes recorded before anyone decides it).
     check_decision: Callable = lambda request, step, approve: ""
-    # (request, viewer) -> HTML of the family's own pane on the application's
-    # page (what a press card is for, the committee's minutes form).
-    detail_html: Callable = lambda request, viewer: ""
+    # (application, the HTTP request showing it) -> HTML of the family's own
+    # pane on the application's page (a press card's facts, the committee's
+    # minutes form): rendered with the HTTP request, so forms get their CSRF token.
+    detail_html: Callable = lambda request, http_request: ""
 
 
 @dataclass

@@ -128,7 +128,7 @@ def submit_leave(employee, request_type: RequestType, *, start: datetime.date,
         # waiting on the balance that approval holds.
         get_user_model().objects.select_for_update(no_key=True).get(pk=employee.pk)
         if request_type.deducts_from_balance:
-            leave.lock_balances(employee, start, end)
+            leave.lock_balance(employee, start.year)
         result = leave.quote(employee, request_type, start, end,
                              start_afternoon=start_afternoon, end_morning=end_morning)
         if result.errors:
@@ -462,6 +462,7 @@ def _check_checklist(request_type: RequestType, documents: dict, issued_on: dict
             _check_upload(requirement, upload)
         except WorkflowError as exc:
             raise WorkflowError(exc.message, field=name) from None
+        _refuse_infected(upload, name)
         if requirement.validity_days:
             day = issued_on.get(requirement.pk)
             if day is None or day < timezone.localdate() - datetime.timedelta(
@@ -474,6 +475,28 @@ def _check_checklist(request_type: RequestType, documents: dict, issued_on: dict
                 raise WorkflowError(_("The issue date is in the future."),
                                     field=f"issued-{requirement.pk}")
     return requirements
+
+
+def _refuse_infected(upload, field: str) -> None:
+    """With scanning on, a checklist's file is scanned before the application
+    exists, so an infected one is refused beside its line and nothing is
+    written (the files app's scan after commit still runs for the others; a
+    scanner that is down leaves that scan to decide)."""
+    if not settings.FILES_SCAN_ENABLED:
+        return
+    from files.scanning import INFECTED, get_scanner
+
+    stream = upload.open("rb") if hasattr(upload, "open") else upload
+    stream.seek(0)
+    try:
+        result = get_scanner().scan(iter(lambda: stream.read(64 * 1024), b""))
+    except OSError:
+        return
+    finally:
+        stream.seek(0)
+    if result.verdict == INFECTED:
+        raise WorkflowError(_("%(name)s contains malware: it was refused.")
+                            % {"name": getattr(upload, "name", "")}, field=field)
 
 
 def file_application(user, request_type: RequestType, *, documents: dict | None = None,

@@ -147,7 +147,7 @@ def detail(request, pk):
         "decision": item.issued_documents.filter(kind="decision").first(),
         "return_form": ReturnForm(request_type=item.request_type),
         "message_form": MessageForm(),
-        "family_pane": registry.hooks_for(item).detail_html(item, request.user),
+        "family_pane": registry.hooks_for(item).detail_html(item, request),
     })
 
 

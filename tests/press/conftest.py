@@ -65,3 +65,7 @@ def company(company_factory):
 @pytest.fixture
 def representative(member_factory, company):
     return member_factory(company=company)
+
+
+# The dossiers' fixtures (two companies, the press office and committee, a campaign).
+from tests.press.dossier_fixtures import campaign, dossier_env, space  # noqa: E402,F401

@@ -1,6 +1,7 @@
 """External accounts (press companies) reach the press space and nothing of the intranet."""
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.test import Client
 from django.urls import reverse
 
@@ -44,7 +45,10 @@ async def test_external_socket_joins_its_own_groups_only(representative, setting
     layer = get_channel_layer()
     [channel] = layer.groups[group_name(Audience.USER, representative.pk)]
     joined = {name for name, members in layer.groups.items() if channel in members}
-    # Its user group and its session's: no directorate, all-staff or conversation group.
-    assert len(joined) == 2
-    assert all(name.startswith(("user.", "session.")) for name in joined)
+    # Its user group, its session's and its own company's (its dossiers, live):
+    # no directorate, all-staff or conversation group.
+    organisation = await sync_to_async(lambda: representative.organisations.get().pk)()
+    assert len(joined) == 3
+    assert group_name(Audience.ORGANISATION, organisation) in joined
+    assert all(name.startswith(("user.", "session.", "organisation.")) for name in joined)
     await communicator.disconnect()
