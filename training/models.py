@@ -106,6 +106,11 @@ class Course(models.Model):
         related_name="training_course",
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    # Folded titles, descriptions and domain names (chat's Arabic-aware folding):
+    # the catalogue's search matches words in any of the three languages.
+    search_text = models.TextField(editable=False, blank=True, default="")
+    # "|grade|grade|" (empty: every grade), so a grade filters with one portable lookup.
+    grades_text = models.CharField(editable=False, max_length=500, blank=True, default="")
 
     class Meta:
         ordering = ["code"]
@@ -115,8 +120,34 @@ class Course(models.Model):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        self.refresh_search_text()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text", "grades_text"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("training:course", args=[self.code])
+
+    @property
+    def my_status_label(self) -> str:
+        """The viewer's enrolment status, from the catalogue's ``my_status`` annotation."""
+        status = getattr(self, "my_status", None)
+        return Enrolment.Status(status).label if status else ""
+
+    def refresh_search_text(self) -> None:
+        from chat.text import index_text
+
+        domain = self.domain if self.domain_id else None
+        parts = [
+            self.code, self.title_ar, self.title_fr, self.title_en,
+            self.description_ar, self.description_fr, self.description_en,
+        ]
+        if domain is not None:
+            parts += [domain.name_ar, domain.name_fr, domain.name_en]
+        self.search_text = index_text(" ".join(p for p in parts if p))
+        grades = [str(g).strip() for g in (self.audience_grades or []) if str(g).strip()]
+        self.grades_text = "".join(f"|{g}" for g in grades) + "|" if grades else ""
 
     @property
     def title(self) -> str:

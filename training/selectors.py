@@ -1,22 +1,99 @@
-"""Reads for the training pages: catalogue, a learner's courses, reports."""
+"""Reads for the training pages: catalogue, a learner's courses, reports.
+
+Query counts do not grow with the page: seats taken and report figures are
+aggregated in the database, one query per table shown."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from chat.text import search_terms
+from collab.models import Directorate
 
 from . import policies
-from .models import Enrolment
+from .models import Course, Enrolment, LiveSession
+
+# ---- Catalogue -------------------------------------------------------------------------
 
 
-def catalogue(user):
-    seated = Q(enrolments__status__in=Enrolment.SEATED)
+def catalogue(user, *, text="", domain=None, language="", format="", directorate=None,
+              grade="") -> QuerySet[Course]:
+    seated = Enrolment.objects.filter(course=OuterRef("pk"), status__in=Enrolment.SEATED)
+    courses = policies.visible_courses(user).filter(published=True)
+    for term in search_terms(text):
+        courses = courses.filter(search_text__contains=term)
+    if domain is not None:
+        courses = courses.filter(domain=domain)
+    if language:
+        courses = courses.filter(language=language)
+    if format:
+        courses = courses.filter(format=format)
+    if directorate is not None:
+        in_audience = Course.audience_directorates.through.objects.filter(
+            course_id=OuterRef("pk"))
+        courses = courses.filter(
+            ~Exists(in_audience) | Exists(in_audience.filter(directorate_id=directorate.pk))
+        )
+    if grade:
+        courses = courses.filter(Q(grades_text="") | Q(grades_text__contains=f"|{grade.strip()}|"))
+    mine = Enrolment.objects.filter(course=OuterRef("pk"), user_id=user.pk)
     return (
-        policies.visible_courses(user)
-        .filter(published=True)
-        .select_related("domain")
-        .annotate(seats_taken=Count("enrolments", filter=seated))
+        courses.select_related("domain")
+        .annotate(
+            # A subquery, not a join: counting stays one index scan per course shown.
+            seats_taken=_count(seated),
+            my_status=mine.values("status")[:1],
+        )
         .order_by("domain__name_fr", "code")
     )
+
+
+def _count(queryset):
+    from django.db.models import IntegerField, Subquery
+    from django.db.models.functions import Coalesce
+
+    counted = queryset.order_by().values("course").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def course_page(user, course: Course) -> dict:
+    enrolment = course.enrolments.filter(user=user).first()
+    sessions = list(course.sessions.select_related("trainer"))
+    position = None
+    if enrolment is not None and enrolment.status == Enrolment.Status.WAITING_LIST:
+        from .services import waiting_position
+
+        position = waiting_position(enrolment)
+    return {
+        "enrolment": enrolment,
+        "sessions": sessions,
+        "waiting_position": position,
+        "seats_left": course.seats_left,
+        "trainers": list(course.trainers.all()),
+    }
+
+
+def learners(course: Course):
+    return (
+        Enrolment.objects.filter(course=course)
+        .exclude(status=Enrolment.Status.WITHDRAWN)
+        .select_related("user", "user__directorate")
+        .order_by("status", "user__last_name", "user__first_name")
+    )
+
+
+def session_attendance(session: LiveSession) -> list[dict]:
+    present = dict(session.attendance.values_list("user_id", "present"))
+    rows = []
+    for enrolment in learners(session.course).filter(status__in=Enrolment.SEATED):
+        rows.append({"user": enrolment.user, "present": present.get(enrolment.user_id)})
+    return rows
+
+
+# ---- A learner's dashboard --------------------------------------------------------------
 
 
 def my_enrolments(user):
@@ -24,5 +101,89 @@ def my_enrolments(user):
         Enrolment.objects.filter(user=user)
         .exclude(status=Enrolment.Status.WITHDRAWN)
         .select_related("course", "course__domain")
-        .order_by("due_date", "-requested_at")
+        .order_by("status", "due_date", "-requested_at")
     )
+
+
+def my_upcoming_sessions(user, limit=5):
+    return (
+        LiveSession.objects.filter(
+            course__enrolments__user=user,
+            course__enrolments__status__in=(Enrolment.Status.ENROLLED,
+                                            Enrolment.Status.IN_PROGRESS),
+            ends_at__gte=timezone.now(),
+        )
+        .select_related("course")
+        .order_by("starts_at")[:limit]
+    )
+
+
+# ---- Reports ---------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    enrolled: int = 0
+    in_progress: int = 0
+    completed: int = 0
+    overdue: int = 0
+    waiting: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.enrolled + self.in_progress + self.completed
+
+
+def _figures():
+    today = timezone.localdate()
+    S = Enrolment.Status
+    return {
+        "enrolled": Count("pk", filter=Q(status=S.ENROLLED)),
+        "in_progress": Count("pk", filter=Q(status=S.IN_PROGRESS)),
+        "completed": Count("pk", filter=Q(status=S.COMPLETED)),
+        "waiting": Count("pk", filter=Q(status__in=(S.WAITING_LIST, S.PENDING_APPROVAL))),
+        "overdue": Count("pk", filter=Q(due_date__lt=today,
+                                        status__in=(S.ENROLLED, S.IN_PROGRESS))),
+    }
+
+
+def report_enrolments(*, course=None, directorate=None, kind=""):
+    rows = Enrolment.objects.exclude(status=Enrolment.Status.WITHDRAWN)
+    if course is not None:
+        rows = rows.filter(course=course)
+    if directorate is not None:
+        rows = rows.filter(user__directorate_id__in=directorate.descendant_ids())
+    if kind:
+        rows = rows.filter(user__directorate__kind=kind)
+    return rows
+
+
+def totals(rows) -> Figures:
+    return Figures(**rows.aggregate(**_figures()))
+
+
+def by_course(rows) -> list[dict]:
+    figures = rows.values("course_id").annotate(**_figures()).order_by()
+    courses = Course.objects.in_bulk([f["course_id"] for f in figures])
+    out = [{"course": courses[f.pop("course_id")], "figures": Figures(**f)} for f in figures]
+    return sorted(out, key=lambda item: item["course"].code)
+
+
+def by_directorate(rows) -> list[dict]:
+    figures = rows.values("user__directorate_id").annotate(**_figures()).order_by()
+    directorates = Directorate.objects.in_bulk(
+        [f["user__directorate_id"] for f in figures if f["user__directorate_id"]])
+    out = []
+    for f in figures:
+        directorate = directorates.get(f.pop("user__directorate_id"))
+        out.append({"directorate": directorate, "figures": Figures(**f)})
+    return sorted(out, key=lambda item: (
+        item["directorate"] is None,
+        item["directorate"].kind if item["directorate"] else "",
+        item["directorate"].name_fr if item["directorate"] else "",
+    ))
+
+
+def by_learner(rows):
+    return rows.select_related("user", "user__directorate", "course").order_by(
+        "user__last_name", "user__first_name", "user_id", "course__code")

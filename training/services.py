@@ -29,7 +29,6 @@ from .models import Attendance, Course, Enrolment, LiveSession, MandatoryAssignm
 User = get_user_model()
 
 FAMILY = "training"
-ENROLMENT_TYPE = "training-enrolment"
 
 
 class TrainingError(Exception):
@@ -114,7 +113,9 @@ def _changed(enrolment: Enrolment) -> None:
 
 
 def _enrolment_type() -> RequestType:
-    return RequestType.objects.get(code=ENROLMENT_TYPE)
+    from .defaults import ensure_enrolment_type
+
+    return ensure_enrolment_type()
 
 
 def enrol(user, course: Course) -> Enrolment:

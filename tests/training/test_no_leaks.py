@@ -18,17 +18,42 @@ def _course(key):
     return lambda w: ({"code": w[key].code}, {"code": MISSING_CODE})
 
 
+def _session(w):
+    session = w["regional_session"]
+    return ({"code": session.course.code, "pk": session.pk},
+            {"code": session.course.code, "pk": MISSING_INT})
+
+
 # name -> world -> (kwargs of an object the viewer may not see, kwargs of a missing one)
 CASES = {
     "training:course": _course("regional"),
+    "training:enrol": _course("regional"),
+    "training:withdraw": _course("regional"),
+    "training:learners": _course("regional"),
+    "training:mandatory": _course("regional"),
+    "training:announce": _course("regional"),
+    "training:session_new": _course("regional"),
+    "training:attendance": _session,
+    "training:session_ics": _session,
 }
 CASES.update(CONTENT_CASES)  # lessons, submissions, certificates, authoring
 
 
 @pytest.fixture
 def world(training_world):
+    import datetime
+
+    from django.utils import timezone
+
+    from training.models import LiveSession
+
+    start = timezone.now() + datetime.timedelta(days=2)
+    session = LiveSession.objects.create(
+        course=training_world["regional"], starts_at=start,
+        ends_at=start + datetime.timedelta(hours=1), meeting_url="https://meet.example/r")
     # The viewer: central staff, outside the regional course's audience.
-    return {**training_world, **leak_world(training_world), "viewer": training_world["staff"]}
+    return {**training_world, **leak_world(training_world), "viewer": training_world["staff"],
+            "regional_session": session}
 
 
 def test_every_training_url_with_a_parameter_has_a_case():

@@ -4,28 +4,11 @@ the type: forwards finds it again, and applications may point at it."""
 
 from django.db import migrations
 
-CODE = "training-enrolment"
-
 
 def forwards(apps, schema_editor):
-    RequestType = apps.get_model("staff_requests", "RequestType")
-    request_type, _created = RequestType.objects.get_or_create(
-        code=CODE,
-        defaults={
-            "name_ar": "التسجيل في دورة تكوينية",
-            "name_fr": "Inscription à une formation",
-            "name_en": "Enrolment in a training course",
-            "family": "training",
-        },
-    )
-    if not request_type.steps.exists():
-        request_type.steps.create(
-            position=1,
-            stage="manager_decision",
-            decider="direct_manager",
-            actions=["approve", "reject"],
-            norm_days=5,
-        )
+    from training.defaults import ensure_enrolment_type
+
+    ensure_enrolment_type(apps.get_model("staff_requests", "RequestType"))
 
 
 class Migration(migrations.Migration):
