@@ -7,21 +7,18 @@ def training_world(directorate_factory, user_factory):
     a domain and courses: open to all, addressed to the region only, unpublished."""
     from training.models import Course, Domain
 
-    def user_factory_en(**kwargs):
-        return user_factory(preferred_language="en", **kwargs)
-
     central = directorate_factory(kind="central", code="dsi")
     region = directorate_factory(kind="regional", code="rab")
-    manager = user_factory_en(directorate=central, role="manager")
+    manager = user_factory(directorate=central, role="manager")
     people = {
         "central": central,
         "region": region,
         "manager": manager,
-        "staff": user_factory_en(directorate=central, manager=manager),
-        "other": user_factory_en(directorate=central, manager=manager),
-        "regional_staff": user_factory_en(directorate=region),
-        "trainer": user_factory_en(directorate=central, role="trainer"),
-        "hr": user_factory_en(directorate=central, role="hr_officer"),
+        "staff": user_factory(directorate=central, manager=manager),
+        "other": user_factory(directorate=central, manager=manager),
+        "regional_staff": user_factory(directorate=region),
+        "trainer": user_factory(directorate=central, role="trainer"),
+        "hr": user_factory(directorate=central, role="hr_officer"),
     }
     domain = Domain.objects.create(code="law", name_ar="القانون", name_fr="Droit", name_en="Law")
     open_course = Course.objects.create(
@@ -46,3 +43,15 @@ def training_world(directorate_factory, user_factory):
         "regional": regional,
         "draft": draft,
     }
+
+
+@pytest.fixture
+def english_world(training_world):
+    """The same world with everyone reading English (messages asserted as written)."""
+    from collab.models import User
+
+    people = [v for v in training_world.values() if isinstance(v, User)]
+    User.objects.filter(pk__in=[p.pk for p in people]).update(preferred_language="en")
+    for person in people:
+        person.preferred_language = "en"
+    return training_world

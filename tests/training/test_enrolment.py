@@ -17,11 +17,11 @@ def _status(course, user):
     return Enrolment.objects.get(course=course, user=user).status
 
 
-def test_open_enrolment_twice_and_past_capacity(training_world, client_for, user_factory):
+def test_open_enrolment_twice_and_past_capacity(english_world, client_for, user_factory):
     from chat.models import Membership
     from training.models import Enrolment
 
-    w = training_world
+    w = english_world
     course = w["open_course"]  # two seats
     client = client_for(w["staff"])
     page = client.post("/training/courses/press-law/enrol/", follow=True)
@@ -57,21 +57,21 @@ def test_open_enrolment_twice_and_past_capacity(training_world, client_for, user
     assert _status(course, w["staff"]) == Enrolment.Status.WAITING_LIST
 
 
-def test_outside_the_audience_nothing_is_written(training_world, client_for):
+def test_outside_the_audience_nothing_is_written(english_world, client_for):
     from training.models import Enrolment
 
-    w = training_world
+    w = english_world
     response = client_for(w["staff"]).post("/training/courses/regional-only/enrol/")
     assert response.status_code == 404
     assert not Enrolment.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_people_taking_the_last_seat_at_once(training_world, user_factory):
+def test_two_people_taking_the_last_seat_at_once(english_world, user_factory):
     from training import services
     from training.models import Course, Enrolment
 
-    w = training_world
+    w = english_world
     Course.objects.filter(pk=w["open_course"].pk).update(seats=1)
     people = [w["staff"], w["other"], user_factory(directorate=w["central"])]
     barrier = threading.Barrier(len(people))
@@ -96,11 +96,11 @@ def test_two_people_taking_the_last_seat_at_once(training_world, user_factory):
     assert statuses == ["enrolled", "waiting_list", "waiting_list"]
 
 
-def test_manager_approves_from_the_notification(training_world, client_for):
+def test_manager_approves_from_the_notification(english_world, client_for):
     from requests.models import Request
     from training.models import Course, Enrolment
 
-    w = training_world
+    w = english_world
     course = w["open_course"]
     Course.objects.filter(pk=course.pk).update(enrolment_mode="manager_approval")
     page = client_for(w["staff"]).post("/training/courses/press-law/enrol/", follow=True)
@@ -123,12 +123,12 @@ def test_manager_approves_from_the_notification(training_world, client_for):
     assert enrolment.enrolled_at is not None
 
 
-def test_rejection_and_cancel_leave_no_seat(training_world, client_for):
+def test_rejection_and_cancel_leave_no_seat(english_world, client_for):
     from requests import lifecycle
     from training import services
     from training.models import Course, Enrolment
 
-    w = training_world
+    w = english_world
     Course.objects.filter(pk=w["open_course"].pk).update(enrolment_mode="manager_approval")
     course = Course.objects.get(pk=w["open_course"].pk)
     enrolment = services.enrol(w["staff"], course)
@@ -144,11 +144,11 @@ def test_rejection_and_cancel_leave_no_seat(training_world, client_for):
         services.withdraw(w["staff"], course)
 
 
-def test_hr_makes_a_course_mandatory_for_a_directorate(training_world, client_for,
+def test_hr_makes_a_course_mandatory_for_a_directorate(english_world, client_for,
                                                       directorate_factory, user_factory):
     from training.models import Enrolment, MandatoryAssignment
 
-    w = training_world
+    w = english_world
     below = directorate_factory(kind="central", parent=w["central"])
     deep = user_factory(directorate=below, preferred_language="en")
     due = timezone.localdate() + datetime.timedelta(days=30)

@@ -18,10 +18,10 @@ def _enrol(course, *people):
 
 
 def test_trainer_schedules_a_session_learners_get_invitation_and_reminder(
-        training_world, client_for):
+        english_world, client_for):
     from training.models import Attendance, LiveSession
 
-    w = training_world
+    w = english_world
     course = w["open_course"]
     _enrol(course, w["staff"])
     trainer = client_for(w["trainer"])
@@ -67,8 +67,8 @@ def test_trainer_schedules_a_session_learners_get_invitation_and_reminder(
     assert Attendance.objects.get(user=w["staff"]).present is True
 
 
-def test_announcement_reaches_the_learners_only(training_world, client_for):
-    w = training_world
+def test_announcement_reaches_the_learners_only(english_world, client_for):
+    w = english_world
     _enrol(w["open_course"], w["staff"])
     trainer = client_for(w["trainer"])
     page = trainer.post("/training/courses/press-law/announce/", {"title": "  "})
@@ -82,10 +82,10 @@ def test_announcement_reaches_the_learners_only(training_world, client_for):
         "/training/courses/press-law/announce/", {"title": "x"}).status_code == 403
 
 
-def test_catalogue_search_folds_arabic_and_filters(training_world, client_for):
+def test_catalogue_search_folds_arabic_and_filters(english_world, client_for):
     from training.models import Course
 
-    w = training_world
+    w = english_world
     Course.objects.create(code="arabic-writing", title_ar="الكتابة الإدارية", title_fr="Rédaction",
                           domain=w["domain"], language="ar", format="scheduled", published=True,
                           audience_grades=["A1"])
@@ -110,11 +110,11 @@ def test_catalogue_search_folds_arabic_and_filters(training_world, client_for):
     assert "at most 100 characters" in client.get("/training/", {"q": "x" * 101}).content.decode()
 
 
-def test_dashboard_and_hr_reports_with_exports(training_world, client_for):
+def test_dashboard_and_hr_reports_with_exports(english_world, client_for):
     from training import services
     from training.models import Enrolment
 
-    w = training_world
+    w = english_world
     course = w["open_course"]
     _enrol(course, w["staff"], w["regional_staff"])
     services.assign_mandatory(w["hr"], course, directorate=w["central"],
