@@ -1,5 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.template.defaultfilters import filesizeformat
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -12,7 +14,57 @@ from .models import CertificateRequest, RequestType, SocialServiceRequest, Stage
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class LeaveForm(Form):
+class ChecklistMixin:
+    """One file field per line of the type's checklist (``document-<id>``), with
+    its issue date when the line has a validity (``issued-<id>``); they replace
+    the generic attachments field. The engine checks them at submission and
+    names the line in its errors, which land beside these fields."""
+
+    def add_checklist(self, request_type: RequestType) -> None:
+        self.requirements = list(request_type.documents.all())
+        if not self.requirements:
+            return
+        self.fields.pop("attachments", None)
+        for requirement in self.requirements:
+            hints = []
+            if requirement.accepted_types:
+                hints.append(_("Accepted: %(types)s")
+                             % {"types": ", ".join(requirement.accepted_types)})
+            if requirement.max_bytes:
+                hints.append(_("At most %(size)s")
+                             % {"size": filesizeformat(requirement.max_bytes)})
+            if requirement.validity_days:
+                hints.append(_("Issued less than %(days)s days ago")
+                             % {"days": requirement.validity_days})
+            if not requirement.required:
+                hints.append(pgettext_lazy("document", "Optional"))
+            # The form partial shows help text unescaped: escape the admin's values.
+            field = forms.FileField(label=requirement.label, required=False,
+                                    help_text=escape(" · ".join(str(h) for h in hints)))
+            if requirement.accepted_types:
+                field.widget.attrs["accept"] = ",".join(requirement.accepted_types)
+            self.fields[f"document-{requirement.pk}"] = field
+            if requirement.validity_days:
+                self.fields[f"issued-{requirement.pk}"] = forms.DateField(
+                    label=_("%(document)s: issued on") % {"document": requirement.label},
+                    required=False, widget=DATE)
+
+    def checklist(self) -> dict:
+        """documents (line id -> upload) and issued_on (line id -> date), for the services."""
+        if not getattr(self, "requirements", None):
+            return {"uploads": self.cleaned_data.get("attachments") or []}
+        documents, issued_on = {}, {}
+        for requirement in self.requirements:
+            upload = self.cleaned_data.get(f"document-{requirement.pk}")
+            if upload:
+                documents[requirement.pk] = upload
+            day = self.cleaned_data.get(f"issued-{requirement.pk}")
+            if day:
+                issued_on[requirement.pk] = day
+        return {"documents": documents, "issued_on": issued_on}
+
+
+class LeaveForm(ChecklistMixin, Form):
     start_date = forms.DateField(label=_("First day"), widget=DATE)
     start_afternoon = forms.BooleanField(label=_("Start at midday (afternoon only)"),
                                          required=False)
@@ -31,6 +83,7 @@ class LeaveForm(Form):
             self.fields["attachments"].required = True
             if request_type.attachment_label:
                 self.fields["attachments"].label = request_type.attachment_label
+        self.add_checklist(request_type)
 
     def clean(self):
         data = super().clean()
@@ -54,7 +107,7 @@ class CertificateForm(Form):
             self.fields["purpose"].required = True
 
 
-class SocialForm(Form):
+class SocialForm(ChecklistMixin, Form):
     service = forms.ChoiceField(label=_("Service"), choices=SocialServiceRequest.Service.choices)
     description = forms.CharField(label=_("Description"), required=False,
                                   widget=forms.Textarea(attrs={"rows": 4, "dir": "auto"}))
@@ -70,6 +123,7 @@ class SocialForm(Form):
                 self.fields[name].required = True
         if request_type.attachment_required:
             self.fields["attachments"].required = True
+        self.add_checklist(request_type)
 
 
 FORMS = {
@@ -140,7 +194,7 @@ class MessageForm(Form):
                                   required=False)
 
 
-class InterServiceForm(Form):
+class InterServiceForm(ChecklistMixin, Form):
     subject = forms.CharField(label=_("Subject"), max_length=200,
                               widget=forms.TextInput(attrs={"dir": "auto"}))
     description = forms.CharField(label=_("Description"), required=False,
@@ -152,6 +206,7 @@ class InterServiceForm(Form):
         self.request_type = request_type
         if request_type.attachment_required:
             self.fields["attachments"].required = True
+        self.add_checklist(request_type)
 
 
 class DelegationForm(Form):

@@ -119,7 +119,7 @@ def pending_days(employee, year: int, exclude_request_id: int | None = None) -> 
         request__requester=employee,
         request__request_type__deducts_from_balance=True,
         start_date__year=year,
-    ).exclude(request__stage__in=FINAL_STAGES)
+    ).exclude(request__stage__in=[*FINAL_STAGES, Stage.DRAFT])  # a draft holds no days
     if exclude_request_id:
         open_leave = open_leave.exclude(request_id=exclude_request_id)
     for leave in open_leave:
@@ -179,7 +179,8 @@ class LeaveQuote:
 
 def quote(employee, request_type: RequestType, start: datetime.date | None,
           end: datetime.date | None, *, start_afternoon: bool = False,
-          end_morning: bool = False, today: datetime.date | None = None) -> LeaveQuote:
+          end_morning: bool = False, today: datetime.date | None = None,
+          exclude: int | None = None) -> LeaveQuote:
     """Cost of a leave request and every rule it breaks (empty errors: acceptable)."""
     today = today or timezone.localdate()
     errors: list[str] = []
@@ -208,7 +209,8 @@ def quote(employee, request_type: RequestType, start: datetime.date | None,
         limit = (_("This type of leave allows at most %(n)s days per request.") if by_calendar
                  else _("This type of leave allows at most %(n)s working days per request."))
         errors.append(limit % {"n": request_type.max_days})
-    overlapping = overlaps(employee, start, end, start_afternoon, end_morning)
+    overlapping = overlaps(employee, start, end, start_afternoon, end_morning,
+                           exclude_request_id=exclude)
     if overlapping:
         other = overlapping[0]
         errors.append(
@@ -217,7 +219,7 @@ def quote(employee, request_type: RequestType, start: datetime.date | None,
         )
     balance = left = None
     if request_type.deducts_from_balance:
-        balance = available_days(employee, start.year)
+        balance = available_days(employee, start.year, exclude)
         left = balance - days
         if left < 0:
             errors.append(
@@ -235,7 +237,9 @@ def overlaps(employee, start, end, start_afternoon=False, end_morning=False,
         LeaveRequest.objects.filter(
             request__requester=employee, start_date__lte=end, end_date__gte=start
         )
-        .exclude(request__stage__in=[Stage.REJECTED, Stage.CANCELLED])
+        # A draft or an expired application holds no dates.
+        .exclude(request__stage__in=[Stage.REJECTED, Stage.CANCELLED, Stage.EXPIRED,
+                                     Stage.DRAFT])
         .select_related("request")
     )
     if exclude_request_id:

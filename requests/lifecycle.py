@@ -261,12 +261,19 @@ def submit(request: Request, actor=None) -> None:
     _announce(request, transition)
 
 
-def submit_draft(request_id: int, user) -> Request:
+def submit_draft(request_id: int, user, *, check=None) -> Request:
+    """The applicant submits their draft; ``check(request)`` (the caller's
+    checks of a first submission: checklist, family rules) runs under the lock."""
+
     @transaction.atomic
     def move():
         request = _locked(request_id)
         if not policies.can_act(user, request, "submit"):
+            if not policies.can_view(user, request):
+                raise policies.NotVisible
             raise WorkflowError(_("This draft can no longer be submitted."))
+        if check is not None:
+            check(request)
         submit(request, user)
         return request
 

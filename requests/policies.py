@@ -69,6 +69,8 @@ def is_officer(user, request: Request) -> bool:
     """Sees the application as the ministry does (every timeline entry, notes)."""
     if not user.is_authenticated:
         return False
+    if request.stage == Stage.DRAFT:
+        return False  # a draft is the applicant's alone until submitted
     if user.is_administrator:
         return True
     staff_family = request.applicant_kind == ApplicantKind.STAFF
@@ -150,19 +152,22 @@ def visible_filter(user, awaiting: Q | None = None) -> Q:
     if not user.is_authenticated:
         return Q(pk__in=[])
     if user.is_administrator:
-        return Q()
+        return Q(requester_id=user.pk) | ~Q(stage=Stage.DRAFT)
     awaiting = routing.awaiting_filter(user) if awaiting is None else awaiting
-    query = Q(requester_id=user.pk) | awaiting
+    # As an applicant (drafts included): own, the directorates headed, the organisations.
+    mine = Q(requester_id=user.pk)
+    headed = routing.directorates_headed_by(user)
+    if headed:
+        mine |= Q(applicant_kind=ApplicantKind.DIRECTORATE, applicant_directorate_id__in=headed)
+    organisations = list(user.organisations.values_list("pk", flat=True))
+    if organisations:
+        mine |= Q(applicant_kind=ApplicantKind.ORGANISATION,
+                  applicant_organisation_id__in=organisations)
+    # As an officer: never a draft (the applicant's alone until submitted).
+    query = awaiting
     if user.role == User.Role.HR_OFFICER:
         query |= Q(applicant_kind=ApplicantKind.STAFF)
     query |= Q(applicant_kind=ApplicantKind.STAFF, requester__manager_id=user.pk)
-    headed = routing.directorates_headed_by(user)
-    if headed:
-        query |= Q(applicant_kind=ApplicantKind.DIRECTORATE, applicant_directorate_id__in=headed)
-    organisations = list(user.organisations.values_list("pk", flat=True))
-    if organisations:
-        query |= Q(applicant_kind=ApplicantKind.ORGANISATION,
-                   applicant_organisation_id__in=organisations)
     groups = _officer_groups(user)
     if groups:
         types = WorkflowStep.objects.filter(group_id__in=groups).values("request_type_id")
@@ -173,7 +178,7 @@ def visible_filter(user, awaiting: Q | None = None) -> Q:
             query |= Q(request_type_id__in=social)
     query |= Exists(RequestTransition.objects.filter(request_id=OuterRef("pk"), actor=user)
                     .exclude(action=RequestTransition.Action.SUBMITTED))
-    return query
+    return mine | (query & ~Q(stage=Stage.DRAFT))
 
 
 def office_filter(user, awaiting: Q | None = None) -> Q:
@@ -185,7 +190,7 @@ def office_filter(user, awaiting: Q | None = None) -> Q:
     if not user.is_authenticated:
         return Q(pk__in=[])
     if user.is_administrator:
-        return Q()
+        return ~Q(stage=Stage.DRAFT)
     awaiting = routing.awaiting_filter(user) if awaiting is None else awaiting
     query = awaiting
     if user.role == User.Role.HR_OFFICER:
@@ -197,7 +202,7 @@ def office_filter(user, awaiting: Q | None = None) -> Q:
         query |= Q(request_type_id__in=types)
     elif types:
         query |= Q(request_type_id__in=types) & ~Q(applicant_kind=ApplicantKind.STAFF)
-    return query
+    return query & ~Q(stage=Stage.DRAFT)  # nobody works on a draft but its applicant
 
 
 def unit_types(user):

@@ -43,6 +43,14 @@ def my_requests(user) -> QuerySet[Request]:
     )
 
 
+def my_drafts(user) -> list:
+    """The applicant's drafts, newest first (one query, a page at most)."""
+    from .models import Stage
+
+    return list(Request.objects.filter(requester=user, stage=Stage.DRAFT)
+                .select_related("request_type").order_by("-created_at", "-pk")[:MY_PAGE])
+
+
 def timeline(request: Request) -> list:
     return list(request.transitions.select_related("actor", "on_behalf_of").order_by("at", "pk"))
 
@@ -69,6 +77,9 @@ class DetailContext:
     forward_to: list
     # The colleagues deciding the same step, to whom the viewer may assign it.
     colleagues: list = field(default_factory=list)
+    # A draft's applicant: submit it, and each checklist line with what was given.
+    can_submit: bool = False
+    draft_lines: list = field(default_factory=list)
 
 
 def detail_context(user, request: Request) -> DetailContext:
@@ -85,6 +96,10 @@ def detail_context(user, request: Request) -> DetailContext:
     from . import timeline as timeline_log
 
     receipts = read_receipts(request) if officer and not applicant else {}
+    can_submit = policies.can_act(user, request, "submit")
+    given = {}
+    for document in documents:
+        given[document.requirement_id] = document  # the latest file of each line
     colleagues = []
     if (deciding or user.is_administrator) and request.is_open:
         colleagues = [p for p in routing.deciders(request)[0]
@@ -111,6 +126,9 @@ def detail_context(user, request: Request) -> DetailContext:
         applicant_read_until=receipts.get(request.requester_id),
         forward_to=forward_to,
         colleagues=colleagues,
+        can_submit=can_submit,
+        draft_lines=[(requirement, given.get(requirement.pk))
+                     for requirement in requirements.values()] if can_submit else [],
     )
 
 

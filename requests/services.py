@@ -93,6 +93,54 @@ def _with_uploads(employee, uploads, write):
         raise WorkflowError(exc.message) from None
 
 
+def _lines(request_type: RequestType, uploads, documents, issued_on, *, draft: bool) -> list:
+    """What the applicant gives, as (checklist line or None, upload, issued on):
+    ``documents`` (line id -> upload) answers the checklist line by line;
+    ``uploads`` (older callers) all answer the type's single required line."""
+    documents = {int(k): v for k, v in (documents or {}).items()}
+    issued_on = {int(k): v for k, v in (issued_on or {}).items()}
+    if documents or (not uploads and request_type.documents.exists()):
+        requirements = _check_checklist(request_type, documents, issued_on, draft=draft)
+        return [(requirements[k], upload, issued_on.get(k)) for k, upload in documents.items()]
+    if draft:
+        if request_type.required_documents():
+            for upload in uploads:
+                _check_upload(request_type.required_documents()[0], upload)
+    else:
+        _require_attachment(request_type, uploads)
+    required = request_type.required_documents()
+    line = required[0] if len(required) == 1 else None
+    return [(line, upload, None) for upload in uploads]
+
+
+def _with_lines(user, lines, write):
+    """Store each line's file through the file store (scanned), then run
+    ``write(stored)`` in one transaction (stored: (line, pending, issued on));
+    a refused file names its line; on any failure nothing is written and no
+    stored file is left behind."""
+    with contextlib.ExitStack() as stack:
+        stored = []
+        for line, upload, issued in lines:
+            try:
+                [pending] = stack.enter_context(file_services.attachment_uploads(
+                    user, [upload], attached_to="staff_requests",
+                    max_size=(line.max_bytes if line else None) or attachment_max_bytes()))
+            except file_services.UploadRefused as exc:
+                raise WorkflowError(exc.message, field=f"document-{line.pk}" if line
+                                    else "attachments") from None
+            stored.append((line, pending, issued))
+        with transaction.atomic():
+            return write(stored)
+
+
+def _attach_lines(request: Request, stored) -> None:
+    for line, pending, issued in stored:
+        attachment = RequestAttachment.objects.create(request=request,
+                                                      file=pending.record().file)
+        SubmittedDocument.objects.create(request=request, attachment=attachment,
+                                         requirement=line, issued_on=issued)
+
+
 def _attach(request: Request, pending, requirement=None) -> list[RequestAttachment]:
     """Attach the stored uploads; each becomes a submitted document of the
     checklist (of ``requirement``, or of the type's single required line)."""
@@ -113,13 +161,15 @@ def _attach(request: Request, pending, requirement=None) -> list[RequestAttachme
 
 def submit_leave(employee, request_type: RequestType, *, start: datetime.date,
                  end: datetime.date, start_afternoon=False, end_morning=False, reason="",
-                 uploads=()) -> Request:
+                 uploads=(), documents=None, issued_on=None, draft=False) -> Request:
+    """Ask for leave (``draft``: saved, not submitted; the checklist is complete
+    only at submission). ``documents``: checklist line id -> upload."""
     if request_type.family != RequestType.Family.LEAVE:
         raise WorkflowError(_("This is not a leave type."))
     _require(request_type, {"reason": reason})
-    _require_attachment(request_type, uploads)
+    lines = _lines(request_type, uploads, documents, issued_on, draft=draft)
 
-    def write(pending):
+    def write(stored):
         # Serialise one employee's submissions so two tabs cannot both pass the
         # checks, and hold the balance so an approval or adjustment running now
         # cannot change it between the check and the new request's row. NO KEY
@@ -133,20 +183,21 @@ def submit_leave(employee, request_type: RequestType, *, start: datetime.date,
                              start_afternoon=start_afternoon, end_morning=end_morning)
         if result.errors:
             raise WorkflowError(" ".join(result.errors))
-        request = lifecycle.start(request_type, employee, comment=reason)
+        request = lifecycle.start(request_type, employee, comment=reason, draft=draft)
         LeaveRequest.objects.create(
             request=request, start_date=start, end_date=end, start_afternoon=start_afternoon,
             end_morning=end_morning, days=result.days, reason=reason,
         )
-        _attach(request, pending)
-        lifecycle.submit(request)
+        _attach_lines(request, stored)
+        if not draft:
+            lifecycle.submit(request)
         return request
 
-    return _with_uploads(employee, uploads, write)
+    return _with_lines(employee, lines, write)
 
 
 def submit_certificate(employee, request_type: RequestType, *, language: str, purpose="",
-                       copies=1) -> Request:
+                       copies=1, draft=False) -> Request:
     if request_type.family != RequestType.Family.CERTIFICATE:
         raise WorkflowError(_("This is not a certificate type."))
     if language not in CertificateRequest.Language.values:
@@ -155,31 +206,34 @@ def submit_certificate(employee, request_type: RequestType, *, language: str, pu
         raise WorkflowError(_("Between 1 and 5 copies."))
     _require(request_type, {"purpose": purpose})
     with transaction.atomic():
-        request = lifecycle.start(request_type, employee, comment=purpose)
+        request = lifecycle.start(request_type, employee, comment=purpose, draft=draft)
         CertificateRequest.objects.create(request=request, purpose=purpose, language=language,
                                           copies=int(copies))
-        lifecycle.submit(request)
+        if not draft:
+            lifecycle.submit(request)
     return request
 
 
 def submit_social(employee, request_type: RequestType, *, service: str, description="",
-                  amount: Decimal | None = None, uploads=()) -> Request:
+                  amount: Decimal | None = None, uploads=(), documents=None, issued_on=None,
+                  draft=False) -> Request:
     if request_type.family != RequestType.Family.SOCIAL:
         raise WorkflowError(_("This is not a social services type."))
     if service not in SocialServiceRequest.Service.values:
         raise WorkflowError(_("Choose a service."))
     _require(request_type, {"description": description, "amount": amount})
-    _require_attachment(request_type, uploads)
+    lines = _lines(request_type, uploads, documents, issued_on, draft=draft)
 
-    def write(pending):
-        request = lifecycle.start(request_type, employee, comment=description)
+    def write(stored):
+        request = lifecycle.start(request_type, employee, comment=description, draft=draft)
         SocialServiceRequest.objects.create(request=request, service=service,
                                             description=description, amount=amount)
-        _attach(request, pending)
-        lifecycle.submit(request)
+        _attach_lines(request, stored)
+        if not draft:
+            lifecycle.submit(request)
         return request
 
-    return _with_uploads(employee, uploads, write)
+    return _with_lines(employee, lines, write)
 
 
 # ---- Deciding, cancelling --------------------------------------------------------
@@ -419,7 +473,8 @@ def on_transition(request: Request, transition: RequestTransition) -> None:
 
 
 def submit_interservice(employee, request_type: RequestType, *, subject: str,
-                        description: str = "", uploads=()) -> Request:
+                        description: str = "", uploads=(), documents=None, issued_on=None,
+                        draft=False) -> Request:
     """A directorate asks another one; the employee files for their directorate."""
     if request_type.family != RequestType.Family.INTERSERVICE:
         raise WorkflowError(_("This is not a procedure between directorates."))
@@ -427,25 +482,87 @@ def submit_interservice(employee, request_type: RequestType, *, subject: str,
     if not subject:
         raise WorkflowError(_("This field is required: %(field)s")
                             % {"field": _("Subject")}, field="subject")
-    _require_attachment(request_type, uploads)
+    lines = _lines(request_type, uploads, documents, issued_on, draft=draft)
 
-    def write(pending):
-        request = lifecycle.start(request_type, employee, comment=subject)
+    def write(stored):
+        request = lifecycle.start(request_type, employee, comment=subject, draft=draft)
         InterServiceRequest.objects.create(request=request, subject=subject,
                                            description=description.strip())
-        _attach(request, pending)
-        lifecycle.submit(request)
+        _attach_lines(request, stored)
+        if not draft:
+            lifecycle.submit(request)
         return request
 
-    return _with_uploads(employee, uploads, write)
+    return _with_lines(employee, lines, write)
+
+
+# ---- Drafts ---------------------------------------------------------------------------
+
+
+def _check_draft(request: Request) -> None:
+    """At a draft's submission, what its first submission would have checked:
+    every required line given, issued recently enough, and a leave's days
+    still within the rules and balance (under the balance's lock)."""
+    given = {}
+    for document in request.documents.all():
+        given.setdefault(document.requirement_id, document)
+    for requirement in request.request_type.documents.all():
+        document = given.get(requirement.pk)
+        if document is None:
+            if requirement.required:
+                raise WorkflowError(_("Attach %(what)s.") % {"what": requirement.label},
+                                    field=f"document-{requirement.pk}")
+            continue
+        _check_validity(requirement, document.issued_on)
+    if request.request_type.family == RequestType.Family.LEAVE:
+        item = request.leave
+        if request.request_type.deducts_from_balance:
+            leave.lock_balance(request.requester, item.start_date.year)
+        result = leave.quote(request.requester, request.request_type, item.start_date,
+                             item.end_date, start_afternoon=item.start_afternoon,
+                             end_morning=item.end_morning, exclude=request.pk)
+        if result.errors:
+            raise WorkflowError(" ".join(result.errors))
+
+
+def submit_draft(request_id: int, user) -> Request:
+    """The applicant submits their draft, checked as a first submission is."""
+    return lifecycle.submit_draft(request_id, user, check=_check_draft)
+
+
+def add_draft_document(request_id: int, user, requirement_id: int, upload,
+                       issued_on: datetime.date | None = None) -> SubmittedDocument:
+    """The applicant gives (or replaces) one checklist line's file in their draft."""
+    request = policies.visible_or_404(user, request_id)
+    if not policies.can_act(user, request, "submit"):
+        raise WorkflowError(_("This draft can no longer be changed."))
+    requirement = request.request_type.documents.filter(pk=requirement_id).first()
+    if requirement is None:
+        raise WorkflowError(_("Choose a document of this procedure."), field="documents")
+    _check_checklist(request.request_type, {requirement.pk: upload},
+                     {requirement.pk: issued_on}, draft=True)
+
+    def write(stored):
+        locked = Request.objects.select_for_update(of=("self",)).get(pk=request_id)
+        if locked.stage != Stage.DRAFT:
+            raise WorkflowError(_("This draft can no longer be changed."))
+        replaced = SubmittedDocument.objects.filter(request=locked, requirement=requirement)
+        RequestAttachment.objects.filter(document__in=replaced).delete()
+        _attach_lines(locked, stored)
+        return SubmittedDocument.objects.filter(request=locked,
+                                                requirement=requirement).latest("pk")
+
+    return _with_lines(user, [(requirement, upload, issued_on)], write)
 
 
 # ---- Any family: an application with its checklist -------------------------------------
 
 
-def _check_checklist(request_type: RequestType, documents: dict, issued_on: dict) -> dict:
+def _check_checklist(request_type: RequestType, documents: dict, issued_on: dict, *,
+                     draft: bool = False) -> dict:
     """Every required line given, each file of an accepted type and size, issued
-    recently enough; errors name the line (field ``document-<id>``)."""
+    recently enough; errors name the line (field ``document-<id>``). A draft
+    (``draft``) may leave lines out; submitting it checks them all."""
     requirements = {r.pk: r for r in request_type.documents.all()}
     for requirement_id in documents:
         if requirement_id not in requirements:
@@ -454,7 +571,7 @@ def _check_checklist(request_type: RequestType, documents: dict, issued_on: dict
         name = f"document-{requirement.pk}"
         upload = documents.get(requirement.pk)
         if upload is None:
-            if requirement.required:
+            if requirement.required and not draft:
                 raise WorkflowError(_("Attach %(what)s.") % {"what": requirement.label},
                                     field=name)
             continue
@@ -463,18 +580,24 @@ def _check_checklist(request_type: RequestType, documents: dict, issued_on: dict
         except WorkflowError as exc:
             raise WorkflowError(exc.message, field=name) from None
         _refuse_infected(upload, name)
-        if requirement.validity_days:
-            day = issued_on.get(requirement.pk)
-            if day is None or day < timezone.localdate() - datetime.timedelta(
-                    days=requirement.validity_days):
-                raise WorkflowError(
-                    _("%(doc)s must have been issued less than %(days)s days ago.")
-                    % {"doc": requirement.label, "days": requirement.validity_days},
-                    field=f"issued-{requirement.pk}")
-            if day > timezone.localdate():
-                raise WorkflowError(_("The issue date is in the future."),
-                                    field=f"issued-{requirement.pk}")
+        if not draft:
+            _check_validity(requirement, issued_on.get(requirement.pk))
     return requirements
+
+
+def _check_validity(requirement, day: datetime.date | None) -> None:
+    """A line with a validity ("issued less than 3 months ago"): its issue date."""
+    if not requirement.validity_days:
+        return
+    if day is None or day < timezone.localdate() - datetime.timedelta(
+            days=requirement.validity_days):
+        raise WorkflowError(
+            _("%(doc)s must have been issued less than %(days)s days ago.")
+            % {"doc": requirement.label, "days": requirement.validity_days},
+            field=f"issued-{requirement.pk}")
+    if day > timezone.localdate():
+        raise WorkflowError(_("The issue date is in the future."),
+                            field=f"issued-{requirement.pk}")
 
 
 def _refuse_infected(upload, field: str) -> None:

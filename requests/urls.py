@@ -25,6 +25,7 @@ urlpatterns = [
     path("<int:pk>/forward/", views_office.forward, name="forward"),
     path("<int:pk>/take/", views_office.take, name="take"),
     path("<int:pk>/assign/", views_office.assign, name="assign"),
+    path("<int:pk>/draft/", views_office.draft, name="draft"),
     path("<int:pk>/messages/", views_office.message, name="message"),
     path("<int:pk>/documents/<int:document_id>/check/", views_office.check_document,
          name="check_document"),

@@ -39,7 +39,7 @@ def index(request):
         number = 1
     page = selectors.my_applications(request.user, number)
     return render(request, "requests/index.html", {
-        "my_requests": page.items, "page": page,
+        "my_requests": page.items, "page": page, "drafts": selectors.my_drafts(request.user),
         "balance": selectors.balance_summary(request.user),
         "awaiting": selectors.awaiting_decision(request.user),
         "is_hr": selectors.works_in_back_office(request.user),
@@ -63,34 +63,42 @@ def create(request, code):
     form = form_class(request.POST or None, request.FILES or None, request_type=request_type)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        # "Save as draft": kept for later, submitted from its page; the
+        # checklist and the family's rules are checked in full at submission.
+        draft = "draft" in request.POST
+        given = dict(form.checklist(), draft=draft)
         try:
             if request_type.family == RequestType.Family.LEAVE:
                 created = services.submit_leave(
                     request.user, request_type, start=data["start_date"], end=data["end_date"],
                     start_afternoon=data["start_afternoon"], end_morning=data["end_morning"],
-                    reason=data["reason"], uploads=data["attachments"],
+                    reason=data["reason"], **given,
                 )
             elif request_type.family == RequestType.Family.CERTIFICATE:
                 created = services.submit_certificate(
                     request.user, request_type, language=data["language"],
-                    purpose=data["purpose"], copies=data["copies"],
+                    purpose=data["purpose"], copies=data["copies"], draft=draft,
                 )
             elif request_type.family == RequestType.Family.INTERSERVICE:
                 created = services.submit_interservice(
                     request.user, request_type, subject=data["subject"],
-                    description=data["description"], uploads=data["attachments"],
+                    description=data["description"], **given,
                 )
             else:
                 created = services.submit_social(
                     request.user, request_type, service=data["service"],
-                    description=data["description"], amount=data["amount"],
-                    uploads=data["attachments"],
+                    description=data["description"], amount=data["amount"], **given,
                 )
         except WorkflowError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, _("Your request %(ref)s was submitted.")
-                             % {"ref": created.reference})
+            if draft:
+                messages.success(request, _("Your draft %(ref)s was saved. Submit it from its "
+                                            "page when it is complete.")
+                                 % {"ref": created.reference})
+            else:
+                messages.success(request, _("Your request %(ref)s was submitted.")
+                                 % {"ref": created.reference})
             return redirect("requests:detail", pk=created.pk)
     context = {"form": form, "request_type": request_type}
     if request_type.family == RequestType.Family.LEAVE:

@@ -214,6 +214,39 @@ def take(request, pk):
                  lambda: services.assign(pk, request.user, request.user))
 
 
+def _day(value: str):
+    try:
+        return timezone.datetime.fromisoformat(value).date() if value else None
+    except ValueError:
+        return False
+
+
+@login_required
+@require_POST
+def draft(request, pk):
+    """The applicant completes their draft's checklist (files per line), then
+    submits it if asked (``action=submit``): checked as a first submission."""
+    policies.visible_or_404(request.user, pk)
+    for key, upload in request.FILES.items():
+        if not key.startswith("document-") or not key.removeprefix("document-").isdigit():
+            continue
+        line = int(key.removeprefix("document-"))
+        issued = _day(request.POST.get(f"issued-{line}", ""))
+        if issued is False:
+            messages.error(request, _("Enter a valid date."))
+            return redirect("requests:detail", pk=pk)
+        try:
+            services.add_draft_document(pk, request.user, line, upload, issued)
+        except WorkflowError as exc:
+            messages.error(request, exc.message)
+            return redirect("requests:detail", pk=pk)
+    if request.POST.get("action") != "submit":
+        messages.success(request, _("Your draft was saved."))
+        return redirect("requests:detail", pk=pk)
+    return _done(request, pk, _("Your request was submitted."),
+                 lambda: services.submit_draft(pk, request.user))
+
+
 @login_required
 @require_POST
 def assign(request, pk):

@@ -165,6 +165,7 @@ CASES = {
     "requests:forward": _int_case("request"),
     "requests:take": _int_case("request"),
     "requests:assign": _int_case("request"),
+    "requests:draft": _int_case("request"),
     "requests:message": _int_case("request"),
     "requests:check_document": _int_case("request", document_id=1),
     "requests:balance": lambda w: ({"username": w["friend"].username},

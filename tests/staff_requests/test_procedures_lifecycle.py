@@ -229,7 +229,7 @@ def test_a_draft_is_submitted_by_its_applicant_only(org, types):
     CertificateRequest.objects.create(request=draft, language="fr")
     with pytest.raises(policies.NotVisible):
         policies.visible_or_404(org["colleague"], draft.pk)
-    with pytest.raises(WorkflowError):
+    with pytest.raises(policies.NotVisible):
         lifecycle.submit_draft(draft.pk, org["colleague"])
     lifecycle.submit_draft(draft.pk, org["employee"])
     draft.refresh_from_db()
