@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 __all__ = [
     "AssignmentSubmission", "Certificate", "Choice", "Lesson", "LessonProgress", "Module",
@@ -49,7 +50,7 @@ class Lesson(models.Model):
         DOCUMENT = "document", _("Document (PDF)")
         TEXT = "text", _("Text page")
         QUIZ = "quiz", _("Quiz")
-        ASSIGNMENT = "assignment", _("Assignment")
+        ASSIGNMENT = "assignment", pgettext_lazy("lesson kind", "Assignment")
 
     module = models.ForeignKey(
         Module, verbose_name=_("module"), on_delete=models.CASCADE, related_name="lessons"

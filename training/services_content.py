@@ -17,7 +17,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import ngettext, override
 
 from announcements.sanitize import clean_html
 from collab import events
@@ -216,8 +216,9 @@ def submit_quiz(user, lesson: Lesson, answers: dict[str, list[str]]) -> QuizAtte
         chosen[question.pk] = ids
     if unanswered:
         raise ContentRefused(
-            _("Answer every question before submitting (%(n)d left unanswered).")
-            % {"n": unanswered}
+            ngettext("Answer every question before submitting (%(n)d question unanswered).",
+                     "Answer every question before submitting (%(n)d questions unanswered).",
+                     unanswered) % {"n": unanswered}
         )
     right = sum(
         1 for question in questions
@@ -233,8 +234,9 @@ def submit_quiz(user, lesson: Lesson, answers: dict[str, list[str]]) -> QuizAtte
         number = (done["n"] or 0) + 1
         if lesson.max_attempts is not None and number > lesson.max_attempts:
             raise ContentRefused(
-                _("You have used all %(n)d attempts allowed for this quiz.")
-                % {"n": lesson.max_attempts}
+                ngettext("You have used the only attempt allowed for this quiz.",
+                         "You have used all %(n)d attempts allowed for this quiz.",
+                         lesson.max_attempts) % {"n": lesson.max_attempts}
             )
         try:
             with transaction.atomic():
