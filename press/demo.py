@@ -60,11 +60,12 @@ def _checklist(kind: RequestType) -> tuple[dict, dict]:
     return documents, issued
 
 
-def _staff(username, first, last, role, group=None):
+def _staff(username, first, last, name_ar, role, group=None):
     user = User.objects.filter(username=username).first()
     if user is None:
         user = User(username=username, first_name=first, last_name=last, role=role,
-                    email=f"{username}@ministere.ma", preferred_language="fr")
+                    full_name_ar=name_ar, email=f"{username}@ministere.ma",
+                    preferred_language="fr")
         user.set_password(DEMO_PASSWORD)
         user.save()
     if group:
@@ -103,9 +104,9 @@ def _company(spec):
             phone="+212537000000", language=language, status=Company.Status.VERIFIED)
     member = User.objects.filter(username=username).first()
     if member is None:
-        member = User(username=username, first_name=name_latin, last_name="",
-                      email=f"direction@{code}.ma", preferred_language=language,
-                      is_external=True)
+        member = User(username=username, first_name=people[0][1], last_name="",
+                      full_name_ar=people[0][0], email=f"direction@{code}.ma",
+                      preferred_language=language, is_external=True)
         member.set_password(DEMO_PASSWORD)
         member.save()
     CompanyMember.objects.get_or_create(user=member, defaults={
@@ -123,13 +124,14 @@ def _company(spec):
 
 def seed_press_demo() -> dict:
     """Idempotent enough for an empty database (what `make run` seeds)."""
-    officer = _staff("press.officer", "Amina", "Berrada", User.Role.PRESS_OFFICER,
-                     "press_office")
-    committee = [_staff("press.committee1", "Omar", "Kettani", User.Role.STAFF,
+    officer = _staff("press.officer", "Amina", "Berrada", "أمينة برادة",
+                     User.Role.PRESS_OFFICER, "press_office")
+    committee = [_staff("press.committee1", "Omar", "Kettani", "عمر الكتاني", User.Role.STAFF,
                         "press_committee"),
-                 _staff("press.committee2", "Salma", "Ouazzani", User.Role.STAFF,
-                        "press_committee")]
-    director = _staff("press.director", "Rachid", "Lahlou", User.Role.MANAGER, "press_director")
+                 _staff("press.committee2", "Salma", "Ouazzani", "سلمى الوزاني",
+                        User.Role.STAFF, "press_committee")]
+    director = _staff("press.director", "Rachid", "Lahlou", "رشيد لحلو", User.Role.MANAGER,
+                      "press_director")
     _open_campaign()
     companies = [_company(spec) for spec in COMPANIES]
     card = dossiers.request_type("press_card")

@@ -315,3 +315,26 @@ def test_press_types_are_valid_in_the_admin(space, user_factory):
     page = client.get(reverse("admin:staff_requests_requesttype_change", args=[kind.pk]))
     assert page.status_code == 200
     assert 'value="press_card" selected' in page.content.decode()
+    # The yearly configuration is edited there too.
+    campaign = space["campaign"]
+    for name, args in (("admin:press_presscampaign_change", [campaign.pk]),
+                       ("admin:press_traincardquota_changelist", []),
+                       ("admin:press_supporteligibilityrule_changelist", [])):
+        assert client.get(reverse(name, args=args)).status_code == 200
+    response = client.post(reverse("admin:press_presscampaign_change", args=[campaign.pk]), {
+        "year": campaign.year, "deposit_opens": "2027-01-10", "deposit_closes": "2027-01-01",
+        "completion_opens": "2027-02-01", "completion_closes": "2027-02-10",
+        "salary_floors-TOTAL_FORMS": "0", "salary_floors-INITIAL_FORMS": "0"})
+    assert response.status_code == 200 and "errornote" in response.content.decode()
+
+
+def test_demo_seeds_three_companies_with_dossiers_at_various_stages(space):
+    from press.demo import seed_press_demo
+
+    result = seed_press_demo()
+    assert result["companies"] == 3 and result["dossiers"] == 6
+    stages = set(Request.objects.filter(
+        applicant_organisation__code__in=["akhbar", "maghrib-news", "atlas-tv"])
+        .values_list("stage", flat=True))
+    assert {"review", "returned", "completed", "committee"} <= stages
+    assert IssuedDocument.objects.filter(kind="press_card").exists()

@@ -4,6 +4,7 @@ from announcements.demo import seed_announcements_demo
 from chat.demo import seed_chat_demo
 from collab.demo import DEMO_PASSWORD, seed_demo_ministry
 from collab.models import Directorate, User
+from press.demo import seed_press_demo
 from requests.defaults import seed_requests_demo
 
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         seed_requests_demo()  # request types, public holidays, social affairs officer
         seed_announcements_demo()  # a pinned welcome to all staff
         seed_chat_demo()  # a first conversation in a directorate channel
+        seed_press_demo()  # press officers, three companies and their dossiers
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {counts['directorates']} directorates and {counts['users']} users "
