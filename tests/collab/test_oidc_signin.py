@@ -121,7 +121,8 @@ def test_off_when_no_issuer_is_set(client, settings, db):
     assert reverse("sso_start") not in client.get(reverse("login")).content.decode()
 
 
-def test_first_sign_in_creates_the_person_from_the_claims(sso):
+def test_first_sign_in_creates_the_person_from_the_claims(sso, settings):
+    settings.OTP_REQUIRED_ROLES = ["administrator", "auditor", "press_officer"]
     page = Client(HTTP_ACCEPT_LANGUAGE="fr").get(reverse("login")).content.decode()
     assert "Se connecter avec Keycloak" in page
 
@@ -143,7 +144,10 @@ def test_first_sign_in_creates_the_person_from_the_claims(sso):
 
     # Groups map to the new roles too; a second sign-in finds the same person.
     assert signed_in_user(sign_in("youssef")[0]).role == User.Role.TRAINER
-    assert signed_in_user(sign_in("hind")[0]).role == User.Role.PRESS_OFFICER
+    client = sign_in("hind")[0]
+    assert signed_in_user(client).role == User.Role.PRESS_OFFICER
+    # Single sign-on does not skip the second factor press officers need.
+    assert client.get(reverse("home"))["Location"].startswith(reverse("otp_setup"))
     User.objects.filter(pk=nadia.pk).update(username="nadia.renamed", job_title="")
     again = signed_in_user(sign_in("nadia")[0])
     assert again.pk == nadia.pk and again.job_title == "Cheffe de division"
@@ -178,6 +182,12 @@ def test_a_wrong_state_or_a_replayed_callback_is_refused_and_audited(sso):
 
     client, response, _, _ = sign_in("nadia", before_callback=wrong_state)
     _refused(response, client, "state")
+
+    # The person said no at the provider (or it failed): refused, said so, audited.
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    state = parse_qs(urlsplit(client.get(reverse("sso_start"))["Location"]).query)["state"][0]
+    response = client.get(reverse("sso_callback"), {"error": "access_denied", "state": state})
+    assert "ne vous a pas connecté" in _refused(response, client, "provider_error")
 
     kept = {}
 
