@@ -76,13 +76,22 @@ class ProfileForm(ModelForm):
     class Meta:
         model = User
         fields = ["first_name", "last_name", "full_name_ar", "email", "job_title",
-                  "preferred_language"]
+                  "preferred_language", "digest_hours"]
         # Arabic names are typed right to left whatever the page's language.
         widgets = {
             "full_name_ar": forms.TextInput(attrs={"dir": "rtl"}),
             "job_title": forms.TextInput(attrs={"dir": "auto"}),
             "email": forms.EmailInput(attrs={"dir": "ltr"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left out of a post (an older page, a script), the choice is kept.
+        self.fields["digest_hours"].required = False
+
+    def clean_digest_hours(self):
+        value = self.cleaned_data.get("digest_hours")
+        return self.instance.digest_hours if value in (None, "") else value
 
 
 class DirectorySearchForm(Form):

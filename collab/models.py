@@ -71,6 +71,12 @@ class User(AbstractUser):
         FRENCH = "fr", "Français"
         ENGLISH = "en", "English"
 
+    class DigestDelay(models.IntegerChoices):
+        NEVER = 0, _("Never")
+        HOURS_4 = 4, _("After 4 hours")
+        DAY = 24, _("After a day")
+        DAYS_3 = 72, _("After 3 days")
+
     full_name_ar = models.CharField(_("full name (Arabic)"), max_length=150, blank=True)
     directorate = models.ForeignKey(
         Directorate,
@@ -99,6 +105,15 @@ class User(AbstractUser):
     preferred_language = models.CharField(
         _("preferred language"), max_length=5, choices=Language.choices, default=Language.ARABIC
     )
+    # E-mail digest of what waits unread (collab/digests.py): sent once
+    # something has waited this many hours, at most once per such period.
+    digest_hours = models.PositiveSmallIntegerField(
+        _("e-mail me what waits for me"), choices=DigestDelay.choices,
+        default=DigestDelay.DAY, db_default=DigestDelay.DAY,
+        help_text=_("Unread mentions, direct messages and approvals waiting for you, "
+                    "in one e-mail, when you have not read them on the intranet."),
+    )
+    digest_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The single sign-on provider's stable identifier ("sub") of this person,
     # set at their first sign-in through it (collab/oidc.py): names can change
     # or be reused at the provider, this cannot.

@@ -471,6 +471,14 @@ COLLAB_EXTERNAL_SOCKET_GROUP_PROVIDERS: list[str] = [
 # The press enterprise space: where an external account lands.
 PRESS_HOME_URL = "/press/"
 
+# What the e-mail digest lists (collab/digests.py): each a dotted path to a
+# function (user, cutoff) -> DigestSection | None, in the digest's order.
+COLLAB_DIGEST_SECTIONS: list[str] = [
+    "requests.digest.approvals",
+    "chat.digest.mentions",
+    "chat.digest.direct_messages",
+]
+
 # Socket limits. Daphne refuses larger frames itself (see Makefile and docker/);
 # the consumer also closes with 1009 if a larger text reaches it.
 WEBSOCKET_MAX_FRAME_BYTES = int(os.environ.get("WEBSOCKET_MAX_FRAME_BYTES", 65536))
