@@ -98,7 +98,10 @@ def record(
 
 
 def _signed_in(sender, request, user, **kwargs):
-    record(Action.SIGN_IN, request=request, actor=user)
+    # Single sign-on marks its requests (collab/oidc.py); passwords do not.
+    method = getattr(request, "sign_in_method", "")
+    record(Action.SIGN_IN, request=request, actor=user,
+           detail={"method": method} if method else None)
 
 
 def _signed_out(sender, request, user, **kwargs):

@@ -419,6 +419,7 @@ def sso_callback(request):
         return _refused_page(request, refusal.message, 400)
     except Unreachable:
         return _refused_page(request, "unreachable", 503)
+    request.sign_in_method = "oidc"  # for the audit entry
     login(request, user, backend=BACKEND)
     request.session[SESSION_ID_TOKEN] = id_token
     return redirect(next_url)

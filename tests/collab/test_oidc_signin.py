@@ -140,7 +140,8 @@ def test_first_sign_in_creates_the_person_from_the_claims(sso, settings):
         "nadia@ministry.ma", "Cheffe de division", "MC-2044")
     assert nadia.role == User.Role.HR_OFFICER and nadia.directorate.code == "drh"
     assert nadia.sso_subject and not nadia.has_usable_password()
-    assert AuditEntry.objects.filter(action=AuditEntry.Action.SIGN_IN, actor=nadia).exists()
+    assert AuditEntry.objects.get(action=AuditEntry.Action.SIGN_IN, actor=nadia).detail == {
+        "method": "oidc"}
 
     # Groups map to the new roles too; a second sign-in finds the same person.
     assert signed_in_user(sign_in("youssef")[0]).role == User.Role.TRAINER
