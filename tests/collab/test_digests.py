@@ -129,3 +129,14 @@ def test_a_refused_send_is_tried_again_at_the_next_pass(waiting, smtp_server, se
     settings.EMAIL_PORT = smtp_server.port
     call_command("send_digests", stdout=open("/dev/null", "w"))
     assert len(smtp_server.messages) == 1
+
+
+def test_two_passes_at_once_send_one_digest(waiting, smtp_server):
+    from collab.digests import send_digest
+
+    # Both passes read Nadia before either sent anything.
+    first, second = (User.objects.get(pk=waiting["nadia"].pk) for _ in range(2))
+    now = timezone.now()
+    assert send_digest(first, now) is True
+    assert send_digest(second, now) is False  # the claim was taken
+    assert len(smtp_server.messages) == 1

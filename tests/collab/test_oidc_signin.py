@@ -270,3 +270,16 @@ def test_provider_down_gives_a_clear_error_and_passwords_still_work(
     response = client.post(reverse("login"), {"username": "breakglass",
                                               "password": "Local-admin-pass-1"})
     assert (response.status_code, response["Location"]) == (302, reverse("home"))
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"OIDC_CLIENT_SECRET": ""}, "OIDC_CLIENT_SECRET are required"),
+    ({"OIDC_ROLE_GROUPS": "chief=collab-chiefs"}, "unknown role 'chief'"),
+    ({"OIDC_CLAIM_MAP": "salary=salary"}, "unknown field(s) salary"),
+    ({"OIDC_CLAIM_MAP": "email"}, "expected key=value"),
+])
+def test_a_wrong_configuration_stops_the_start_and_says_why(env, message):
+    from django.core.exceptions import ImproperlyConfigured
+
+    with pytest.raises(ImproperlyConfigured, match=re.escape(message)):
+        oidc_settings({"OIDC_ISSUER": "https://sso.example.gov.ma/realms/m", **ENV, **env})
