@@ -11,3 +11,7 @@ class PressConfig(AppConfig):
         from . import families
 
         families.register()
+        # Company verification plugs into the engine (requests.registry).
+        from . import verification
+
+        verification.register()

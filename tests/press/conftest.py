@@ -69,3 +69,46 @@ def representative(member_factory, company):
 
 # The dossiers' fixtures (two companies, the press office and committee, a campaign).
 from tests.press.dossier_fixtures import campaign, dossier_env, space  # noqa: E402,F401
+
+
+@pytest.fixture
+def file_store(settings, tmp_path):
+    """The local-disk file store in a directory of the test's own."""
+    from files.storage import get_file_store
+
+    settings.FILE_STORE = "local"
+    settings.FILE_STORE_DIR = tmp_path / "store"
+    get_file_store.cache_clear()
+    yield
+    get_file_store.cache_clear()
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+# A 1x1 PNG.
+PNG_BYTES = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360000002000100e221bc330000000049454e44ae426082")
+
+
+def pdf(name="document.pdf", content=PDF_BYTES):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+def png(name="photo.png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, PNG_BYTES, content_type="image/png")
+
+
+@pytest.fixture
+def press_officer(user_factory):
+    """A press officer, member of the press office that decides company verifications."""
+    from django.contrib.auth.models import Group
+
+    from press.verification import PRESS_OFFICE_GROUP
+
+    officer = user_factory(role="press_officer", preferred_language="en")
+    officer.groups.add(Group.objects.get_or_create(name=PRESS_OFFICE_GROUP)[0])
+    return officer
