@@ -188,10 +188,12 @@ class ReturnForm(Form):
 
 
 class MessageForm(Form):
-    body = forms.CharField(label=_("Message"), max_length=5000,
+    # A message may be only files; the service refuses one with neither.
+    body = forms.CharField(label=_("Message"), max_length=5000, required=False,
                            widget=forms.Textarea(attrs={"rows": 2, "dir": "auto"}))
     internal = forms.BooleanField(label=_("Internal note (the applicant never sees it)"),
                                   required=False)
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
 
 
 class InterServiceForm(ChecklistMixin, Form):

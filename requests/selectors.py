@@ -77,6 +77,9 @@ class DetailContext:
     forward_to: list
     # The colleagues deciding the same step, to whom the viewer may assign it.
     colleagues: list = field(default_factory=list)
+    # The other side's read receipt (the applicant's for officers, officers' for the applicant).
+    receipt: object = None
+    officers_read: bool = False  # the receipt is the officers' (shown to the applicant)
     # A draft's applicant: submit it, and each checklist line with what was given.
     can_submit: bool = False
     draft_lines: list = field(default_factory=list)
@@ -124,6 +127,8 @@ def detail_context(user, request: Request) -> DetailContext:
         correction=correction,
         read_receipts=receipts,
         applicant_read_until=receipts.get(request.requester_id),
+        receipt=read_receipt(request, officer=officer and not applicant),
+        officers_read=not (officer and not applicant),
         forward_to=forward_to,
         colleagues=colleagues,
         can_submit=can_submit,
@@ -241,10 +246,48 @@ def conversation(request: Request, *, officer: bool) -> list:
     """The application's messages (and, for officers, internal notes), oldest first."""
     from .models import Message
 
-    messages = Message.objects.filter(request=request).select_related("author")
+    messages = Message.objects.filter(request=request).select_related("author") \
+        .prefetch_related("attachments__file__current_version")
     if not officer:
         messages = messages.filter(internal=False)
     return list(messages.order_by("created_at", "pk")[:500])
+
+
+def _message_files(request: Request, **message_filter):
+    from .models import Message
+
+    return Message.attachments.through.objects.filter(
+        message__request=request, **message_filter).values("requestattachment_id")
+
+
+def application_attachments(request: Request):
+    """The application's own files (not those sent in its conversation)."""
+    return request.attachments.exclude(pk__in=_message_files(request)) \
+        .select_related("file__current_version")
+
+
+def may_fetch_attachment(user, request: Request, attachment) -> bool:
+    """A file of an internal note is for officers only (the applicant never
+    learns it exists); every other file of a visible application may be fetched."""
+    if policies.is_officer(user, request) and not policies.is_applicant(user, request):
+        return True
+    return not _message_files(request, message__internal=True).filter(
+        requestattachment_id=attachment.pk).exists()
+
+
+def read_receipt(request: Request, *, officer: bool):
+    """What one side knows of the other's reading: for officers, up to when the
+    applicant read the conversation; for the applicant, up to when an officer did."""
+    from django.db.models import Max
+
+    from .models import MessageRead
+
+    reads = MessageRead.objects.filter(request=request)
+    if officer:
+        return reads.filter(user_id=request.requester_id).values_list(
+            "read_until", flat=True).first()
+    return reads.exclude(user_id=request.requester_id).aggregate(
+        last=Max("read_until"))["last"]
 
 
 def read_receipts(request: Request) -> dict:

@@ -810,41 +810,83 @@ def _participants(request: Request, *, internal: bool) -> set[int]:
     return people
 
 
-def post_message(request_id: int, user, body: str, *, internal: bool = False) -> Message:
-    """A message to the applicant and officers, or an internal note (officers only)."""
+def post_message(request_id: int, user, body: str, *, internal: bool = False,
+                 uploads=()) -> Message:
+    """A message to the applicant and officers, or an internal note (officers
+    only), with attachments (stored through the file store, scanned)."""
     body = body.strip()[:5000]
-    if not body:
+    if not body and not uploads:
         raise WorkflowError(_("Write a message."), field="body")
-    with transaction.atomic():
+    request = Request.objects.filter(pk=request_id).select_related("requester").first()
+    if request is None or not policies.can_view(user, request):
+        raise policies.NotVisible
+    if not policies.can_comment(user, request, internal=internal):
+        raise WorkflowError(_("You cannot write here."), field="body")
+
+    def write(pending):
         request = Request.objects.select_for_update(of=("self",)).select_related(
-            "request_type", "requester", "current_step").filter(pk=request_id).first()
-        if request is None or not policies.can_view(user, request):
-            raise policies.NotVisible
+            "request_type", "requester", "current_step").get(pk=request_id)
         if not policies.can_comment(user, request, internal=internal):
             raise WorkflowError(_("You cannot write here."), field="body")
         message = Message.objects.create(request=request, author=user, body=body,
                                          internal=internal)
+        for item in pending:
+            message.attachments.add(RequestAttachment.objects.create(
+                request=request, file=item.record().file))
         timeline_log.append(
             request, TimelineEntry.Kind.NOTE if internal else TimelineEntry.Kind.MESSAGE,
             actor=user, public=not internal, payload={"message": message.pk})
         MessageRead.objects.update_or_create(request=request, user=user,
                                              defaults={"read_until": message.created_at})
-        from . import selectors
+        _publish_conversation(request, _participants(request, internal=internal) | {user.pk})
+        return message
 
-        for person_id in _participants(request, internal=internal) | {user.pk}:
-            officer = person_id != request.requester_id
-            events.publish(events.REQUEST_MESSAGE, to=person_id, id=request.pk,
+    try:
+        return _with_uploads(user, list(uploads), write)
+    except WorkflowError as exc:
+        raise WorkflowError(exc.message, field=exc.field or "attachments") from None
+
+
+def _publish_conversation(request: Request, people: set[int]) -> None:
+    """Each person's sockets get the conversation as they may see it (officers
+    with the internal notes), in their language, with the other side's read receipt."""
+    from django.contrib.auth import get_user_model
+
+    from . import selectors
+
+    for person in get_user_model().objects.filter(pk__in=people).only(
+            "pk", "preferred_language"):
+        officer = person.pk != request.requester_id
+        with translation.override(person.preferred_language):
+            events.publish(events.REQUEST_MESSAGE, to=person.pk, id=request.pk,
                            html=render_to_string("requests/partials/conversation.html", {
                                "req": request,
                                "conversation": selectors.conversation(request, officer=officer),
+                               "receipt": selectors.read_receipt(request, officer=officer),
+                               "officers_read": not officer,
                            }))
-    return message
 
 
 def mark_read(request: Request, user) -> None:
-    """``user`` has seen the conversation of ``request`` (which they may see)."""
+    """``user`` has seen the conversation of ``request`` (which they may see);
+    if that is news to the other side (a message of theirs was unread), their
+    open pages show the new read receipt live."""
+    now = timezone.now()
+    before = MessageRead.objects.filter(request=request, user=user).values_list(
+        "read_until", flat=True).first()
     MessageRead.objects.update_or_create(request=request, user=user,
-                                         defaults={"read_until": timezone.now()})
+                                         defaults={"read_until": now})
+    applicant = user.pk == request.requester_id
+    unread = Message.objects.filter(request=request, internal=False).exclude(author=user)
+    if before is not None:
+        unread = unread.filter(created_at__gt=before)
+    if not unread.exists():
+        return
+    if applicant:
+        others = _participants(request, internal=True)
+    else:
+        others = {request.requester_id}
+    _publish_conversation(request, others)
 
 
 def _notify_expiry(request: Request) -> None:

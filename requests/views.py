@@ -148,7 +148,7 @@ def detail(request, pk):
         "can_cancel": lifecycle.can_cancel(request.user, item),
         "can_decide": routing.can_decide(request.user, item),
         "needs_form": services.needs_form_to_complete(item),
-        "attachments": item.attachments.select_related("file__current_version"),
+        "attachments": selectors.application_attachments(item),
         "balance": (selectors.balance_summary(request.user)
                     if item.requester_id == request.user.pk else None),
         "engine": selectors.detail_context(request.user, item),
@@ -264,6 +264,8 @@ def attachment_download(request, pk, attachment_id):
         RequestAttachment.objects.select_related("file__current_version"),
         pk=attachment_id, request=item,
     )
+    if not selectors.may_fetch_attachment(request.user, item, attachment):
+        raise Http404  # an internal note's file: as if it did not exist
     return serve_version(request, attachment.version)
 
 

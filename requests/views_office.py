@@ -268,13 +268,15 @@ def assign(request, pk):
 @require_POST
 def message(request, pk):
     policies.visible_or_404(request.user, pk)
-    form = MessageForm(request.POST)
+    form = MessageForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("Write a message."))
+        errors = [str(e) for field in form.errors.values() for e in field]
+        messages.error(request, " ".join(errors) or _("Write a message."))
         return redirect("requests:detail", pk=pk)
     return _done(request, pk, _("Your message was sent."),
                  lambda: services.post_message(pk, request.user, form.cleaned_data["body"],
-                                               internal=form.cleaned_data["internal"]))
+                                               internal=form.cleaned_data["internal"],
+                                               uploads=form.cleaned_data["attachments"]))
 
 
 @login_required
