@@ -64,6 +64,11 @@ run: messages seed
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(PY) -m collab.server -b $(HOST) -p $(PORT) --websocket-max-message-size 65536 --websocket-max-frame-size 65536 asgi:application
 
+# The suite on every core (at most 4 workers: each starts its own servers).
+# --dist loadfile keeps a module on one worker, so the servers its
+# module-scoped fixtures start are started once. PYTEST_ARGS=-n0 runs serially.
+PYTEST_ARGS ?= -n auto --maxprocesses=4 --dist loadfile
+
 test: install-dev system-deps-test
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py compilemessages -v 0 --ignore=.venv

@@ -14,6 +14,8 @@ restart it, a private redis-server) for browser, multi-process tests and bench/.
   the file test database, or a file copy of an in-memory one).
 - ``RedisServer(workdir)``: our own redis-server on a free port, for tests
   that stop and start Redis. Never restart the machine's shared Redis.
+- ``wait_for_idle_database(connection)``: before a test flushes the tables a
+  live server shares, wait until that server's transactions are over.
 - ``start_seaweedfs(workdir)``: a real S3 server (SeaweedFS) on free ports,
   which checks signatures, expiry and bucket policies; it can be paused or
   killed for fault tests. ``stop_process(process)`` ends the other helpers.
@@ -455,6 +457,37 @@ def shared_test_database(connection, tmp_path: Path):
         connection.settings_dict["NAME"] = memory_name
         connection.ensure_connection()
         keeper.close()
+
+
+def wait_for_idle_database(connection, quiet: float = 0.3, timeout: float = 15.0) -> None:
+    """Return once no other session on this test database has been inside a
+    transaction for ``quiet`` seconds (PostgreSQL; elsewhere at once).
+
+    A live server may still be answering what a closed browser asked for last
+    (a click's request, a page's reaction to an event). Flushing the database
+    meanwhile deadlocks: TRUNCATE locks the tables one after another while that
+    request's transaction holds one and waits for another. Call it after the
+    clients are gone, before the test's teardown flushes the tables.
+    """
+    if connection.vendor != "postgresql":
+        return
+    query = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid() AND backend_type = 'client backend' "
+        "AND state NOT IN ('idle', 'disabled')"
+    )
+    deadline = time.monotonic() + timeout
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(query)
+            busy = cursor.fetchone()[0]
+        now = time.monotonic()
+        if busy:
+            quiet_since = now
+        elif now - quiet_since >= quiet:
+            return
+        time.sleep(0.05)
 
 
 def worker_env(

@@ -170,8 +170,9 @@ def browser(django_db_setup):
 
 
 @pytest.fixture
-def new_context(browser, request):
-    """Factory of browser contexts (separate cookie jars), closed after the test."""
+def new_context(browser, request, transactional_db):
+    """Factory of browser contexts (separate cookie jars), closed after the test
+    and before its rows are flushed, once the server has finished what they asked."""
     contexts = []
 
     def make(**options):
@@ -191,6 +192,9 @@ def new_context(browser, request):
                 except Exception:  # a dead page must not hide the failure
                     pass
         ctx.close()
+    from django.db import connection
+
+    multiproc.wait_for_idle_database(connection)
 
 
 @pytest.fixture
