@@ -16,6 +16,7 @@ project's one live-server toolkit.
 - ``live_redis``: request it when the test crosses processes (publishes from
   this process, or uses two workers); without Redis the test skips locally,
   saying why, and fails under CI=true.
+- ``smtp_daemon`` (tests/smtp.py): the SMTP server the workers send mail to.
 - ``browser``: one headless Chromium (``/usr/bin/chromium``) for the run.
 - ``context`` / ``page``: a fresh browser context (its own cookies) per test;
   ``context.new_page()`` gives a second tab of the same user.
@@ -80,8 +81,10 @@ def e2e_channel_layer():
 
 
 @pytest.fixture(scope="package")
-def live_env(django_db_setup, django_db_blocker, e2e_channel_layer, tmp_path_factory):
-    """Environment of the browser tests' workers: test database, Redis, our secret key."""
+def live_env(django_db_setup, django_db_blocker, e2e_channel_layer, tmp_path_factory,
+             smtp_daemon):
+    """Environment of the browser tests' workers: test database, Redis, our secret
+    key, and the run's SMTP server (``smtp_daemon``: tests read the mail it got)."""
     from django.conf import settings
     from django.db import connection
 
@@ -93,6 +96,8 @@ def live_env(django_db_setup, django_db_blocker, e2e_channel_layer, tmp_path_fac
         prefix=e2e_channel_layer["CHANNEL_LAYER_PREFIX"],
         secret_key=settings.SECRET_KEY,
         var_dir=tmp_path_factory.mktemp("e2e-var"),
+        EMAIL_HOST=smtp_daemon.host,
+        EMAIL_PORT=str(smtp_daemon.port),
     )
 
 

@@ -52,3 +52,54 @@ async def test_external_socket_joins_its_own_groups_only(representative, setting
     assert group_name(Audience.ORGANISATION, organisation) in joined
     assert all(name.startswith(("user.", "session.", "organisation.")) for name in joined)
     await communicator.disconnect()
+
+
+def _intranet_urls(patterns=None, prefix=""):
+    """Every URL of the project outside the press space, its parameters filled in."""
+    import uuid
+
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    from press.middleware import EXTERNAL_ALLOWED_URL_NAMES
+
+    samples = {"int": 1, "str": "x", "slug": "x", "path": "x", "uuid": uuid.uuid4()}
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace in ("press", "admin"):
+                continue
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            yield from _intranet_urls(entry.url_patterns, namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            name = prefix + entry.name
+            if name in EXTERNAL_ALLOWED_URL_NAMES:
+                continue
+            kwargs = {key: samples.get(type(converter).__name__.removesuffix("Converter")
+                                       .lower(), "x")
+                      for key, converter in entry.pattern.converters.items()}
+            yield name, reverse(name, kwargs=kwargs)
+
+
+def test_an_external_account_reaches_no_intranet_url(representative, client_for):
+    client = client_for(representative)
+    urls = list(_intranet_urls())
+    assert len(urls) > 50  # the whole intranet, not a sample
+    for name, url in urls:
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            if method == "get":
+                assert (response.status_code, response.get("Location")) == (302, "/press/"), name
+            else:
+                assert response.status_code == 403, (name, response.status_code)
+            assert b"<nav class=\"mainnav\"" not in response.content, name
+    # The admin: not staff, so its own sign-in page, never content.
+    assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_external_account_cannot_use_the_upload_endpoint(representative):
+    from tests.files.conftest import Uploader
+
+    response = Uploader(representative)(b"bytes", "note.txt")
+    assert response.status_code == 401
+    from files.models import File
+    assert not File.objects.filter(owner=representative).exists()
