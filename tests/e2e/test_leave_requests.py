@@ -1,5 +1,6 @@
-"""Leave in two browsers: an employee asks three days of leave, the manager
-approves from the notification dropdown, the employee sees it live."""
+"""Leave on the engine in three browsers: an employee asks three days of leave,
+the manager approves from the notification dropdown, HR completes it from
+theirs, and the employee sees each step live."""
 
 from __future__ import annotations
 
@@ -43,10 +44,20 @@ def leave_people(directorate_factory, user_factory):
                             first_name="Karim", last_name="Benali", full_name_ar="كريم بنعلي",
                             preferred_language="fr")
     seed_requests_demo()
+    # Procedure types are data: here annual leave also goes through HR.
+    from requests.models import Decider, RequestType, Stage, WorkflowStep
+
+    annual = RequestType.objects.get(code="leave-annual")
+    WorkflowStep.objects.create(request_type=annual, position=annual.steps.count() + 1,
+                                stage=Stage.HR_PROCESSING, decider=Decider.HR_OFFICER,
+                                norm_days=3)
+    user_factory(username="e2e.hr", directorate=directorate, role="hr_officer",
+                 first_name="Salma", last_name="Idrissi", preferred_language="fr")
     return manager, employee
 
 
-def test_three_days_of_leave_approved_from_the_dropdown(live_url, new_context, leave_people):
+def test_three_days_of_leave_approved_by_the_manager_then_hr_from_the_dropdown(
+        live_url, new_context, leave_people):
     base = live_url
     monday = first_monday_without_holidays()
     wednesday = monday + datetime.timedelta(days=2)
@@ -79,8 +90,22 @@ def test_three_days_of_leave_approved_from_the_dropdown(live_url, new_context, l
     approve.locator("input[name=comment]").fill("بالتوفيق")
     approve.locator("button").click()
     outcome = manager.get_by_test_id("decision-outcome")
-    expect(outcome).to_have_text("تمت الموافقة.", timeout=15000)
+    expect(outcome).to_have_text("تمت الموافقة: ينتقل الطلب إلى المرحلة الموالية.",
+                                 timeout=15000)
     assert manager.url == f"{base}/"  # decided without leaving the page
+
+    # The employee's page follows it to HR; nothing is taken from the balance yet.
+    expect(employee.get_by_test_id("request-stage")).to_have_attribute(
+        "class", "stage stage-hr_processing", timeout=15000)
+    expect(employee.get_by_test_id("balance-remaining")).to_have_text("22")
+
+    # HR, told live, completes it from the bell too.
+    hr = new_context().new_page()
+    login(hr, base, "e2e.hr")
+    expect(hr.locator("#bell-count")).to_have_text("1", timeout=15000)
+    hr.click("#bell-button")
+    hr.locator("#notif-panel form[hx-post*='decision=approve'] button").click()
+    expect(hr.get_by_test_id("decision-outcome")).to_have_text("Approuvée.", timeout=15000)
 
     # The employee's page changes by itself: stage, timeline, balance.
     expect(employee.get_by_test_id("request-stage")).to_have_attribute(

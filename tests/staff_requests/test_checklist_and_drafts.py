@@ -142,3 +142,41 @@ def test_a_leave_draft_holds_no_days_and_is_checked_again_at_submission(org, typ
     with pytest.raises(services.WorkflowError, match="overlap"):
         services.submit_draft(draft.pk, org["employee"])
     assert Request.objects.get(pk=draft.pk).stage == Stage.DRAFT
+
+
+def test_the_officer_checks_each_document_and_only_a_correction_reopens_one(
+        org, lines, client_for):
+    from requests.models import SubmittedDocument, TimelineEntry
+
+    birth = lines["birth"]
+    req = services.submit_social(
+        org["employee"], birth.request_type, service="education", description="Cantine",
+        documents={birth.pk: pdf()}, issued_on={birth.pk: timezone.localdate()})
+    document = req.documents.get()
+    url = f"/requests/{req.pk}/documents/{document.pk}/check/"
+    officer = client_for(org["social"])
+    # HR sees staff applications but does not decide this one; a reason is needed to reject.
+    assert client_for(org["hr"]).post(url, {"decision": "accept"}).status_code == 403
+    officer.post(url, {"decision": "reject", "reason": " "})
+    document.refresh_from_db()
+    assert document.status == SubmittedDocument.Status.PENDING
+    officer.post(url, {"decision": "reject", "reason": "Copie illisible"})
+    document.refresh_from_db()
+    assert (document.status, document.reason, document.checked_by) == (
+        SubmittedDocument.Status.REJECTED, "Copie illisible", org["social"])
+    entry = req.timeline.filter(kind=TimelineEntry.Kind.DOCUMENT).get()
+    assert entry.public and entry.payload["status"] == "rejected"
+    applicant_page = client_for(org["employee"]).get(f"/requests/{req.pk}/").content.decode()
+    assert "Copie illisible" in applicant_page
+    # Not named by a correction: the rejected file cannot be replaced.
+    with pytest.raises(services.WorkflowError):
+        services.resubmit(req.pk, org["employee"], documents={birth.pk: pdf(name="new.pdf")},
+                          issued_on={birth.pk: timezone.localdate()})
+    services.return_for_correction(req.pk, org["social"], expected_step=1, items=[
+        {"kind": "document_incorrect", "document": birth.pk}])
+    services.resubmit(req.pk, org["employee"], documents={birth.pk: pdf(name="new.pdf")},
+                      issued_on={birth.pk: timezone.localdate()})
+    latest = req.documents.select_related("attachment").latest("pk")
+    assert latest.attachment.filename == "new.pdf"
+    assert latest.status == SubmittedDocument.Status.PENDING
+    assert Request.objects.get(pk=req.pk).stage == Stage.HR_PROCESSING

@@ -55,6 +55,7 @@ def endpoints(m):
         ("post", f"/requests/{pk}/assign/", {"officer": m["manager"].pk}),
         ("post", f"/requests/{pk}/forward/", {"to_position": "2", "step": "1"}),
         ("get", f"/requests/{pk}/certificate.pdf", {}),
+        ("post", f"/requests/{pk}/draft/", {"action": "submit"}),
         ("post", f"/requests/{pk}/messages/", {"body": "hello"}),
         ("post", f"/requests/{pk}/documents/{doc}/check/", {"decision": "accept"}),
     ]
