@@ -838,7 +838,8 @@ def post_message(request_id: int, user, body: str, *, internal: bool = False,
             actor=user, public=not internal, payload={"message": message.pk})
         MessageRead.objects.update_or_create(request=request, user=user,
                                              defaults={"read_until": message.created_at})
-        _publish_conversation(request, _participants(request, internal=internal) | {user.pk})
+        _publish_conversation(request, _participants(request, internal=internal) | {user.pk},
+                              internal=internal)
         return message
 
     try:
@@ -847,16 +848,21 @@ def post_message(request_id: int, user, body: str, *, internal: bool = False,
         raise WorkflowError(exc.message, field=exc.field or "attachments") from None
 
 
-def _publish_conversation(request: Request, people: set[int]) -> None:
+def _publish_conversation(request: Request, people: set[int], *,
+                          internal: bool = False) -> None:
     """Each person's sockets get the conversation as they may see it (officers
-    with the internal notes), in their language, with the other side's read receipt."""
+    with the internal notes), in their language, with the other side's read
+    receipt. Whoever speaks for the applicant (the requester, the applying
+    directorate's director even when they approved a step, an organisation's
+    members) gets the applicant's view, and nothing for an internal note."""
     from django.contrib.auth import get_user_model
 
     from . import selectors
 
-    for person in get_user_model().objects.filter(pk__in=people).only(
-            "pk", "preferred_language"):
-        officer = person.pk != request.requester_id
+    for person in get_user_model().objects.filter(pk__in=people):
+        officer = not policies.is_applicant(person, request)
+        if internal and not officer:
+            continue
         with translation.override(person.preferred_language):
             events.publish(events.REQUEST_MESSAGE, to=person.pk, id=request.pk,
                            html=render_to_string("requests/partials/conversation.html", {

@@ -95,3 +95,38 @@ async def test_messages_and_receipts_arrive_live_on_both_sides(certificate, org,
         await applicant_socket.disconnect()
         await officer_socket.disconnect()
         await sync_to_async(connections.close_all)()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_applying_director_never_gets_an_internal_note_live(org, types, user_factory):
+    """The applying directorate's director approved its first step (so takes part
+    as a decider) but speaks for the applicant: notes stay with the officers."""
+    from django.contrib.auth.models import Group
+
+    from requests.defaults import DSI_EQUIPMENT_GROUP
+
+    officer = await sync_to_async(user_factory)(username="dsi.notes")
+    await sync_to_async(officer.groups.add)(
+        await sync_to_async(Group.objects.get)(name=DSI_EQUIPMENT_GROUP))
+    req = await sync_to_async(services.submit_interservice)(
+        org["employee"], types["interservice-equipment"], subject="Un serveur")
+    await sync_to_async(services.decide)(req.pk, org["boss"], approve=True, expected_step=1)
+    boss_socket, connected, _ = await connect_socket(org["boss"])
+    officer_socket, connected_too, _ = await connect_socket(officer)
+    assert connected and connected_too
+    await boss_socket.receive_json_from(timeout=5)
+    await officer_socket.receive_json_from(timeout=5)
+    try:
+        await sync_to_async(services.post_message)(req.pk, officer, "Budget serré",
+                                                   internal=True)
+        seen = await frames_until(officer_socket, {"request.message"})
+        assert "Budget serré" in seen["request.message"]["html"]
+        assert await boss_socket.receive_nothing(timeout=0.5)
+        await sync_to_async(services.post_message)(req.pk, officer, "Quel modèle ?")
+        seen = await frames_until(boss_socket, {"request.message"})
+        html = seen["request.message"]["html"]
+        assert "Quel modèle ?" in html and "Budget serré" not in html
+    finally:
+        await boss_socket.disconnect()
+        await officer_socket.disconnect()
+        await sync_to_async(connections.close_all)()
