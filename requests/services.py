@@ -624,8 +624,10 @@ def _refuse_infected(upload, field: str) -> None:
 
 def file_application(user, request_type: RequestType, *, documents: dict | None = None,
                      issued_on: dict | None = None, write=None, comment: str = "",
-                     applicant_organisation=None, check=None) -> Request:
-    """File an application of any family with its checklist of documents.
+                     applicant_organisation=None, check=None, draft: bool = False) -> Request:
+    """File an application of any family with its checklist of documents
+    (``draft``: saved for later; lines may be missing and the issue dates are
+    checked when ``submit_draft`` submits it).
 
     ``documents``: requirement id -> upload; ``issued_on``: requirement id ->
     date (for lines with a validity). The files are checked against their line,
@@ -637,7 +639,7 @@ def file_application(user, request_type: RequestType, *, documents: dict | None 
     """
     documents = {int(k): v for k, v in (documents or {}).items()}
     issued_on = {int(k): v for k, v in (issued_on or {}).items()}
-    requirements = _check_checklist(request_type, documents, issued_on)
+    requirements = _check_checklist(request_type, documents, issued_on, draft=draft)
     order = list(documents)
     with contextlib.ExitStack() as stack:
         stored = []
@@ -652,7 +654,7 @@ def file_application(user, request_type: RequestType, *, documents: dict | None 
         with transaction.atomic():
             if check is not None:
                 check()
-            request = lifecycle.start(request_type, user, comment=comment,
+            request = lifecycle.start(request_type, user, comment=comment, draft=draft,
                                       applicant_organisation=applicant_organisation)
             if write is not None:
                 write(request)
@@ -663,7 +665,8 @@ def file_application(user, request_type: RequestType, *, documents: dict | None 
                     request=request, attachment=attachment,
                     requirement=requirements[requirement_id],
                     issued_on=issued_on.get(requirement_id))
-            lifecycle.submit(request, user)
+            if not draft:
+                lifecycle.submit(request, user)
             return request
 
 

@@ -180,3 +180,24 @@ def test_the_officer_checks_each_document_and_only_a_correction_reopens_one(
     assert latest.attachment.filename == "new.pdf"
     assert latest.status == SubmittedDocument.Status.PENDING
     assert Request.objects.get(pk=req.pk).stage == Stage.HR_PROCESSING
+
+
+def test_any_family_files_a_draft_through_the_engine(org, lines):
+    """file_application (the entry point of press and training families) saves
+    drafts too; submit_draft then checks the checklist as a first submission."""
+    from requests.models import SocialServiceRequest
+
+    birth = lines["birth"]
+
+    def write(request):
+        SocialServiceRequest.objects.create(request=request, service="loan", description="x")
+
+    draft = services.file_application(org["employee"], birth.request_type, write=write,
+                                      draft=True)
+    assert draft.stage == Stage.DRAFT and not draft.documents.exists()
+    with pytest.raises(services.WorkflowError) as refused:
+        services.submit_draft(draft.pk, org["employee"])
+    assert refused.value.field == f"document-{birth.pk}"
+    services.add_draft_document(draft.pk, org["employee"], birth.pk, pdf(),
+                                timezone.localdate())
+    assert services.submit_draft(draft.pk, org["employee"]).stage == Stage.HR_PROCESSING
