@@ -85,4 +85,8 @@ def locked_out(request, original_response=None, credentials=None):
     """django-axes's lockout answer (AXES_LOCKOUT_CALLABLE)."""
     minutes = max(1, math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
     context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes}
-    return render(request, "registration/locked_out.html", context, status=429)
+    # The press space's sign-in keeps its own shell (press/templates/press/).
+    template = ("press/locked_out.html"
+                if request.path.startswith(settings.PRESS_HOME_URL)
+                else "registration/locked_out.html")
+    return render(request, template, context, status=429)

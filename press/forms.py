@@ -137,8 +137,13 @@ class PressLoginForm(LoginForm):
                                           is_active=False).first()
             if waiting is not None and waiting.has_usable_password() and \
                     waiting.check_password(password):
+                # A fresh link (the first may be lost or too old); axes
+                # throttles these attempts like any other sign-in.
+                from .services import send_verification_email
+
+                send_verification_email(waiting)
                 raise ValidationError(
-                    _("Confirm your e-mail address first: follow the link we sent you."),
+                    _("Confirm your e-mail address first: we sent you a new link."),
                     code="unconfirmed") from None
             raise
 
