@@ -21,7 +21,6 @@ from .models import Course, Enrolment, LiveSession
 
 def catalogue(user, *, text="", domain=None, language="", format="", directorate=None,
               grade="") -> QuerySet[Course]:
-    seated = Enrolment.objects.filter(course=OuterRef("pk"), status__in=Enrolment.SEATED)
     courses = policies.visible_courses(user).filter(published=True)
     for term in search_terms(text):
         courses = courses.filter(search_text__contains=term)
@@ -39,24 +38,25 @@ def catalogue(user, *, text="", domain=None, language="", format="", directorate
         )
     if grade:
         courses = courses.filter(Q(grades_text="") | Q(grades_text__contains=f"|{grade.strip()}|"))
-    mine = Enrolment.objects.filter(course=OuterRef("pk"), user_id=user.pk)
-    return (
-        courses.select_related("domain")
-        .annotate(
-            # A subquery, not a join: counting stays one index scan per course shown.
-            seats_taken=_count(seated),
-            my_status=mine.values("status")[:1],
-        )
-        .order_by("domain__name_fr", "code")
-    )
+    return courses.select_related("domain").order_by("domain__name_fr", "code")
 
 
-def _count(queryset):
-    from django.db.models import IntegerField, Subquery
-    from django.db.models.functions import Coalesce
-
-    counted = queryset.order_by().values("course").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+def with_seats_and_status(user, courses) -> list[Course]:
+    """The courses of one catalogue page with their seats taken and the viewer's
+    status: two queries for the page, whatever its offset (annotating the
+    catalogue would run both subqueries for every row skipped before the page)."""
+    courses = list(courses)
+    limited = [c.pk for c in courses if c.seats is not None]
+    taken = dict(
+        Enrolment.objects.filter(course_id__in=limited, status__in=Enrolment.SEATED)
+        .values("course_id").annotate(n=Count("pk")).values_list("course_id", "n")
+    ) if limited else {}
+    mine = dict(Enrolment.objects.filter(user_id=user.pk, course_id__in=[c.pk for c in courses])
+                .values_list("course_id", "status"))
+    for course in courses:
+        course.seats_taken = taken.get(course.pk, 0)
+        course.my_status = mine.get(course.pk)
+    return courses
 
 
 def course_page(user, course: Course) -> dict:
@@ -162,11 +162,19 @@ def totals(rows) -> Figures:
     return Figures(**rows.aggregate(**_figures()))
 
 
-def by_course(rows) -> list[dict]:
-    figures = rows.values("course_id").annotate(**_figures()).order_by()
+def by_course(rows, limit: int | None = None) -> list[dict]:
+    """Figures per course, the most followed first (``limit``: the first ones only)."""
+    figures = rows.values("course_id").annotate(**_figures(), total=Count("pk")).order_by(
+        "-total", "course_id")
+    if limit is not None:
+        figures = figures[:limit]
+    figures = list(figures)
     courses = Course.objects.in_bulk([f["course_id"] for f in figures])
-    out = [{"course": courses[f.pop("course_id")], "figures": Figures(**f)} for f in figures]
-    return sorted(out, key=lambda item: item["course"].code)
+    out = []
+    for f in figures:
+        f.pop("total")
+        out.append({"course": courses[f.pop("course_id")], "figures": Figures(**f)})
+    return out
 
 
 def by_directorate(rows) -> list[dict]:
@@ -185,5 +193,29 @@ def by_directorate(rows) -> list[dict]:
 
 
 def by_learner(rows):
+    """One line per learner with their figures, by name (a page of them at a time)."""
+    return (
+        rows.values("user_id", "user__last_name", "user__first_name", "user__username")
+        .annotate(**_figures())
+        .order_by("user__last_name", "user__first_name", "user_id")
+    )
+
+
+def learner_lines(page_rows) -> list[dict]:
+    """The page's learners as objects (names in the reader's language, directorates)."""
+    from collab.models import User
+
+    users = User.objects.select_related("directorate").in_bulk(
+        [row["user_id"] for row in page_rows])
+    lines = []
+    for row in page_rows:
+        figures = Figures(**{k: row[k] for k in ("enrolled", "in_progress", "completed",
+                                                 "overdue", "waiting")})
+        lines.append({"user": users[row["user_id"]], "figures": figures})
+    return lines
+
+
+def enrolment_lines(rows):
+    """Every enrolment with its learner and course: the detailed export."""
     return rows.select_related("user", "user__directorate", "course").order_by(
         "user__last_name", "user__first_name", "user_id", "course__code")

@@ -29,6 +29,8 @@ from .models import Enrolment, LiveSession
 
 PAGE_SIZE = 24
 REPORT_PAGE_SIZE = 50
+# The dashboard charts and lists the most followed courses; exports have them all.
+REPORT_TOP_COURSES = 20
 
 
 def _context(request, **extra):
@@ -73,6 +75,7 @@ def catalogue(request):
         }
     page = Paginator(selectors.catalogue(request.user, **values), PAGE_SIZE).get_page(
         request.GET.get("page"))
+    page.object_list = selectors.with_seats_and_status(request.user, page.object_list)
     context = _context(request, form=form, page=page, hx_target="#course-results")
     if request.htmx and request.htmx.target == "course-results":
         return render(request, "training/partials/catalogue_results.html", context)
@@ -271,7 +274,7 @@ def _report_rows(request):
 def reports(request):
     form, rows = _report_rows(request)
     rtl = translation.get_language_bidi()
-    per_course = selectors.by_course(rows)
+    per_course = selectors.by_course(rows, limit=REPORT_TOP_COURSES)
     per_directorate = selectors.by_directorate(rows)
     return render(request, "training/reports.html", _context(
         request, form=form, totals=selectors.totals(rows),
@@ -291,8 +294,8 @@ def report_learners(request):
     form, rows = _report_rows(request)
     page = Paginator(selectors.by_learner(rows), REPORT_PAGE_SIZE).get_page(
         request.GET.get("page"))
-    return render(request, "training/report_learners.html",
-                  _context(request, form=form, page=page))
+    return render(request, "training/report_learners.html", _context(
+        request, form=form, page=page, lines=selectors.learner_lines(page.object_list)))
 
 
 def _figures_header():
@@ -329,7 +332,7 @@ def report_export(request):
              e.due_date.isoformat() if e.due_date else "",
              _("Yes") if e.is_overdue else "",
              timezone.localtime(e.completed_at).date().isoformat() if e.completed_at else ""]
-            for e in selectors.by_learner(rows).iterator(chunk_size=500)
+            for e in selectors.enrolment_lines(rows).iterator(chunk_size=500)
         )
     name = f"training-{scope}-{timezone.localdate().isoformat()}"
     if fmt == "xlsx":

@@ -6,6 +6,7 @@ from collab.demo import DEMO_PASSWORD, seed_demo_ministry
 from collab.models import Directorate, User
 from press.demo import seed_press_demo
 from requests.defaults import seed_requests_demo
+from training.demo import seed_training_demo
 
 
 class Command(BaseCommand):
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         seed_announcements_demo()  # a pinned welcome to all staff
         seed_chat_demo()  # a first conversation in a directorate channel
         seed_press_demo()  # press officers, three companies and their dossiers
+        seed_training_demo()  # courses, a trainer, enrolments at every stage
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {counts['directorates']} directorates and {counts['users']} users "
