@@ -300,6 +300,24 @@ class PendingAttachment:
         return self.version
 
 
+def is_infected(upload) -> bool:
+    """With scanning on, scan an upload BEFORE it is stored, so a form can
+    refuse an infected file beside its field with nothing written. A scanner
+    that is down answers False: the scan after commit then decides."""
+    if not settings.FILES_SCAN_ENABLED:
+        return False
+    from .scanning import INFECTED, get_scanner
+
+    stream = upload.open("rb") if hasattr(upload, "open") else upload
+    stream.seek(0)
+    try:
+        return get_scanner().scan(iter(lambda: stream.read(64 * 1024), b"")).verdict == INFECTED
+    except OSError:
+        return False
+    finally:
+        stream.seek(0)
+
+
 def _scan_quietly(version_id: int) -> None:
     try:
         scan_version(version_id)

@@ -124,6 +124,29 @@ class CompanyRegistrationForm(ModelForm):
         return cleaned
 
 
+class CompanyDetailsForm(ModelForm):
+    """What the representative may correct until the press office verified the company."""
+
+    class Meta:
+        model = Company
+        fields = ["name_ar", "name_latin", "legal_form", "rc_number", "ice", "tax_id",
+                  "cnss_number", "medium", "address", "city", "region",
+                  "legal_representative", "email", "phone", "language"]
+        widgets = CompanyRegistrationForm.Meta.widgets
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _rtl(self.fields["name_ar"])
+        self.fields["language"].choices = settings.LANGUAGES
+        phone = self.fields["phone"]
+        phone.validators = [v for v in phone.validators
+                            if not isinstance(v, MaxLengthValidator)]
+        phone.widget.attrs["maxlength"] = 25
+
+    def clean_phone(self):
+        return normalise_phone(self.cleaned_data.get("phone", ""))
+
+
 class PressLoginForm(LoginForm):
     """Sign-in for companies' accounts (django-axes throttles it like the intranet's)."""
 

@@ -198,6 +198,18 @@ def resubmit_verification(user, company: Company, *, comment: str, statutes=None
         raise PressError(error.message, field) from None
 
 
+def update_company(company: Company, form) -> Company:
+    """The representative corrects the company's details, until it is verified
+    (then the ministry's records hold them: a change goes through the press office)."""
+    if company.status in (Company.Status.VERIFIED, Company.Status.SUSPENDED):
+        raise PressError(_("A verified company's details are changed by the press office."))
+    with transaction.atomic():
+        company = form.save()
+        Organisation.objects.filter(pk=company.organisation_id).update(
+            name_ar=company.name_ar, name_fr=company.name_latin, name_en=company.name_latin)
+    return company
+
+
 # ---- Members ------------------------------------------------------------------------------
 
 
@@ -256,11 +268,18 @@ def remove_member(company: Company, member: CompanyMember, by) -> None:
 # ---- Journalists ------------------------------------------------------------------------------
 
 
+def _refuse_infected(upload, field: str) -> None:
+    if file_services.is_infected(upload):
+        raise PressError(_("%(name)s contains malware: it was refused.")
+                         % {"name": getattr(upload, "name", "")}, field)
+
+
 def _check_photo(upload) -> None:
     if getattr(upload, "content_type", "") not in PHOTO_TYPES:
         raise PressError(_("The photo must be a JPEG or PNG image."), "photo")
     if upload.size > PHOTO_MAX_BYTES:
         raise PressError(_("The photo is too large (5 MB at most)."), "photo")
+    _refuse_infected(upload, "photo")
 
 
 def save_journalist(company: Company, by, data: dict, *, photo=None,
@@ -306,6 +325,7 @@ def add_vault_document(company: Company, by, *, kind: str, upload, issued_on=Non
         raise PressError(_("The file is too large (10 MB at most)."), "file")
     if issued_on and expires_on and expires_on < issued_on:
         raise PressError(_("The expiry date comes after the issue date."), "expires_on")
+    _refuse_infected(upload, "file")
     try:
         with file_services.attachment_uploads(by, [upload], attached_to="press",
                                               max_size=VAULT_MAX_BYTES) as pending, \

@@ -18,6 +18,7 @@ urlpatterns = [
     path("invitation/<uidb64>/<token>/", views.accept_invitation, name="accept_invitation"),
     # The company: its page and verification, members, journalists, vault.
     path("company/", views.company, name="company"),
+    path("company/edit/", views.company_edit, name="company_edit"),
     path("members/", views.members, name="members"),
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("journalists/", views.journalists, name="journalists"),

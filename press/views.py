@@ -15,6 +15,7 @@ from collab.middleware import checks_text_itself
 from files.views import serve_version
 
 from . import forms, policies, selectors, services
+from .models import Company
 
 LOGIN_URL = reverse_lazy("press:login")
 
@@ -176,6 +177,25 @@ def company(request):
         request, company=the_company, verification=verification, form=form,
         publications=the_company.publications.all()),
         status=400 if form is not None and form.errors else 200)
+
+
+@checks_text_itself
+@_representative_required
+def company_edit(request):
+    the_company = policies.company_of(request.user)
+    if the_company.status in (Company.Status.VERIFIED, Company.Status.SUSPENDED):
+        raise Http404
+    form = forms.CompanyDetailsForm(request.POST or None, instance=the_company)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_company(the_company, form)
+        except services.PressError as error:
+            _form_errors_from(error, form)
+        else:
+            messages.success(request, _("The company's details were saved."))
+            return redirect("press:company")
+    return render(request, "press/company_edit.html", _context(
+        request, company=the_company, form=form), status=400 if form.errors else 200)
 
 
 # ---- Members -----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from collab.models import Notification, User
 from files.models import File
 from press.models import CompanyDocument, CompanyMember, Journalist
 from press.selectors import vault_documents_for
+from tests.files.conftest import EICAR, clamd_socket  # noqa: F401
 from tests.press.conftest import pdf, png
 from tests.smtp import SMTPServer
 
@@ -136,3 +137,41 @@ def test_expiry_notices_go_once_in_the_company_language(
     call_command("press_expiry_notices", stdout=io.StringIO())
     assert len(smtp_server.messages) == 1
     assert User.objects.filter(pk=representative.pk, is_external=True).exists()
+
+
+def test_an_infected_vault_document_is_refused_beside_the_field(
+        representative, client_for, file_store, settings, clamd_socket):  # noqa: F811
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.FILES_SCAN_ENABLED = True
+    settings.FILES_SCANNER = "files.scanning.ClamdScanner"
+    settings.CLAMD_SOCKET = clamd_socket
+    before = CompanyDocument.objects.count(), File.objects.count()
+    response = client_for(representative).post(reverse("press:vault"), {
+        "kind": "statutes",
+        "file": SimpleUploadedFile("virus.pdf", EICAR, content_type="application/pdf")})
+    assert response.status_code == 400
+    assert "virus.pdf" in response.context["form"].errors["file"][0]
+    assert (CompanyDocument.objects.count(), File.objects.count()) == before
+
+
+def test_details_are_corrected_until_the_company_is_verified(company_factory, member_factory,
+                                                              client_for):
+    from press.models import Company
+
+    company = company_factory(status=Company.Status.RETURNED)
+    client = client_for(member_factory(company=company))
+    data = {name: getattr(company, name) for name in (
+        "name_ar", "name_latin", "legal_form", "rc_number", "ice", "tax_id", "cnss_number",
+        "medium", "address", "city", "region", "legal_representative", "email", "language")}
+    bad = client.post(reverse("press:company_edit"), {**data, "ice": "12", "phone": "+2126"})
+    assert bad.status_code == 400 and {"ice", "phone"} <= set(bad.context["form"].errors)
+    good = client.post(reverse("press:company_edit"), {**data, "name_latin": "Nouveau Nom",
+                                                        "phone": "07 01 02 03 04"})
+    assert good.status_code == 302
+    company.refresh_from_db()
+    company.organisation.refresh_from_db()
+    assert (company.name_latin, company.phone) == ("Nouveau Nom", "+212701020304")
+    assert company.organisation.name_fr == "Nouveau Nom"
+    Company.objects.filter(pk=company.pk).update(status=Company.Status.VERIFIED)
+    assert client.get(reverse("press:company_edit")).status_code == 404
