@@ -308,7 +308,8 @@ def search(user: User, query: str, limit: int = 50) -> list[Message]:
 def colleagues_by_username(names: list[str]) -> tuple[list[int], list[str]]:
     """(ids of the active users with these user names, the names that match none)."""
     found = dict(
-        User.objects.filter(username__in=names, is_active=True).values_list("username", "pk")
+        User.objects.filter(username__in=names, is_active=True, is_external=False)
+        .values_list("username", "pk")
     )
     unknown = list(dict.fromkeys(n for n in names if n not in found))
     return list(found.values()), unknown

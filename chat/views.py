@@ -223,7 +223,8 @@ def leave(request, pk):
 @login_required
 @require_POST
 def direct(request, username):
-    other = User.objects.filter(username=username, is_active=True).first()
+    # Staff only: a press company's account is no colleague to write to.
+    other = User.objects.filter(username=username, is_active=True, is_external=False).first()
     if other is None:
         messages.error(request, _("No active colleague has the user name “%(name)s”.")
                        % {"name": username})

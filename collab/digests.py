@@ -94,7 +94,9 @@ def digest_for(user: User, now: datetime) -> Digest:
 
 def candidates(now: datetime):
     """People who want digests and whose last one is older than their delay."""
-    people = User.objects.filter(is_active=True, digest_hours__gt=0).exclude(email="")
+    # Staff only: press companies' accounts get the press space's own mail.
+    people = (User.objects.filter(is_active=True, is_external=False, digest_hours__gt=0)
+              .exclude(email=""))
     # One query per delay choice: the delay is each person's own.
     due = Q(pk__in=[])
     for hours in User.DigestDelay.values:

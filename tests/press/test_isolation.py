@@ -103,3 +103,21 @@ def test_an_external_account_cannot_use_the_upload_endpoint(representative):
     assert response.status_code == 401
     from files.models import File
     assert not File.objects.filter(owner=representative).exists()
+
+
+def test_staff_cannot_write_to_an_external_account_nor_mail_it_a_digest(
+        representative, user, client_for):
+    import datetime
+
+    from django.utils import timezone
+
+    from chat.models import Conversation
+    from collab.digests import candidates
+
+    before = Conversation.objects.count()
+    response = client_for(user).post(reverse("chat:direct", args=[representative.username]))
+    assert response.status_code == 302
+    assert Conversation.objects.count() == before
+    representative.digest_hours = 4
+    representative.save()
+    assert representative not in list(candidates(timezone.now() + datetime.timedelta(days=2)))
