@@ -93,7 +93,7 @@ class LeaveForm(ChecklistMixin, Form):
         return data
 
 
-class CertificateForm(Form):
+class CertificateForm(ChecklistMixin, Form):
     language = forms.ChoiceField(label=_("Language of the certificate"),
                                  choices=CertificateRequest.Language.choices)
     purpose = forms.CharField(label=_("Purpose"), required=False, max_length=300,
@@ -105,6 +105,7 @@ class CertificateForm(Form):
         self.request_type = request_type
         if "purpose" in (request_type.required_fields or []):
             self.fields["purpose"].required = True
+        self.add_checklist(request_type)
 
 
 class SocialForm(ChecklistMixin, Form):

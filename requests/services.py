@@ -197,7 +197,8 @@ def submit_leave(employee, request_type: RequestType, *, start: datetime.date,
 
 
 def submit_certificate(employee, request_type: RequestType, *, language: str, purpose="",
-                       copies=1, draft=False) -> Request:
+                       copies=1, uploads=(), documents=None, issued_on=None,
+                       draft=False) -> Request:
     if request_type.family != RequestType.Family.CERTIFICATE:
         raise WorkflowError(_("This is not a certificate type."))
     if language not in CertificateRequest.Language.values:
@@ -205,13 +206,19 @@ def submit_certificate(employee, request_type: RequestType, *, language: str, pu
     if not 1 <= int(copies) <= 5:
         raise WorkflowError(_("Between 1 and 5 copies."))
     _require(request_type, {"purpose": purpose})
-    with transaction.atomic():
+    # A certificate type may have a checklist too (the admin's choice).
+    lines = _lines(request_type, uploads, documents, issued_on, draft=draft)
+
+    def write(stored):
         request = lifecycle.start(request_type, employee, comment=purpose, draft=draft)
         CertificateRequest.objects.create(request=request, purpose=purpose, language=language,
                                           copies=int(copies))
+        _attach_lines(request, stored)
         if not draft:
             lifecycle.submit(request)
-    return request
+        return request
+
+    return _with_lines(employee, lines, write)
 
 
 def submit_social(employee, request_type: RequestType, *, service: str, description="",

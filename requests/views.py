@@ -77,7 +77,7 @@ def create(request, code):
             elif request_type.family == RequestType.Family.CERTIFICATE:
                 created = services.submit_certificate(
                     request.user, request_type, language=data["language"],
-                    purpose=data["purpose"], copies=data["copies"], draft=draft,
+                    purpose=data["purpose"], copies=data["copies"], **given,
                 )
             elif request_type.family == RequestType.Family.INTERSERVICE:
                 created = services.submit_interservice(

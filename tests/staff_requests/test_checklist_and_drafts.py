@@ -201,3 +201,18 @@ def test_any_family_files_a_draft_through_the_engine(org, lines):
     services.add_draft_document(draft.pk, org["employee"], birth.pk, pdf(),
                                 timezone.localdate())
     assert services.submit_draft(draft.pk, org["employee"]).stage == Stage.HR_PROCESSING
+
+
+def test_a_certificate_type_given_a_checklist_asks_for_it(org, types, client_for):
+    kind = types["certificate-work"]
+    line = DocumentRequirement.objects.create(request_type=kind, label_ar="طلب خطي",
+                                              label_fr="Demande écrite", required=True)
+    page = client_for(org["employee"]).get("/requests/new/certificate-work/").content.decode()
+    assert f'name="document-{line.pk}"' in page
+    with pytest.raises(services.WorkflowError) as refused:
+        services.submit_certificate(org["employee"], kind, language="fr")
+    assert refused.value.field == f"document-{line.pk}" and not Request.objects.exists()
+    req = services.submit_certificate(org["employee"], kind, language="fr",
+                                      documents={line.pk: pdf(name="demande.pdf")})
+    assert req.stage == Stage.HR_PROCESSING
+    assert req.documents.get().requirement == line

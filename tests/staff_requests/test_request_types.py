@@ -41,16 +41,17 @@ def test_required_purpose_configured_by_the_administrator(org, types):
 
 
 def test_a_new_family_reuses_the_engine(org, types):
-    """What the press-company portal will do: its own family, hooks and steps."""
+    """What another app does (press, training): its own family, hooks and steps.
+    A family and a type code of the test's own: the real ones are seeded."""
     seen = []
-    workflow.register_family("press_card", workflow.FamilyHooks(
+    workflow.register_family("test_grant", workflow.FamilyHooks(
         on_completed=lambda request, actor, extra: seen.append(("done", actor.username))))
     try:
-        press = RequestType.objects.create(code="press-card", name_ar="بطاقة الصحافة",
-                                           name_fr="Carte de presse", family="press_card")
-        WorkflowStep.objects.create(request_type=press, position=1,
+        kind = RequestType.objects.create(code="test-grant", name_ar="منحة",
+                                          name_fr="Bourse d'essai", family="test_grant")
+        WorkflowStep.objects.create(request_type=kind, position=1,
                                     stage=Stage.HR_PROCESSING, decider=Decider.HR_OFFICER)
-        req = workflow.start(press, org["employee"], comment="Renouvellement")
+        req = workflow.start(kind, org["employee"], comment="Renouvellement")
         workflow.submit(req)
         assert req.stage == Stage.HR_PROCESSING
         workflow.decide(req.pk, org["hr"], approve=True, comment="Carte éditée")
@@ -59,7 +60,7 @@ def test_a_new_family_reuses_the_engine(org, types):
         assert list(req.transitions.values_list("action", flat=True)) == [
             "submitted", "completed"]
     finally:
-        workflow.FAMILIES.pop("press_card")
+        workflow.FAMILIES.pop("test_grant")
 
 
 def test_a_type_without_steps_completes_at_once(org, types):
