@@ -465,6 +465,21 @@ def on_completed(request, actor, extra) -> None:
     documents.issue_for(request)
 
 
+def correction_deadline(request):
+    """A press card's missing documents are completed by the end of its
+    campaign's completion period (end of that day), when that is later than
+    the type's usual delay; other dossiers keep the type's delay."""
+    if request.request_type.family != PRESS_CARD:
+        return None
+    campaign = PressCampaign.objects.filter(year=request.press_card.year).first()
+    if campaign is None:
+        return None
+    end = timezone.make_aware(datetime.datetime.combine(
+        campaign.completion_closes, datetime.time(23, 59)))
+    usual = timezone.now() + datetime.timedelta(days=request.request_type.correction_days)
+    return max(end, usual)
+
+
 def check_decision(request, step, approve) -> str:
     """A committee step is decided once its minutes are recorded."""
     from requests.models import Decider

@@ -89,6 +89,7 @@ def register() -> None:
     hooks = registry.FamilyHooks(
         on_completed=dossiers.on_completed, facts=facts, summary=summary,
         check_decision=dossiers.check_decision, detail_html=detail_html,
+        correction_deadline=dossiers.correction_deadline,
     )
     for family, label in LABELS.items():
         registry.register_family(family, hooks, label=label)

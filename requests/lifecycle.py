@@ -396,8 +396,9 @@ def return_for_correction(request_id: int, user, *, items: list[dict], comment: 
         now = timezone.now()
         request.stage = Stage.RETURNED
         request.correction_items = cleaned
-        request.correction_deadline = now + datetime.timedelta(
-            days=days or request.request_type.correction_days)
+        request.correction_deadline = (
+            None if days else hooks_for(request).correction_deadline(request)
+        ) or now + datetime.timedelta(days=days or request.request_type.correction_days)
         request.expires_at = request.correction_deadline
         request.expiry_notice_at = None
         clock.stop(request, now)

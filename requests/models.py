@@ -417,6 +417,9 @@ class Request(models.Model):
             models.Index(fields=["request_type", "stage", "-created_at", "-id"],
                          name="req_type_stage_recent"),
             models.Index(fields=["requester", "-created_at", "-id"], name="req_requester_recent"),
+            # An organisation's applications, newest first (the press space's dashboard).
+            models.Index(fields=["applicant_organisation", "-created_at", "-id"],
+                         name="req_organisation_recent"),
             models.Index(fields=["assignee", "-created_at", "-id"], name="req_assignee_recent"),
             models.Index(fields=["due_at"], name="req_due"),
         ]

@@ -27,6 +27,9 @@ class FamilyHooks:
     # (request, step, approve) -> a message refusing the decision, or "" (a
     # committee step needs its minutes recorded before anyone decides it).
     check_decision: Callable = lambda request, step, approve: ""
+    # (request) -> until when the applicant may answer a correction, or None
+    # for the type's number of days (press cards: the campaign's completion period).
+    correction_deadline: Callable = lambda request: None
     # (application, the HTTP request showing it) -> HTML of the family's own
     # pane on the application's page (a press card's facts, the committee's
     # minutes form): rendered with the HTTP request, so forms get their CSRF token.

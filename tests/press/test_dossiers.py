@@ -59,6 +59,9 @@ def test_press_card_from_filing_to_verified_card(space, smtp_server,
         engine.return_for_correction(req.pk, officer, items=[
             {"kind": "document_outdated", "document": record.pk, "text": "Plus de 3 mois"}],
             comment="Casier trop ancien")
+    # Until the end of the campaign's completion period.
+    req.refresh_from_db()
+    assert timezone.localdate(req.correction_deadline) == space["campaign"].completion_closes
     # The company sees what to correct on its page and can replace only that document.
     client = _client(member)
     page = client.get(reverse("press:dossier", args=[req.pk]))
@@ -295,8 +298,10 @@ def test_committee_number_first_request_and_renewal(space):
 
 
 def test_statistics_for_officers_with_exports(space):
-    _card(space)
+    req = _card(space)
     officer = _client(space["officer"])
+    # The press office's queue in the engine's back office holds it.
+    assert req.reference in officer.get(reverse("requests:office")).content.decode()
     page = officer.get(reverse("press:statistics"))
     assert page.status_code == 200 and "Rabat" in page.content.decode()
     csv = officer.get(reverse("press:statistics"), {"format": "csv"})
