@@ -485,17 +485,3 @@ def announce(user, course: Course, *, title: str, body: str = "") -> int:
                     link=reverse("training:course", args=[course.code]),
                 )
     return len(learners)
-
-
-# ---- Completion (written by lesson tracking) ----------------------------------------------
-
-
-def notify_result(enrolment: Enrolment) -> None:
-    """Tell the learner a course is completed (called by the completion code)."""
-    with translation.override(enrolment.user.preferred_language):
-        notify(
-            enrolment.user,
-            kind="training.completed",
-            title=_("You completed %(course)s") % {"course": enrolment.course.title},
-            link=enrolment.course.get_absolute_url(),
-        )
