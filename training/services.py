@@ -234,6 +234,17 @@ def _approved(request, actor, extra):
         return
     course = _locked_course(enrolment.course_id)
     _seat(enrolment, course)
+    if enrolment.status == Enrolment.Status.WAITING_LIST:
+        # Approved, but the seats went while the manager decided.
+        with translation.override(enrolment.user.preferred_language):
+            notify(
+                enrolment.user,
+                kind="training.waiting",
+                title=_("Approved, but %(course)s is full: you are number %(n)s on the "
+                        "waiting list") % {"course": course.title,
+                                           "n": waiting_position(enrolment)},
+                link=course.get_absolute_url(),
+            )
 
 
 def _ended_without_seat(request, actor, from_stage) -> None:

@@ -175,3 +175,22 @@ def test_hr_makes_a_course_mandatory_for_a_directorate(english_world, client_for
     # A mandatory course cannot be left by the learner.
     page = client_for(deep).post("/training/courses/press-law/withdraw/", follow=True)
     assert "only HR can release you" in page.content.decode()
+
+
+def test_approved_when_the_seats_are_gone_waits_for_one(english_world, user_factory):
+    from requests import lifecycle
+    from training import services
+    from training.models import Course, Enrolment
+
+    w = english_world
+    Course.objects.filter(pk=w["open_course"].pk).update(
+        enrolment_mode="manager_approval", seats=1)
+    course = Course.objects.get(pk=w["open_course"].pk)
+    first = services.enrol(w["staff"], course)
+    second = services.enrol(w["other"], course)
+    lifecycle.decide(first.application_id, w["manager"], approve=True)
+    lifecycle.decide(second.application_id, w["manager"], approve=True)
+    assert _status(course, w["staff"]) == Enrolment.Status.ENROLLED
+    assert _status(course, w["other"]) == Enrolment.Status.WAITING_LIST
+    notice = w["other"].notifications.get(kind="training.waiting")
+    assert "number 1 on the waiting list" in notice.title
