@@ -86,3 +86,42 @@ def audit_entries(
                 Q(object_type=obj.lower()) | Q(object_id=obj) | Q(object_repr__icontains=obj)
             )
     return entries.order_by("-at", "-id")
+
+
+HOME_LIMIT = 5
+
+
+def home_sections(user: User) -> dict:
+    """What the home page shows: a few rows from each app, a bounded query each.
+
+    The apps are imported here, not at module level: the core app must load
+    before them. A section with nothing in it renders the shared empty state."""
+    from announcements import selectors as announcements
+    from chat import selectors as chat
+    from requests import selectors as procedures
+    from requests.models import Stage
+
+    sections = {
+        "announcements": list(announcements.feed(user)[:HOME_LIMIT]),
+        "awaiting": procedures.awaiting_decision(user, HOME_LIMIT),
+        "my_requests": list(
+            procedures.my_requests(user).exclude(stage=Stage.DRAFT)
+            .prefetch_related(None)[:HOME_LIMIT]
+        ),
+        "conversations": [item for item in chat.conversations_for(user) if item.unread][
+            :HOME_LIMIT
+        ],
+        "training": upcoming_training(user),
+    }
+    return sections
+
+
+def upcoming_training(user: User) -> list:
+    """The user's next live training sessions; nothing when training is not installed."""
+    from django.apps import apps
+
+    if not apps.is_installed("training"):
+        return []
+    from training.selectors import my_upcoming_sessions
+
+    return list(my_upcoming_sessions(user, HOME_LIMIT))

@@ -430,6 +430,8 @@ STATICFILES_DIRS = []
 # path or a static path; a deployment replaces it), the ministry, the issuing
 # directorate and the place printed on every document.
 COLLAB_DOCUMENT_EMBLEM = os.environ.get("COLLAB_DOCUMENT_EMBLEM", "collab/documents/emblem.svg")
+# The emblem in every page's header (a static path; empty: a plain mark).
+COLLAB_HEADER_EMBLEM = os.environ.get("COLLAB_HEADER_EMBLEM", "collab/documents/emblem.svg")
 COLLAB_DOCUMENT_LETTERHEAD = {
     "country": {"ar": "المملكة المغربية", "fr": "Royaume du Maroc"},
     "ministry": {"ar": os.environ.get("COLLAB_MINISTRY_NAME_AR", "وزارة التواصل"),

@@ -21,7 +21,8 @@ def home(request):
     return render(
         request,
         "collab/home.html",
-        {"notifications": selectors.recent_notifications(request.user, 10)},
+        {"notifications": selectors.recent_notifications(request.user, 5),
+         **selectors.home_sections(request.user)},
     )
 
 
