@@ -32,6 +32,8 @@ system-deps:
 	@# Fonts for the certificates' PDF (requests app): Noto Naskh Arabic and DejaVu Sans.
 	@# python-ldap (directory sign-in) builds against OpenLDAP's and SASL's headers.
 	@test -e /usr/include/ldap.h -a -e /usr/include/sasl/sasl.h || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libldap2-dev libsasl2-dev gcc; }
+	@# poppler's pdftoppm draws a PDF's first page as its thumbnail (files app).
+	@test -x /usr/bin/pdftoppm || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils; }
 	@test -e /usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf -a -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core fonts-dejavu-core; }
 
 system-deps-test: system-deps

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import io
 import logging
+import subprocess
+import tempfile
 import time
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
@@ -419,18 +422,38 @@ THUMBNAIL_SIZE = (160, 160)
 THUMBNAIL_MAX_BYTES = 25 * 1024 * 1024
 
 
+PDF_THUMBNAIL_TIMEOUT = 20  # seconds: a hostile PDF must not hold the upload
+
+
+def _pdf_first_page(data: bytes) -> bytes:
+    """The first page of a PDF as PNG, by poppler's pdftoppm in its own process
+    (a crash or a hang in the PDF parser stays out of the server)."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "in.pdf"
+        source.write_bytes(data)
+        subprocess.run(
+            ["pdftoppm", "-f", "1", "-l", "1", "-singlefile", "-png",
+             "-scale-to", str(max(THUMBNAIL_SIZE)), str(source), str(Path(folder) / "page")],
+            check=True, capture_output=True, timeout=PDF_THUMBNAIL_TIMEOUT,
+        )
+        return (Path(folder) / "page.png").read_bytes()
+
+
 def make_thumbnail(version: FileVersion) -> None:
-    """A small WebP for an image version; only once the version is available
+    """A small WebP for an image or a PDF's first page; only once the version is available
     (a quarantined file is never decoded). Failure only means no thumbnail."""
     if version.file.is_attachment:  # never shown as a thumbnail anywhere
         return
-    if not version.is_image or version.size > THUMBNAIL_MAX_BYTES:
+    is_pdf = version.content_type == "application/pdf"
+    if not (version.is_image or is_pdf) or version.size > THUMBNAIL_MAX_BYTES:
         return
     from PIL import Image
 
     store = storage.get_file_store()
     try:
         data = b"".join(store.open(version.blob_key))
+        if is_pdf:
+            data = _pdf_first_page(data)
         with Image.open(io.BytesIO(data)) as image:
             image.draft("RGB", THUMBNAIL_SIZE)  # JPEG: decode at reduced size
             image.thumbnail(THUMBNAIL_SIZE)

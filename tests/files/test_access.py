@@ -295,3 +295,31 @@ def test_no_thumbnail_while_quarantined(local_store, owner, settings):
     version = upload(owner, real_png(), "photo.png")
     assert version.scan_status == FileVersion.Scan.PENDING
     assert version.thumbnail_key == ""
+
+
+def real_pdf() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_pdf_thumbnail_and_friendly_type_names(app_store, owner, client_for):
+    from PIL import Image
+
+    version = upload(owner, real_pdf(), "circulaire.pdf")
+    assert version.thumbnail_key
+    client = client_for(owner)
+    thumb = Image.open(io.BytesIO(body(client.get(f"/files/{version.file_id}/thumbnail/"))))
+    assert thumb.format == "WEBP" and max(thumb.size) == 160
+    text = upload(owner, b"hello", "notes.txt")
+    listing = client.get("/files/").content.decode()  # the owner reads Arabic
+    assert "مستند PDF" in listing and "ملف نصي" in listing
+    assert "application/pdf</td>" not in listing and "text/plain</td>" not in listing
+    detail = client.get(f"/files/{text.file_id}/").content.decode()
+    assert 'title="text/plain"' in detail
+    assert 'class="file-icon"' in listing
