@@ -25,10 +25,13 @@ class UserAdmin(BaseUserAdmin):
             {
                 "fields": (
                     "full_name_ar",
+                    "gender",
                     "directorate",
                     "role",
                     "manager",
                     "job_title",
+                    "job_title_ar",
+                    "job_title_en",
                     "preferred_language",
                 )
             },

@@ -33,12 +33,43 @@ REGIONS = [
     ("dod", "الداخلة وادي الذهب", "Dakhla-Oued Ed-Dahab"),
 ]
 
+# (Latin, Arabic, gender): documents agree with the gender.
 FIRST_NAMES = [
-    ("Karim", "كريم"), ("Salma", "سلمى"), ("Youssef", "يوسف"), ("Nadia", "نادية"),
-    ("Hicham", "هشام"), ("Fatima Zahra", "فاطمة الزهراء"), ("Omar", "عمر"), ("Imane", "إيمان"),
-    ("Rachid", "رشيد"), ("Khadija", "خديجة"), ("Mehdi", "المهدي"), ("Asmae", "أسماء"),
-    ("Anas", "أنس"), ("Hajar", "هاجر"), ("Said", "سعيد"), ("Loubna", "لبنى"),
+    ("Karim", "كريم", "male"), ("Salma", "سلمى", "female"), ("Youssef", "يوسف", "male"),
+    ("Nadia", "نادية", "female"), ("Hicham", "هشام", "male"),
+    ("Fatima Zahra", "فاطمة الزهراء", "female"), ("Omar", "عمر", "male"),
+    ("Imane", "إيمان", "female"), ("Rachid", "رشيد", "male"), ("Khadija", "خديجة", "female"),
+    ("Mehdi", "المهدي", "male"), ("Asmae", "أسماء", "female"), ("Anas", "أنس", "male"),
+    ("Hajar", "هاجر", "female"), ("Said", "سعيد", "male"), ("Loubna", "لبنى", "female"),
 ]
+# Job titles in French (as given below) -> Arabic and English, by gender where
+# the words differ.
+JOB_TITLES = {
+    "Secrétaire général": ("الكاتب العام", "Secretary General"),
+    "Administrateur du système": ("مدير النظام", "System administrator"),
+    "Auditeur interne": ("مدقق داخلي", "Internal auditor"),
+    "Directeur": ("مدير", "Director"),
+    "Chargé des ressources humaines": ("مكلف بالموارد البشرية", "Human resources officer"),
+    "Chargé des affaires sociales": ("مكلف بالشؤون الاجتماعية", "Social affairs officer"),
+    "Chargé de communication": ("مكلف بالتواصل", "Communication officer"),
+    "Cadre administratif": ("إطار إداري", "Administrative officer"),
+    "Ingénieur d'État": ("مهندس دولة", "State engineer"),
+    "Technicien": ("تقني", "Technician"),
+}
+FEMININE = {
+    "Secrétaire général": ("Secrétaire générale", "الكاتبة العامة"),
+    "Administrateur du système": ("Administratrice du système", "مديرة النظام"),
+    "Auditeur interne": ("Auditrice interne", "مدققة داخلية"),
+    "Directeur": ("Directrice", "مديرة"),
+    "Chargé des ressources humaines": ("Chargée des ressources humaines",
+                                       "مكلفة بالموارد البشرية"),
+    "Chargé des affaires sociales": ("Chargée des affaires sociales",
+                                     "مكلفة بالشؤون الاجتماعية"),
+    "Chargé de communication": ("Chargée de communication", "مكلفة بالتواصل"),
+    "Cadre administratif": ("Cadre administrative", "إطار إداري"),
+    "Ingénieur d'État": ("Ingénieure d'État", "مهندسة دولة"),
+    "Technicien": ("Technicienne", "تقنية"),
+}
 LAST_NAMES = [
     ("Benali", "بنعلي"), ("El Idrissi", "الإدريسي"), ("Alaoui", "العلوي"), ("Bennani", "بناني"),
     ("Tazi", "التازي"), ("Chraibi", "الشرايبي"), ("El Amrani", "العمراني"), ("Berrada", "برادة"),
@@ -47,12 +78,20 @@ LAST_NAMES = [
 ]
 
 
+def titles(job_title: str, gender: str) -> dict:
+    """The job title in French, Arabic and English, agreeing with ``gender``."""
+    title_ar, title_en = JOB_TITLES.get(job_title, ("", ""))
+    if gender == "female" and job_title in FEMININE:
+        job_title, title_ar = FEMININE[job_title]
+    return {"job_title": job_title, "job_title_ar": title_ar, "job_title_en": title_en}
+
+
 class _People:
     def __init__(self):
         self.index = 0
 
     def make(self, directorate, role, job_title, manager=None, username=None, **extra):
-        first, first_ar = FIRST_NAMES[self.index % len(FIRST_NAMES)]
+        first, first_ar, gender = FIRST_NAMES[self.index % len(FIRST_NAMES)]
         last, last_ar = LAST_NAMES[(self.index * 7 + 3) % len(LAST_NAMES)]
         self.index += 1
         username = username or f"{first.split()[0].lower()}.{last.replace(' ', '').lower()}"
@@ -68,7 +107,8 @@ class _People:
             directorate=directorate,
             role=role,
             manager=manager,
-            job_title=job_title,
+            gender=gender,
+            **titles(job_title, gender),
             **extra,
         )
         user.set_password(DEMO_PASSWORD)
@@ -116,7 +156,7 @@ def seed_demo_ministry() -> dict:
         if prefix == "drh":
             people.make(directorate, User.Role.HR_OFFICER, "Chargé des ressources humaines",
                         manager=director, username="drh.rh")
-            people.make(directorate, User.Role.HR_OFFICER, "Chargée des affaires sociales",
+            people.make(directorate, User.Role.HR_OFFICER, "Chargé des affaires sociales",
                         manager=director, username="drh.social")
         if prefix == "dcom":
             people.make(directorate, User.Role.COMMUNICATION_OFFICER, "Chargé de communication",

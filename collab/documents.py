@@ -319,3 +319,67 @@ def verified_document(code: str):
         holder_name=document.holder_name, photo_url=photo_url,
         revoked=document.revoked_at is not None, expired=expired,
     )
+
+
+# ---- The people a document names ------------------------------------------------
+
+LANGUAGE_NAMES = {"ar": "Arabic", "fr": "French", "en": "English"}
+
+
+def person_name(user, language: str) -> str:
+    if language == "ar":
+        return user.full_name_ar.strip()
+    return (user.get_full_name() or "").strip()
+
+
+def person_job_title(user, language: str) -> str:
+    field = {"ar": "job_title_ar", "en": "job_title_en"}.get(language, "job_title")
+    return (getattr(user, field, "") or "").strip()
+
+
+def missing_person_data(user, language: str, *, job_title: bool = True,
+                        gender: bool = True) -> list[str]:
+    """What a document in ``language`` about ``user`` needs and their profile
+    lacks, named for the reader (empty: the document can be written)."""
+    missing = []
+    if gender and not user.gender:
+        missing.append(_("gender"))
+    if not person_name(user, language):
+        missing.append({"ar": _("full name in Arabic"), "fr": _("full name in Latin letters"),
+                        "en": _("full name in Latin letters")}[language])
+    if job_title and not person_job_title(user, language):
+        missing.append({"ar": _("job title in Arabic"), "fr": _("job title in French"),
+                        "en": _("job title in English")}[language])
+    return missing
+
+
+def person_facts(user, language: str) -> dict:
+    """What a document states about a person, frozen into its statement."""
+    return {"name": person_name(user, language), "job_title": person_job_title(user, language),
+            "gender": user.gender}
+
+
+def format_amount(value, language: str) -> str:
+    """12 500,50 in French, 12500.50 elsewhere (two decimals)."""
+    text = f"{value:,.2f}"
+    if language == "fr":
+        return text.replace(",", "\u202f").replace(".", ",")
+    return text.replace(",", "")
+
+
+def count_days(days, language: str) -> str:
+    """"22 يومًا", "22 jours", "22 days": the number and the noun agreeing, through
+    the catalogues' plural forms (Arabic has six). Half days read as a number."""
+    from decimal import Decimal
+
+    from django.utils.translation import ngettext, pgettext
+
+    days = Decimal(days)
+    with translation.override(language):
+        if days == days.to_integral_value():
+            n = int(days)
+            return ngettext("%(n)s day", "%(n)s days", n) % {"n": n}
+        number = f"{days.normalize()}"
+        if language == "fr":
+            number = number.replace(".", ",")
+        return pgettext("a number of days with a fraction", "%(n)s days") % {"n": number}

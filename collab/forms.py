@@ -75,12 +75,14 @@ class PasswordChangeForm(CheckedTextMixin, auth_forms.PasswordChangeForm):
 class ProfileForm(ModelForm):
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "full_name_ar", "email", "job_title",
-                  "preferred_language", "digest_hours"]
+        fields = ["first_name", "last_name", "full_name_ar", "gender", "email", "job_title",
+                  "job_title_ar", "job_title_en", "preferred_language", "digest_hours"]
         # Arabic names are typed right to left whatever the page's language.
         widgets = {
             "full_name_ar": forms.TextInput(attrs={"dir": "rtl"}),
             "job_title": forms.TextInput(attrs={"dir": "auto"}),
+            "job_title_ar": forms.TextInput(attrs={"dir": "rtl"}),
+            "job_title_en": forms.TextInput(attrs={"dir": "ltr"}),
             "email": forms.EmailInput(attrs={"dir": "ltr"}),
         }
 

@@ -95,7 +95,21 @@ class User(AbstractUser):
         on_delete=models.SET_NULL,
         related_name="team",
     )
+    class Gender(models.TextChoices):
+        FEMALE = "female", _("Woman")
+        MALE = "male", _("Man")
+
+    # Official documents word their sentences from it (Arabic and French agree
+    # in gender): blank means unknown, and such documents say what is missing.
+    gender = models.CharField(_("gender"), max_length=6, choices=Gender.choices, blank=True,
+                              default="", db_default="")
+    # The job title in French (the directory's), and in Arabic and English for
+    # documents in those languages.
     job_title = models.CharField(_("job title"), max_length=150, blank=True)
+    job_title_ar = models.CharField(_("job title (Arabic)"), max_length=150, blank=True,
+                                    default="", db_default="")
+    job_title_en = models.CharField(_("job title (English)"), max_length=150, blank=True,
+                                    default="", db_default="")
     # The ministry's own staff number, copied from the directory at sign-in.
     # Empty by default in the database too: rows written by code that predates
     # the column (historical models in data migrations) stay valid.

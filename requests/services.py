@@ -206,6 +206,7 @@ def submit_certificate(employee, request_type: RequestType, *, language: str, pu
     if not 1 <= int(copies) <= 5:
         raise WorkflowError(_("Between 1 and 5 copies."))
     _require(request_type, {"purpose": purpose})
+    certificates.check_can_be_written(employee, language)
     # A certificate type may have a checklist too (the admin's choice).
     lines = _lines(request_type, uploads, documents, issued_on, draft=draft)
 

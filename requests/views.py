@@ -234,8 +234,12 @@ def certificate_pdf(request, pk):
     if not certificate.issued_at:
         messages.error(request, _("This certificate has not been issued yet."))
         return redirect("requests:detail", pk=pk)
-    response = HttpResponse(certificates.certificate_pdf(certificate),
-                            content_type="application/pdf")
+    try:
+        pdf = certificates.certificate_pdf(certificate)
+    except WorkflowError as exc:  # the profile lacks what the wording needs: named
+        messages.error(request, exc.message)
+        return redirect("requests:detail", pk=pk)
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="{certificate.reference_number}.pdf"'
     )
@@ -249,7 +253,12 @@ def decision_pdf(request, pk):
     document = item.issued_documents.filter(kind="decision").first()
     if document is None:
         raise Http404
-    response = HttpResponse(documents.decision_pdf(document), content_type="application/pdf")
+    try:
+        pdf = documents.decision_pdf(document)
+    except WorkflowError as exc:  # the profile lacks what the wording needs: named
+        messages.error(request, exc.message)
+        return redirect("requests:detail", pk=pk)
+    response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{item.reference}.pdf"'
     return response
 

@@ -163,6 +163,12 @@ def user_factory(db, directorate_factory):
             last_name=kwargs.pop("last_name", f"Last{n}"),
             directorate=directorate,
             role=role,
+            # What official documents need about a person (tests of a missing
+            # profile blank them).
+            gender=kwargs.pop("gender", "male"),
+            job_title=kwargs.pop("job_title", "Cadre administratif"),
+            job_title_ar=kwargs.pop("job_title_ar", "إطار إداري"),
+            job_title_en=kwargs.pop("job_title_en", "Administrative officer"),
             **kwargs,
         )
         user.set_password(password)

@@ -158,3 +158,13 @@ def test_production_refuses_an_empty_public_url(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0 and "COLLAB_PUBLIC_URL must be set" in result.stderr
     assert settings.COLLAB_PUBLIC_URL == "http://127.0.0.1:8000"  # make run's default
+
+
+@pytest.mark.parametrize("days, ar, fr", [
+    (1, "يوم واحد", "1 jour"), (2, "يومان", "2 jours"), (3, "3 أيام", "3 jours"),
+    (10, "10 أيام", "10 jours"), (11, "11 يومًا", "11 jours"), (22, "22 يومًا", "22 jours"),
+    (100, "100 يوم", "100 jours"), ("2.5", "2.5 يوم", "2,5 jours"),
+])
+def test_day_counts_agree_with_their_number(days, ar, fr):
+    assert documents.count_days(days, "ar") == ar
+    assert documents.count_days(days, "fr") == fr

@@ -54,11 +54,15 @@ def org(db, user_factory, directorate_factory, types):
     director.save()
     employee = user_factory(directorate=directorate, username="employee", manager=director,
                             preferred_language="fr", full_name_ar="كريم بنعلي",
-                            first_name="Karim", last_name="Benali",
-                            job_title="Ingénieur d'État")
+                            first_name="Karim", last_name="Benali", gender="male",
+                            job_title="Ingénieur d'État", job_title_ar="مهندس دولة",
+                            job_title_en="State engineer")
     colleague = user_factory(directorate=directorate, username="colleague", manager=director)
     deputy = user_factory(directorate=directorate, role="manager", username="deputy")
-    hr = user_factory(directorate=hr_directorate, role="hr_officer", username="hr")
+    hr = user_factory(directorate=hr_directorate, role="hr_officer", username="hr",
+                      first_name="Souad", last_name="Alaoui", full_name_ar="سعاد العلوي",
+                      gender="female", job_title="Chargée des ressources humaines",
+                      job_title_ar="مكلفة بالموارد البشرية")
     social = user_factory(directorate=hr_directorate, role="hr_officer", username="social")
     group, _ = Group.objects.get_or_create(name=SOCIAL_AFFAIRS_GROUP)
     social.groups.add(group)
