@@ -112,7 +112,8 @@ class RequestAttachmentAdmin(ReadOnlyAdmin):
 
 @admin.register(PublicHoliday)
 class PublicHolidayAdmin(admin.ModelAdmin):
-    list_display = ["date", "name_fr", "name_ar"]
+    list_display = ["date", "is_holiday", "name_fr", "name_ar"]
+    list_filter = ["is_holiday"]
     date_hierarchy = "date"
 
 

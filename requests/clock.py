@@ -1,6 +1,6 @@
 """The service-norm clock: deadlines in working days.
 
-A step's deadline is its norm in working days (weekends and HR's public
+A step's deadline is its norm in working days (weekends and public
 holidays skipped) after the step was entered; while the ball is with the
 applicant (returned for correction) or the application is suspended the clock
 stops, and the deadline moves back by the time it was stopped.
@@ -19,11 +19,10 @@ def add_working_days(start: datetime.datetime, days: int,
                      holidays: set[datetime.date] | None = None) -> datetime.datetime:
     """``start`` moved forward by ``days`` working days (same time of day)."""
     if holidays is None:
-        from .models import PublicHoliday
+        from .holidays import holiday_dates
 
-        holidays = set(PublicHoliday.objects.filter(
-            date__gte=start.date(), date__lte=start.date() + datetime.timedelta(days=days * 3 + 14),
-        ).values_list("date", flat=True))
+        holidays = holiday_dates(start.date(),
+                                 start.date() + datetime.timedelta(days=days * 3 + 14))
     moment = start
     left = days
     while left > 0:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
 from .models import SOCIAL_AFFAIRS_GROUP, Decider, RequestType, Stage
 
@@ -131,19 +130,17 @@ def ensure_default_types(request_type_model=RequestType, group_model=None, *,
 
 @transaction.atomic
 def seed_requests_demo() -> dict:
-    """Demo data for requests: default types, Moroccan public holidays for this
-    year and the next, the social affairs officer. Called by `seed_demo`."""
+    """Demo data for requests: default types, the social affairs officer and the
+    units. Called by `seed_demo`. (Public holidays come from the holidays
+    package: nothing to seed.)"""
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from .leave import seed_public_holidays
     from .models import LeavePolicy
 
     User = get_user_model()
     types = ensure_default_types()
     LeavePolicy.current()
-    year = timezone.localdate().year
-    holidays = seed_public_holidays([year, year + 1])
     group, _created = Group.objects.get_or_create(name=SOCIAL_AFFAIRS_GROUP)
     social = User.objects.filter(username="drh.social").first()
     if social:
@@ -155,4 +152,4 @@ def seed_requests_demo() -> dict:
         officer = User.objects.filter(username=username).first()
         if officer:
             officer.groups.add(unit)
-    return {"request_types": types, "public_holidays": holidays}
+    return {"request_types": types}

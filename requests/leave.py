@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .holidays import holiday_dates
 from .lifecycle import WorkflowError
 from .models import (
     FINAL_STAGES,
@@ -18,7 +19,6 @@ from .models import (
     LeaveBalanceEntry,
     LeavePolicy,
     LeaveRequest,
-    PublicHoliday,
     Request,
     RequestType,
     Stage,
@@ -29,9 +29,7 @@ WEEKEND = {5, 6}  # Saturday, Sunday
 
 
 def holidays_between(start: datetime.date, end: datetime.date) -> set[datetime.date]:
-    return set(
-        PublicHoliday.objects.filter(date__gte=start, date__lte=end).values_list("date", flat=True)
-    )
+    return holiday_dates(start, end)
 
 
 def is_working_day(day: datetime.date, holidays: set[datetime.date]) -> bool:
@@ -54,7 +52,7 @@ def calendar_days(start: datetime.date, end: datetime.date, *, start_afternoon: 
 def working_days(start: datetime.date, end: datetime.date, *, start_afternoon: bool = False,
                  end_morning: bool = False) -> Decimal:
     """Working days from ``start`` to ``end`` inclusive, in half days, excluding
-    weekends and HR's public holidays."""
+    weekends and public holidays (requests/holidays.py)."""
     if end < start:
         return Decimal(0)
     holidays = holidays_between(start, end)
@@ -69,6 +67,28 @@ def working_days(start: datetime.date, end: datetime.date, *, start_afternoon: b
     if end_morning and is_working_day(end, holidays):
         total -= HALF
     return max(total, Decimal(0))
+
+
+def days_by_year(start: datetime.date, end: datetime.date, *, by_calendar: bool = False,
+                 start_afternoon: bool = False, end_morning: bool = False
+                 ) -> dict[int, Decimal]:
+    """The days a leave costs in each calendar year it touches: leave from
+    late December into January is charged to each year's balance for its own
+    days. The parts add up to the whole (half days stay at the real ends)."""
+    count = calendar_days if by_calendar else working_days
+    parts: dict[int, Decimal] = {}
+    for year in range(start.year, end.year + 1):
+        first = max(start, datetime.date(year, 1, 1))
+        last = min(end, datetime.date(year, 12, 31))
+        parts[year] = count(first, last, start_afternoon=start_afternoon and first == start,
+                            end_morning=end_morning and last == end)
+    return parts
+
+
+def leave_days_by_year(leave: LeaveRequest) -> dict[int, Decimal]:
+    return days_by_year(leave.start_date, leave.end_date,
+                        by_calendar=leave.request.request_type.counts_calendar_days,
+                        start_afternoon=leave.start_afternoon, end_morning=leave.end_morning)
 
 
 # ---- Balances ---------------------------------------------------------------
@@ -112,18 +132,31 @@ def lock_balance(employee, year: int) -> LeaveBalance:
     return LeaveBalance.objects.select_for_update().get(pk=balance.pk)
 
 
+def lock_balances(employee, start: datetime.date, end: datetime.date) -> None:
+    """Lock the balance of every year a leave from ``start`` to ``end`` touches."""
+    for year in range(start.year, end.year + 1):
+        lock_balance(employee, year)
+
+
 def pending_days(employee, year: int, exclude_request_id: int | None = None) -> Decimal:
-    """Days asked in open requests that deduct from the balance (not yet decided)."""
+    """Days of ``year`` asked in open requests that deduct from the balance (not
+    yet decided); a request spanning two years counts here for its days in ``year``."""
     total = Decimal(0)
     open_leave = LeaveRequest.objects.filter(
         request__requester=employee,
         request__request_type__deducts_from_balance=True,
-        start_date__year=year,
-    ).exclude(request__stage__in=[*FINAL_STAGES, Stage.DRAFT])  # a draft holds no days
+        start_date__lte=datetime.date(year, 12, 31),
+        end_date__gte=datetime.date(year, 1, 1),
+    ).exclude(
+        request__stage__in=[*FINAL_STAGES, Stage.DRAFT]  # a draft holds no days
+    ).select_related("request__request_type")
     if exclude_request_id:
         open_leave = open_leave.exclude(request_id=exclude_request_id)
     for leave in open_leave:
-        total += leave.days
+        if leave.start_date.year == leave.end_date.year:
+            total += leave.days
+        else:
+            total += leave_days_by_year(leave).get(year, Decimal(0))
     return total
 
 
@@ -146,23 +179,38 @@ def adjust_balance(employee, year: int, days: Decimal, reason: str, by) -> Leave
 
 
 def deduct(request: Request, by) -> None:
-    """Approved leave: take the days from the balance, in the decision's transaction."""
+    """Approved leave: take the days from each year's balance (a leave spanning
+    two years is charged to each for its own days), in the decision's transaction."""
     leave = request.leave
-    balance = lock_balance(request.requester, leave.start_date.year)
-    if leave.days > balance.remaining:
-        raise WorkflowError(
-            _("The balance is now %(left)s days, less than the %(days)s asked: "
-              "this leave cannot be approved.") % {"left": balance.remaining, "days": leave.days}
-        )
-    LeaveBalance.objects.filter(pk=balance.pk).update(taken=F("taken") + leave.days)
-    _entry(balance, LeaveBalanceEntry.Kind.TAKEN, -leave.days, request=request, by=by)
+    parts = leave_days_by_year(leave) if leave.start_date.year != leave.end_date.year \
+        else {leave.start_date.year: leave.days}
+    for year, days in sorted(parts.items()):
+        if not days:
+            continue
+        balance = lock_balance(request.requester, year)
+        if days > balance.remaining:
+            message = (_("The balance is now %(left)s days, less than the %(days)s asked: "
+                         "this leave cannot be approved.") if len(parts) == 1 else
+                       _("The %(year)s balance is now %(left)s days, less than the %(days)s "
+                         "asked for that year: this leave cannot be approved."))
+            raise WorkflowError(message % {"year": year, "left": balance.remaining,
+                                           "days": days})
+        LeaveBalance.objects.filter(pk=balance.pk).update(taken=F("taken") + days)
+        _entry(balance, LeaveBalanceEntry.Kind.TAKEN, -days, request=request, by=by)
 
 
 def restore(request: Request, by) -> None:
-    leave = request.leave
-    balance = balance_for(request.requester, leave.start_date.year)
-    LeaveBalance.objects.filter(pk=balance.pk).update(taken=F("taken") - leave.days)
-    _entry(balance, LeaveBalanceEntry.Kind.RESTORED, leave.days, request=request, by=by)
+    """Give back exactly what ``deduct`` took, year by year (its entries say)."""
+    taken = LeaveBalanceEntry.objects.filter(request=request,
+                                             kind=LeaveBalanceEntry.Kind.TAKEN)
+    restored = {entry.balance_id: entry.days for entry in LeaveBalanceEntry.objects.filter(
+        request=request, kind=LeaveBalanceEntry.Kind.RESTORED)}
+    for entry in taken.select_related("balance"):
+        if entry.balance_id in restored:
+            continue
+        LeaveBalance.objects.filter(pk=entry.balance_id).update(taken=F("taken") + entry.days)
+        _entry(entry.balance, LeaveBalanceEntry.Kind.RESTORED, -entry.days, request=request,
+               by=by)
 
 
 # ---- Checking a request ------------------------------------------------------
@@ -219,13 +267,18 @@ def quote(employee, request_type: RequestType, start: datetime.date | None,
         )
     balance = left = None
     if request_type.deducts_from_balance:
-        balance = available_days(employee, start.year, exclude)
-        left = balance - days
-        if left < 0:
-            errors.append(
-                _("This leave costs %(days)s working days but only %(left)s are left.")
-                % {"days": days, "left": balance}
-            )
+        parts = days_by_year(start, end, by_calendar=by_calendar,
+                             start_afternoon=start_afternoon, end_morning=end_morning)
+        for year, cost in parts.items():
+            available = available_days(employee, year, exclude)
+            if balance is None:
+                balance, left = available, available - cost
+            if cost > available:
+                message = (_("This leave costs %(days)s working days but only %(left)s are left.")
+                           if len(parts) == 1 else
+                           _("This leave costs %(days)s working days in %(year)s but only "
+                             "%(left)s are left for that year."))
+                errors.append(message % {"days": cost, "left": available, "year": year})
     return LeaveQuote(days, by_calendar, balance, left, errors)
 
 
@@ -257,49 +310,3 @@ def on_approved_leave(user, day: datetime.date) -> bool:
 def can_cancel_leave(request: Request) -> bool:
     """Leave may be withdrawn until it starts, even once approved."""
     return request.leave.start_date > timezone.localdate()
-
-
-# ---- Moroccan public holidays (seed) ------------------------------------------
-
-FIXED_HOLIDAYS = [
-    ((1, 1), "رأس السنة الميلادية", "Nouvel an"),
-    ((1, 11), "ذكرى تقديم وثيقة الاستقلال", "Manifeste de l'indépendance"),
-    ((1, 14), "رأس السنة الأمازيغية", "Nouvel an amazigh"),
-    ((5, 1), "عيد الشغل", "Fête du travail"),
-    ((7, 30), "عيد العرش", "Fête du trône"),
-    ((8, 14), "ذكرى استرجاع إقليم وادي الذهب", "Allégeance de Oued Ed-Dahab"),
-    ((8, 20), "ذكرى ثورة الملك والشعب", "Révolution du roi et du peuple"),
-    ((8, 21), "عيد الشباب", "Fête de la jeunesse"),
-    ((10, 31), "عيد الوحدة", "Fête de l'unité"),
-    ((11, 6), "ذكرى المسيرة الخضراء", "Marche verte"),
-    ((11, 18), "عيد الاستقلال", "Fête de l'indépendance"),
-]
-# Religious holidays follow the lunar calendar: dates are the expected ones;
-# HR corrects them in the admin once the moon is sighted.
-LUNAR_HOLIDAYS = {
-    2026: [("2026-03-20", "عيد الفطر", "Aïd al-Fitr"), ("2026-03-21", "عيد الفطر", "Aïd al-Fitr"),
-           ("2026-05-27", "عيد الأضحى", "Aïd al-Adha"), ("2026-05-28", "عيد الأضحى", "Aïd al-Adha"),
-           ("2026-06-17", "فاتح محرم", "Nouvel an de l'Hégire"),
-           ("2026-08-26", "عيد المولد النبوي", "Aïd al-Mawlid")],
-    2027: [("2027-03-10", "عيد الفطر", "Aïd al-Fitr"), ("2027-03-11", "عيد الفطر", "Aïd al-Fitr"),
-           ("2027-05-17", "عيد الأضحى", "Aïd al-Adha"), ("2027-05-18", "عيد الأضحى", "Aïd al-Adha"),
-           ("2027-06-06", "فاتح محرم", "Nouvel an de l'Hégire"),
-           ("2027-08-15", "عيد المولد النبوي", "Aïd al-Mawlid")],
-    2028: [("2028-02-27", "عيد الفطر", "Aïd al-Fitr"), ("2028-02-28", "عيد الفطر", "Aïd al-Fitr"),
-           ("2028-05-05", "عيد الأضحى", "Aïd al-Adha"), ("2028-05-06", "عيد الأضحى", "Aïd al-Adha"),
-           ("2028-05-25", "فاتح محرم", "Nouvel an de l'Hégire"),
-           ("2028-08-03", "عيد المولد النبوي", "Aïd al-Mawlid")],
-}
-
-
-def seed_public_holidays(years: list[int]) -> int:
-    created = 0
-    for year in years:
-        rows = [(datetime.date(year, m, d), ar, fr) for (m, d), ar, fr in FIXED_HOLIDAYS]
-        rows += [(datetime.date.fromisoformat(iso), ar, fr)
-                 for iso, ar, fr in LUNAR_HOLIDAYS.get(year, [])]
-        for day, ar, fr in rows:
-            _obj, made = PublicHoliday.objects.get_or_create(
-                date=day, defaults={"name_ar": ar, "name_fr": fr})
-            created += made
-    return created

@@ -587,17 +587,30 @@ class RequestAttachment(AttachedFile):
 
 
 class PublicHoliday(models.Model):
+    """HR's correction of the public holidays calendar (requests/holidays.py):
+    a holiday the package does not know or dates differently (the announced
+    day of an Islamic holiday), or, unticked, a day the package estimated that
+    is not a holiday after all."""
+
     date = models.DateField(_("date"), unique=True)
-    name_ar = models.CharField(_("name (Arabic)"), max_length=120)
-    name_fr = models.CharField(_("name (French)"), max_length=120)
+    is_holiday = models.BooleanField(
+        _("public holiday"), default=True,
+        help_text=_("Untick to cancel a date the calendar estimated (an Islamic holiday "
+                    "announced for another day)."))
+    name_ar = models.CharField(_("name (Arabic)"), max_length=120, blank=True)
+    name_fr = models.CharField(_("name (French)"), max_length=120, blank=True)
 
     class Meta:
         ordering = ["date"]
-        verbose_name = _("public holiday")
-        verbose_name_plural = _("public holidays")
+        verbose_name = _("public holiday override")
+        verbose_name_plural = _("public holiday overrides")
 
     def __str__(self):
         return f"{self.date} {self.name}"
+
+    def clean(self):
+        if self.is_holiday and not (self.name_ar.strip() and self.name_fr.strip()):
+            raise ValidationError(_("Name the holiday in Arabic and in French."))
 
     @property
     def name(self) -> str:

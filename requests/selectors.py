@@ -11,10 +11,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from . import leave, policies, routing
+from .holidays import holidays_between
 from .models import (
     LeaveBalanceEntry,
     LeaveRequest,
-    PublicHoliday,
     Request,
     RequestType,
     Stage,
@@ -217,8 +217,7 @@ def team_calendar(manager, year: int, month: int) -> list[list[CalendarDay]]:
         .exclude(request__stage__in=[Stage.REJECTED, Stage.CANCELLED])
         .select_related("request", "request__requester", "request__request_type")
     )
-    holidays = {h.date: h.name for h in PublicHoliday.objects.filter(
-        date__gte=grid_start, date__lte=grid_end)}
+    holidays = holidays_between(grid_start, grid_end)
     # Each leave is placed on the days it covers inside the grid, once:
     # testing every leave against every day grew with the team's history.
     by_day: dict[datetime.date, list[dict]] = {}

@@ -178,7 +178,7 @@ def submit_leave(employee, request_type: RequestType, *, start: datetime.date,
         # waiting on the balance that approval holds.
         get_user_model().objects.select_for_update(no_key=True).get(pk=employee.pk)
         if request_type.deducts_from_balance:
-            leave.lock_balance(employee, start.year)
+            leave.lock_balances(employee, start, end)
         result = leave.quote(employee, request_type, start, end,
                              start_afternoon=start_afternoon, end_morning=end_morning)
         if result.errors:

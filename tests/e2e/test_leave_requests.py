@@ -16,19 +16,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def first_monday_without_holidays() -> datetime.date:
     """A Monday at least a week ahead whose Monday-Wednesday are all working days
-    (so three calendar days cost three working days in the seeded calendar)."""
-    from requests.leave import FIXED_HOLIDAYS, LUNAR_HOLIDAYS
+    (so three calendar days cost three working days)."""
+    from requests.holidays import holiday_dates
 
     today = datetime.date.today()
     monday = today + datetime.timedelta(days=(7 - today.weekday()) + 7)
-    while True:
-        days = {monday + datetime.timedelta(days=i) for i in range(3)}
-        holidays = {datetime.date(d.year, m, dd) for d in days for (m, dd), *_ in FIXED_HOLIDAYS}
-        holidays |= {datetime.date.fromisoformat(iso) for rows in LUNAR_HOLIDAYS.values()
-                     for iso, *_ in rows}
-        if not days & holidays:
-            return monday
+    while holiday_dates(monday, monday + datetime.timedelta(days=2)):
         monday += datetime.timedelta(days=7)
+    return monday
 
 
 @pytest.fixture

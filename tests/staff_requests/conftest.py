@@ -75,16 +75,31 @@ def org(db, user_factory, directorate_factory, types):
 
 
 def next_monday(weeks: int = 1) -> datetime.date:
+    """A Monday at least ``weeks`` ahead whose next two weeks hold no public
+    holiday, so counts of working days in tests do not depend on the run date."""
     from django.utils import timezone
 
+    from requests.holidays import holiday_dates
+
     today = timezone.localdate()
-    return today + datetime.timedelta(days=(7 - today.weekday()) + 7 * (weeks - 1))
+    monday = today + datetime.timedelta(days=(7 - today.weekday()) + 7 * (weeks - 1))
+    while holiday_dates(monday, monday + datetime.timedelta(days=11)):
+        monday += datetime.timedelta(weeks=1)
+    return monday
 
 
-def clear_year_holidays():
+def clear_year_holidays(*years):
+    """Cancel every public holiday of ``years`` (default: this year and the
+    next) through HR's overrides, the way HR would."""
+    from django.utils import timezone
+
+    from requests.holidays import holiday_dates
     from requests.models import PublicHoliday
 
-    PublicHoliday.objects.all().delete()
+    this_year = timezone.localdate().year
+    for year in years or (this_year, this_year + 1):
+        for day in holiday_dates(datetime.date(year, 1, 1), datetime.date(year, 12, 31)):
+            PublicHoliday.objects.update_or_create(date=day, defaults={"is_holiday": False})
 
 
 @pytest.fixture

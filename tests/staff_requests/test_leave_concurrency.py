@@ -59,7 +59,7 @@ def submit(org, types, k):
 
 @pytest.mark.django_db(transaction=True)
 def test_requests_submitted_at_once_never_ask_more_than_is_available(org, types):
-    clear_year_holidays()
+    clear_year_holidays(YEAR)
     employee = org["employee"]
     available = leave.available_days(employee, YEAR)
     fit = int(available // 5)
@@ -76,7 +76,7 @@ def test_requests_submitted_at_once_never_ask_more_than_is_available(org, types)
 
 @pytest.mark.django_db(transaction=True)
 def test_approvals_submissions_and_an_adjustment_at_once_never_overdraw(org, types):
-    clear_year_holidays()
+    clear_year_holidays(YEAR)
     employee, director, hr = org["employee"], org["director"], org["hr"]
     balance = leave.balance_for(employee, YEAR)
     fit = int(balance.remaining // 5)
