@@ -31,6 +31,17 @@ def _package_language(language: str | None) -> str:
     return PACKAGE_LANGUAGES.get(code, "fr")
 
 
+def calendar_holidays(start: datetime.date, end: datetime.date,
+                      language: str = "fr") -> dict[datetime.date, str]:
+    """The package's holidays alone (no overrides, no database)."""
+    found: dict[datetime.date, str] = {}
+    for year in range(start.year, end.year + 1):
+        for day, name in _calendar(year, _package_language(language)):
+            if start <= day <= end:
+                found[day] = name
+    return found
+
+
 def holidays_between(start: datetime.date, end: datetime.date,
                      language: str | None = None) -> dict[datetime.date, str]:
     """Every public holiday from ``start`` to ``end`` inclusive -> its name in
@@ -39,12 +50,7 @@ def holidays_between(start: datetime.date, end: datetime.date,
 
     if end < start:
         return {}
-    found: dict[datetime.date, str] = {}
-    package_language = _package_language(language)
-    for year in range(start.year, end.year + 1):
-        for day, name in _calendar(year, package_language):
-            if start <= day <= end:
-                found[day] = name
+    found = calendar_holidays(start, end, language or translation.get_language())
     with translation.override(language or translation.get_language()):
         for override in PublicHoliday.objects.filter(date__gte=start, date__lte=end):
             if override.is_holiday:

@@ -79,11 +79,12 @@ def next_monday(weeks: int = 1) -> datetime.date:
     holiday, so counts of working days in tests do not depend on the run date."""
     from django.utils import timezone
 
-    from requests.holidays import holiday_dates
+    from requests.holidays import calendar_holidays
 
     today = timezone.localdate()
     monday = today + datetime.timedelta(days=(7 - today.weekday()) + 7 * (weeks - 1))
-    while holiday_dates(monday, monday + datetime.timedelta(days=11)):
+    # The package's calendar only: no database query (async tests call this too).
+    while calendar_holidays(monday, monday + datetime.timedelta(days=11)):
         monday += datetime.timedelta(weeks=1)
     return monday
 

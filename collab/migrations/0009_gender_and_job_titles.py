@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collab', '0007_user_is_external'),
+        ('collab', '0008_email_digest'),
     ]
 
     operations = [
