@@ -107,10 +107,6 @@ class CertificateForm(ChecklistMixin, Form):
             self.fields["purpose"].required = True
         self.add_checklist(request_type)
 
-    def checklist(self) -> dict:
-        # A certificate is written by HR: nothing to attach (the create view asks every form).
-        return {}
-
 
 class SocialForm(ChecklistMixin, Form):
     service = forms.ChoiceField(label=_("Service"), choices=SocialServiceRequest.Service.choices)
