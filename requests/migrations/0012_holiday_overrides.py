@@ -31,7 +31,7 @@ def drop_seeded(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('staff_requests', '0010_issued_document_holder'),
+        ('staff_requests', '0011_organisation_recent_index'),
     ]
 
     operations = [
