@@ -31,6 +31,48 @@ _STATUS_BY_STAGE = {
 }
 
 
+PDF_OR_IMAGE = ["application/pdf", "image/jpeg", "image/png"]
+
+
+def seed_type(group_model, request_type_model):
+    """The verification's procedure type, its step and its checklist, created
+    if missing. Takes the models as arguments: the data migration passes its
+    historical ones; ``services.verification_type`` the current ones (a test
+    that flushes the database also removes what migrations seeded)."""
+    office, _created = group_model.objects.get_or_create(name=PRESS_OFFICE_GROUP)
+    request_type, _created = request_type_model.objects.get_or_create(
+        code=TYPE_CODE,
+        defaults={
+            "name_ar": "التحقق من المقاولة الصحفية",
+            "name_fr": "Vérification de l'entreprise de presse",
+            "name_en": "Press company verification",
+            "family": FAMILY,
+            "applicant_kind": "organisation",
+            "correction_days": 30,
+        },
+    )
+    if not request_type.steps.exists():
+        request_type.steps.create(
+            position=1, stage="review", decider="unit_officers", group=office,
+            actions=["approve", "reject", "return"], norm_days=5,
+            name_ar="دراسة ملف المقاولة من طرف مصلحة الصحافة",
+            name_fr="Examen de l'entreprise par le service de la presse",
+            name_en="Review by the press office",
+            applicant_text_ar="تتحقق مصلحة الصحافة من وثائق مقاولتكم.",
+            applicant_text_fr="Le service de la presse vérifie les documents de votre entreprise.",
+            applicant_text_en="The press office is checking your company's documents.",
+        )
+    if not request_type.documents.exists():
+        for position, (ar, fr, en) in enumerate([
+            ("النظام الأساسي", "Statuts", "Statutes"),
+            ("مستخرج السجل التجاري", "Extrait du registre de commerce", "Trade register extract"),
+        ], start=1):
+            request_type.documents.create(
+                position=position, label_ar=ar, label_fr=fr, label_en=en,
+                accepted_types=PDF_OR_IMAGE, max_bytes=10 * 1024 * 1024, required=True)
+    return request_type
+
+
 def company_for(request):
     from .models import Company
 
