@@ -34,6 +34,18 @@ def test_seed_builds_a_realistic_ministry_once(capsys):
     dsi_channel = Directorate.objects.get(code="dsi").chat_channel
     assert Message.objects.filter(conversation=dsi_channel).count() == 4
 
+    # Distance training: the three demo courses, a trainer, enrolments at every stage.
+    from training.models import Course, Enrolment
+
+    assert {"demo-video", "demo-quiz", "demo-sessions"} <= set(
+        Course.objects.values_list("code", flat=True))
+    assert User.objects.get(username="drh.formateur").role == "trainer"
+    statuses = set(Enrolment.objects.values_list("status", flat=True))
+    assert {"enrolled", "in_progress", "pending_approval", "waiting_list"} <= statuses
+    assert Enrolment.objects.filter(source="assigned").exists()
+    assert Course.objects.get(code="demo-sessions").sessions.count() == 3
+    assert Course.objects.get(code="demo-video").modules.exists()
+
     users = User.objects.count()
     call_command("seed_demo")
     assert User.objects.count() == users

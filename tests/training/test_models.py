@@ -65,19 +65,3 @@ def test_catalogue_and_course_pages(training_world, client_for):
     assert client.get("/training/reports/").status_code == 403
     assert client_for(w["hr"]).get("/training/reports/").status_code == 200
 
-
-def test_demo_seed_has_the_three_demo_courses_and_every_stage(capsys):
-    from django.core.management import call_command
-
-    from collab.models import User
-    from training.models import Course, Enrolment
-
-    call_command("seed_demo")
-    assert {"demo-video", "demo-quiz", "demo-sessions"} <= set(
-        Course.objects.values_list("code", flat=True))
-    assert User.objects.get(username="drh.formateur").role == "trainer"
-    statuses = set(Enrolment.objects.values_list("status", flat=True))
-    assert {"enrolled", "in_progress", "pending_approval", "waiting_list"} <= statuses
-    assert Enrolment.objects.filter(source="assigned").exists()
-    assert Course.objects.get(code="demo-sessions").sessions.count() == 3
-    assert Course.objects.get(code="demo-video").modules.exists()
