@@ -102,6 +102,11 @@ def test_video_is_streamed_with_range(world, client_for):
     assert b"".join(part.streaming_content) == data[100:200]
     past = learner.get(url, HTTP_RANGE=f"bytes={len(data) + 10}-")
     assert past.status_code == 416
+    # If-Range: a piece only of the same bytes (the ETag), else the whole file again.
+    same = learner.get(url, HTTP_RANGE="bytes=10-19", HTTP_IF_RANGE=whole["ETag"])
+    assert same.status_code == 206 and b"".join(same.streaming_content) == data[10:20]
+    other = learner.get(url, HTTP_RANGE="bytes=10-19", HTTP_IF_RANGE='"0123"')
+    assert other.status_code == 200 and b"".join(other.streaming_content) == data
 
 
 def test_video_progress_resumes_counts_at_90_percent_and_ignores_bad_values(world, client_for):
