@@ -65,6 +65,11 @@ def test_trainer_schedules_a_session_learners_get_invitation_and_reminder(
     assert not Attendance.objects.exists()
     trainer.post(url, {"present": [str(w["staff"].pk)]})
     assert Attendance.objects.get(user=w["staff"]).present is True
+    assert f'value="{w["staff"].pk}" checked' in trainer.get(url).content.decode()
+    learners = trainer.get("/training/courses/press-law/learners/").content.decode()
+    assert w["staff"].display_name in learners and w["other"].display_name not in learners
+    assert client_for(w["staff"]).get(
+        "/training/courses/press-law/learners/").status_code == 403
 
 
 def test_announcement_reaches_the_learners_only(english_world, client_for):
