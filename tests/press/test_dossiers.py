@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from files.models import File
-from press import dossiers
+from press import dossier_selectors, dossiers
 from press.models_dossiers import (
     CommitteeMinutes,
     PressCardDossier,
@@ -304,9 +304,12 @@ def test_statistics_for_officers_with_exports(space):
     assert req.reference in officer.get(reverse("requests:office")).content.decode()
     page = officer.get(reverse("press:statistics"))
     assert page.status_code == 200 and "Rabat" in page.content.decode()
+    engine.decide(req.pk, space["officer"], approve=True)
+    [row] = [r for r in dossier_selectors.statistics()["times"] if r["decided"]]
+    assert row["norm_days"] == 10 and row["median_days"] == 0.0 and row["within_norm"] == 1
     csv = officer.get(reverse("press:statistics"), {"format": "csv"})
     text = b"".join(csv.streaming_content).decode() if csv.streaming else csv.content.decode()
-    assert "Rabat-Salé-Kénitra" in text and ",1,1,0,0,0" in text
+    assert "Rabat-Salé-Kénitra" in text and ",1,0,0,1,0" in text
     xlsx = officer.get(reverse("press:statistics"), {"format": "xlsx"})
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert _client(space["a"]["member"]).get(reverse("press:statistics")).status_code in (
