@@ -418,6 +418,9 @@ LANGUAGES = [("ar", _("Arabic")), ("fr", _("French")), ("en", _("English"))]
 # register) wins over django.contrib's for shared strings such as
 # "Change password": installed apps listed earlier would otherwise win.
 LOCALE_PATHS: list = [BASE_DIR / "collab" / "locale"]
+# One date convention: dd/mm/yyyy everywhere, month names in the page's
+# language, never month first (collab/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["collab.formats"]
 TIME_ZONE = "Africa/Casablanca"
 USE_I18N = True
 USE_TZ = True

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .holidays import holiday_dates
@@ -263,7 +264,9 @@ def quote(employee, request_type: RequestType, start: datetime.date | None,
         other = overlapping[0]
         errors.append(
             _("These dates overlap your leave from %(start)s to %(end)s (%(ref)s).")
-            % {"start": other.start_date, "end": other.end_date, "ref": other.request.reference}
+            % {"start": date_format(other.start_date, "SHORT_DATE_FORMAT"),
+               "end": date_format(other.end_date, "SHORT_DATE_FORMAT"),
+               "ref": other.request.reference}
         )
     balance = left = None
     if request_type.deducts_from_balance:
