@@ -47,8 +47,27 @@ def _channel_prefix_of_this_run() -> None:
         config["prefix"] = prefix
 
 
+def _test_database_backend() -> None:
+    # Before any connection exists: the test process's PostgreSQL backend
+    # empties tables with DELETE (tests/postgresql/base.py says why), and its
+    # sessions do not wait for the disk at each commit (a test database needs
+    # no durability; django_db_setup below does the same for live servers).
+    from django.conf import settings
+    from django.db import connections
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.postgresql":
+        return
+    database["ENGINE"] = "tests.postgresql"
+    options = database.setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+    with contextlib.suppress(AttributeError):  # made again from these settings when used
+        del connections["default"]
+
+
 def pytest_configure(config):
     _channel_prefix_of_this_run()
+    _test_database_backend()
     if not IN_CI:
         return
     problems = []
@@ -90,6 +109,18 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     from django.conf import settings
 
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    # Live servers (subprocesses) open the test database with the project's
+    # settings: their commits need not wait for the disk either.
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit TO off")
 
 
 @pytest.fixture(autouse=True)
