@@ -81,6 +81,47 @@ def pytest_configure(config):
         pytest.exit("CI needs its real services: " + "; ".join(problems), returncode=3)
 
 
+# ---- Running on several workers (make test: pytest-xdist, --dist loadfile) ----
+
+E2E = "tests/e2e/"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile, with every browser test in one unit and the units in the
+    order of the collection below: one worker starts Chromium and the browser
+    tests' server once (package fixtures), instead of once per stretch of
+    browser files it happened to get; the longest units start first, so no
+    worker is left finishing a long one alone."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class BrowserTestsTogether(LoadFileScheduling):
+        def __init__(self, config, log=None):
+            super().__init__(config, log)
+            config.option.loadscopereorder = False  # keep the collection's order
+
+        def _split_scope(self, nodeid: str) -> str:
+            return E2E if nodeid.startswith(E2E) else super()._split_scope(nodeid)
+
+    return BrowserTestsTogether(config, log)
+
+
+def pytest_collection_modifyitems(config, items):
+    # Workers only (each collects the same list, so each sorts it the same):
+    # browser tests, then tests that start processes, then the rest.
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+
+    def weight(item) -> int:
+        if item.nodeid.startswith(E2E):
+            return 0
+        return 1 if item.get_closest_marker("multiprocess") else 2
+
+    items.sort(key=weight)
+
+
 def redis_channel_layers(url: str, prefix: str | None = None, backend: str = "pubsub") -> dict:
     """CHANNEL_LAYERS for the project's Redis layer ``backend`` on ``url``."""
     from django.conf import settings

@@ -79,14 +79,14 @@ def body_of(seq: int) -> str:
     return f"message {seq} <b>"
 
 
-def store_missed_messages(conversation: Conversation, author) -> None:
+def store_missed_messages(conversation: Conversation, author, count: int = MISSED) -> None:
     rows = []
-    for seq in range(1, MISSED + 1):
+    for seq in range(1, count + 1):
         body = body_of(seq)
         rows.append(Message(conversation=conversation, seq=seq, author=author, body=body,
                             body_html=render_body(body)))
     Message.objects.bulk_create(rows, batch_size=1000)
-    Conversation.objects.filter(pk=conversation.pk).update(last_seq=MISSED)
+    Conversation.objects.filter(pk=conversation.pk).update(last_seq=count)
 
 
 @pytest.fixture
@@ -142,14 +142,15 @@ async def test_a_client_that_missed_5000_messages_catches_up_exactly_once(people
 
 async def test_changes_of_seen_messages_come_in_pages_too(people):
     workers, channel, writer, reader = people
-    await sync_to_async(store_missed_messages)(channel, writer)
+    # The reader saw everything, then 300 long messages were edited (the only
+    # messages here: older ones would add nothing to the pages of changes).
+    await sync_to_async(store_missed_messages)(channel, writer, 300)
     session = (await sync_to_async(session_cookie_for)(reader))[0]
-    # The reader saw everything, then 300 long messages were edited.
     for seq in range(1, 301):
         await sync_to_async(services.edit_message)(writer, channel.pk, seq, "تعديل " * 600)
     edited = list(range(1, 301))
     got: list[int] = []
-    cursor = [MISSED, 0]
+    cursor = [300, 0]
     async with Tab(workers[0], session) as tab:
         while True:
             reply = await tab.call("chat.resync", {"conversations": {str(channel.pk): cursor}})
