@@ -56,8 +56,10 @@ def test_home_lists_announcements_and_unread_conversations(directorate_factory, 
 
 def test_language_menu_does_not_submit_on_change(user_factory):
     html = client_for(user_factory()).get("/").content.decode()
-    start = html.index('class="lang-switch"')
-    menu = html[start:html.index("</form>", start)]
-    assert "onchange" not in menu
-    assert 'type="submit"' in menu
+    start = html.index('class="lang-menu"')
+    menu = html[start:html.index("</details>", start)]
+    assert "onchange" not in menu and "<select" not in menu
+    # One button per language, each named in its own language and script.
+    assert '<button type="submit" name="language" value="ar" lang="ar" dir="rtl"' in menu
+    assert 'value="fr" lang="fr" dir="ltr"' in menu
     assert 'class="brand-emblem"' in html

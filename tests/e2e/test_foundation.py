@@ -72,7 +72,7 @@ def test_bell_and_user_menu_work_from_the_keyboard(live_url, page, user_factory)
     login(page, live_url, user.username)
     expect(page.locator("html")).to_have_attribute("dir", "ltr")
 
-    page.focus(".lang-apply")
+    page.focus(".lang-menu summary")
     page.keyboard.press("Tab")
     expect(page.locator("#bell-button")).to_be_focused()
     page.keyboard.press("Enter")

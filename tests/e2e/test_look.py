@@ -108,8 +108,8 @@ def test_foundation_pages_look_right(language, live_url, new_context, user_facto
     for device, width in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": 800})
         page.goto(f"{live_url}/login/")
-        page.select_option("#lang-select", language)
-        page.click(".lang-apply")
+        page.click(".lang-menu summary")
+        page.click(f".lang-menu button[value={language}]")
         expect(page.locator("html")).to_have_attribute("lang", language)
         check_view(page, f"{language}-{device}-login")
     login(page, live_url, user.username)
