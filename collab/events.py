@@ -17,13 +17,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Literal, Union, get_origin
 
+import pydantic
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
+from typing_extensions import TypedDict, is_typeddict
 
 from . import faults
 
@@ -46,14 +50,79 @@ def group_name(audience: Audience, key: Any) -> str:
     return f"{audience.value}.{key}"
 
 
+# ---- Payload schemas -------------------------------------------------------
+#
+# A field's kind is a type annotation: int, str, bool, a tuple of types (any of
+# them), or a nested shape (list[int], ByLanguage, a TypedDict...). Bare dict
+# and list are refused for events (tests/collab/test_events.py): a client must
+# know what is inside. Each event gets a strict pydantic model built from its
+# fields; docs/protocol.md is generated from them (manage.py protocol_doc).
+
+Language = Literal["ar", "fr", "en"]  # settings.LANGUAGES (checked by a test)
+# One rendering per UI language; the client takes its page's.
+ByLanguage = dict[Language, str]
+
+
+class _AnnouncementRenderingBase(TypedDict):
+    item: str  # the feed item (html)
+    toast: str  # plain text
+
+
+# total=False rather than NotRequired: with postponed annotations only the
+# class keyword marks keys optional for every reader (pydantic, the doc).
+class AnnouncementRendering(_AnnouncementRenderingBase, total=False):
+    banner: str  # html, urgent announcements only
+
+
+def _annotation(kind):
+    if isinstance(kind, tuple):
+        return Union[kind]  # noqa: UP007 - built from a runtime tuple
+    return kind
+
+
+def _runtime_type(kind):
+    """What publish() checks on every call, cheaply: the outer type only."""
+    if isinstance(kind, tuple):
+        return tuple(_runtime_type(k) for k in kind)
+    if is_typeddict(kind):
+        return dict
+    return get_origin(kind) or kind
+
+
+def _schema(name: str, fields: dict, optional=frozenset()) -> type[pydantic.BaseModel]:
+    # strict: no coercion ("3" is not an int, 1 is not True); forbid: no stray keys.
+    config = pydantic.ConfigDict(strict=True, extra="forbid", protected_namespaces=())
+    model_name = "".join(part.title() for part in re.split(r"[._]", name))
+    return pydantic.create_model(
+        model_name,
+        __config__=config,
+        **{k: (_annotation(kind), None if k in optional else ...) for k, kind in fields.items()},
+    )
+
+
 @dataclass(frozen=True)
 class EventType:
     name: str
     audience: Audience
-    fields: dict[str, type | tuple[type, ...]]
+    fields: dict[str, Any]
     doc: str
     # The fields its reference form keeps (see publish()): small by construction.
     reference: tuple[str, ...] = ()
+    schema: type[pydantic.BaseModel] | None = field(default=None, compare=False, repr=False)
+    checks: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def check(self, payload: dict) -> dict:
+        """Validate the whole payload, nested parts included; PayloadError if not."""
+        validate(self.checks, payload)
+        try:
+            self.schema.model_validate(payload)
+        except pydantic.ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+                for error in exc.errors(include_url=False)
+            )
+            raise PayloadError(f"{self.name}: {problems}") from None
+        return payload
 
 
 @dataclass(frozen=True)
@@ -87,7 +156,10 @@ def event(name: str, audience: Audience, fields: dict, doc: str,
     unknown = set(reference) - set(fields)
     if unknown:
         raise ValueError(f"event {name!r}: reference names unknown fields {sorted(unknown)}")
-    EVENTS[name] = EventType(name, audience, fields, doc, tuple(reference))
+    EVENTS[name] = EventType(
+        name, audience, fields, doc, tuple(reference), schema=_schema(name, fields),
+        checks={k: _runtime_type(kind) for k, kind in fields.items()},
+    )
     return EVENTS[name]
 
 
@@ -178,7 +250,7 @@ NOTIFICATION_CREATED = event(
 NOTIFICATION_READ = event(
     "notification.read",
     Audience.USER,
-    {"ids": list, "unread": int},
+    {"ids": list[int], "unread": int},
     "Notifications were marked read (in any of your tabs); `ids` empty means all.",
 )
 SESSION_ENDED = event(
@@ -201,16 +273,17 @@ ACCOUNT_DISABLED = event(
 CHAT_MESSAGE = event(
     "chat.message",
     Audience.CONVERSATION,
-    {"conversation": int, "seq": int, "change": int, "author_id": int, "html": dict,
+    {"conversation": int, "seq": int, "change": int, "author_id": int, "html": ByLanguage,
      "preview": str},
     "A message was stored. `html` maps each language code to the rendered message; "
-    "`seq` is its number in the conversation, `preview` a short plain excerpt.",
+    "`seq` is its number in the conversation (1, 2, 3… without gaps), `preview` a short "
+    "plain excerpt.",
     reference=("conversation", "seq", "change", "author_id", "preview"),
 )
 CHAT_MESSAGE_CHANGED = event(
     "chat.message.changed",
     Audience.CONVERSATION,
-    {"conversation": int, "seq": int, "change": int, "html": dict, "deleted": bool,
+    {"conversation": int, "seq": int, "change": int, "html": ByLanguage, "deleted": bool,
      "pinned": bool},
     "A message was edited, deleted, reacted to, pinned or unpinned. `change` orders "
     "the changes of a conversation; `html` replaces the message.",
@@ -218,14 +291,14 @@ CHAT_MESSAGE_CHANGED = event(
 CHAT_TYPING = event(
     "chat.typing",
     Audience.CONVERSATION,
-    {"conversation": int, "user_id": int, "names": dict},
-    "A member is typing (ephemeral, throttled, never stored). `names` maps languages "
+    {"conversation": int, "user_id": int, "names": ByLanguage},
+    "A member is typing (at most every 3 s per member, never stored). `names` maps languages "
     "to the member's display name.",
 )
 CHAT_SEEN = event(
     "chat.seen",
     Audience.CONVERSATION,
-    {"conversation": int, "user_id": int, "names": dict, "seq": int},
+    {"conversation": int, "user_id": int, "names": ByLanguage, "seq": int},
     "A member of a direct conversation or group has read up to `seq` (read receipts).",
 )
 CHAT_READ = event(
@@ -250,7 +323,7 @@ CHAT_CONVERSATION_REMOVED = event(
 CHAT_CONVERSATION_UPDATED = event(
     "chat.conversation.updated",
     Audience.CONVERSATION,
-    {"conversation": int, "title": str, "member_ids": list},
+    {"conversation": int, "title": str, "member_ids": list[int]},
     "A group was renamed or its members changed.",
     reference=("conversation", "title"),
 )
@@ -269,7 +342,7 @@ FILES_REMOVED = event(
     "files.removed",
     Audience.USER,
     {"file_id": int},
-    "You lost access to a file (share revoked or file deleted): remove it from the page.",
+    "You lost access to a file (share revoked or file deleted): remove row `#file-<id>`.",
 )
 
 
@@ -283,17 +356,18 @@ FILES_REMOVED = event(
 ANNOUNCEMENT_PUBLISHED = event(
     "announcement.published",
     Audience.DIRECTORATE,
-    {"id": int, "priority": str, "pinned": bool, "render": dict},
+    {"id": int, "priority": str, "pinned": bool, "render": dict[Language, AnnouncementRendering]},
     "An announcement addressed to this directorate (or to all staff, key `all`) was "
     "published. `render[lang]` has `item` (feed html), `toast` (text) and, when urgent, "
-    "`banner` (html). The bell count goes up by one.",
+    "`banner` (html). The bell count goes up by one (`sync` returns the notification "
+    "after a reconnect).",
     reference=("id", "priority", "pinned"),
 )
 ANNOUNCEMENT_UPDATED = event(
     "announcement.updated",
     Audience.DIRECTORATE,
-    {"id": int, "render": dict},
-    "A published announcement was edited: replace its feed item with `render[lang].item` "
+    {"id": int, "render": dict[Language, AnnouncementRendering]},
+    "A published announcement was edited: replace `#ann-<id>` with `render[lang].item` "
     "(it now carries the \"updated\" mark).",
 )
 ANNOUNCEMENT_WITHDRAWN = event(
@@ -301,7 +375,7 @@ ANNOUNCEMENT_WITHDRAWN = event(
     Audience.DIRECTORATE,
     {"id": int},
     "An announcement was withdrawn, expired, or no longer addresses this directorate: "
-    "remove it from the feed and remove its banner.",
+    "remove `#ann-<id>` and `#ann-banner-<id>`.",
 )
 ANNOUNCEMENT_ACKNOWLEDGED = event(
     "announcement.acknowledged",
@@ -312,9 +386,9 @@ ANNOUNCEMENT_ACKNOWLEDGED = event(
 ANNOUNCEMENT_RECEIPTS = event(
     "announcement.receipts",
     Audience.USER,
-    {"id": int, "render": dict},
+    {"id": int, "render": ByLanguage},
     "Read/acknowledged counts of an announcement changed; sent to its author and the "
-    "administrators. `render[lang]` is the rendered counts panel.",
+    "administrators. `render[lang]` replaces `#ann-stats-<id>`.",
 )
 
 
@@ -325,8 +399,8 @@ REQUEST_UPDATED = event(
     "request.updated",
     Audience.USER,
     {"id": int, "stage": str, "html": str, "balance_html": str},
-    "One of your requests changed stage. `html` is its re-rendered status block "
-    "(stage and timeline); `balance_html` your re-rendered leave balance card.",
+    "One of your requests changed stage. `html` replaces `#request-<id>-status` "
+    "(stage and timeline); `balance_html` replaces `#leave-balance`.",
     reference=("id", "stage"),
 )
 
@@ -485,7 +559,10 @@ def publish(event_type: EventType, *, to: Any, **payload) -> None:
     names and ``"fetch": true``; the client fetches the rest (for a chat
     message: a resync). Daphne would not send the full frame at all.
     """
-    validate(event_type.fields, payload)
+    if settings.COLLAB_VALIDATE_EVENTS:
+        event_type.check(payload)  # tests and DEBUG: nested parts too
+    else:
+        validate(event_type.checks, payload)  # production: top-level types only
     group = group_name(event_type.audience, to)
     message = event_message(event_type.name, payload)
     size = len(message["frame"].encode())
@@ -493,7 +570,17 @@ def publish(event_type: EventType, *, to: Any, **payload) -> None:
         reference = {k: payload[k] for k in event_type.reference} | {"fetch": True}
         message = event_message(event_type.name, reference)
         logger.info("%s to %s is %d bytes: sent as a reference", event_type.name, group, size)
-    transaction.on_commit(lambda: _group_send(group, message))
+    transaction.on_commit(lambda: _deliver(event_type, to, payload, group, message))
+
+
+# Callables told of every event as it leaves (collab.testing's capture harness).
+_recorders: list = []
+
+
+def _deliver(event_type: EventType, to: Any, payload: dict, group: str, message: dict) -> None:
+    for record in _recorders:
+        record(event_type, to, group, payload)
+    _group_send(group, message)
 
 
 def event_message(name: str, payload: dict) -> dict:

@@ -37,6 +37,10 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 PRODUCTION = env_bool("COLLAB_PRODUCTION")
 DEBUG = env_bool("DJANGO_DEBUG", default=not PRODUCTION)
+# publish() checks every event payload against its full schema (nested parts
+# included) when on; otherwise only the top-level field types (cheaper).
+# tests/conftest.py turns it on for the whole suite.
+COLLAB_VALIDATE_EVENTS = env_bool("COLLAB_VALIDATE_EVENTS", default=DEBUG)
 
 
 def _development_secret_key() -> str:

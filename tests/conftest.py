@@ -65,9 +65,19 @@ def _test_database_backend() -> None:
         del connections["default"]
 
 
+def _validate_every_event():
+    # publish() checks each payload against its full schema in every test, and
+    # in the servers tests start (they inherit the environment).
+    from django.conf import settings
+
+    os.environ["COLLAB_VALIDATE_EVENTS"] = "1"
+    settings.COLLAB_VALIDATE_EVENTS = True
+
+
 def pytest_configure(config):
     _channel_prefix_of_this_run()
     _test_database_backend()
+    _validate_every_event()
     if not IN_CI:
         return
     problems = []

@@ -83,3 +83,29 @@ def test_an_event_that_cannot_be_sent_for_another_reason_is_logged(monkeypatch, 
     events._group_send("user.1", events.event_message("x", {}))
     assert "could not deliver x to user.1" in caplog.text
     assert "TypeError: cannot serialize" in caplog.text
+
+
+def test_nested_parts_of_a_payload_are_checked(db):
+    with pytest.raises(events.PayloadError, match=r"render\.ar\.toast"):
+        events.publish(events.ANNOUNCEMENT_UPDATED, to="all", id=1,
+                       render={"ar": {"item": "<li>", "toast": 3}})
+    with pytest.raises(events.PayloadError, match=r"html\.de"):
+        events.publish(events.CHAT_MESSAGE_CHANGED, to=1, conversation=1, seq=1, change=1,
+                       html={"de": "x"}, deleted=False, pinned=False)
+    with pytest.raises(events.PayloadError, match=r"ids\.0"):
+        events.publish(events.NOTIFICATION_READ, to=1, ids=["1"], unread=0)
+
+
+def test_every_event_field_says_what_it_holds():
+    # A bare dict or list tells a client nothing about what is inside.
+    vague = [
+        f"{name}.{field}" for name, event_type in events.EVENTS.items()
+        for field, kind in event_type.fields.items() if kind in (dict, list)
+    ]
+    assert not vague, f"give these fields a nested type: {', '.join(vague)}"
+
+
+def test_the_schema_languages_are_the_ui_languages(settings):
+    from typing import get_args
+
+    assert set(get_args(events.Language)) == {code for code, _name in settings.LANGUAGES}
