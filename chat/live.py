@@ -3,6 +3,8 @@
 Kept in Redis with expiry when REDIS_URL is set, so every Daphne process sees
 the same values; in process memory otherwise (one process, development).
 Nothing here is ever the only copy of something that matters.
+Not Django's cache framework: it needs three round trips for a rate limit, pickles
+values and does not fail open (docs/benchmarks.md, bench/chat_live_store.py).
 """
 
 from __future__ import annotations
