@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 
-.PHONY: run test install install-dev system-deps system-deps-test makemessages messages migrate seed lint bench clean
+.PHONY: run test install install-dev system-deps system-deps-test makemessages messages migrate seed lint bench clean screenshots
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,12 @@ test: install-dev system-deps-test
 	$(PY) manage.py compilemessages -v 0 --ignore=.venv
 	$(PY) manage.py makemigrations --check --dry-run -v 0
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The main pages in Arabic and French, desktop and phone, into docs/screenshots/
+# (a seeded throw-away SQLite database and server; Debian's Chromium).
+screenshots: install-dev system-deps-test messages
+	$(PY) manage.py collectstatic --no-input -v 0
+	$(PY) docs/screenshots.py
 
 # Benchmarks print figures, recorded in docs/benchmarks.md (loopback Redis needed).
 bench: install-dev

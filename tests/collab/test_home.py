@@ -63,3 +63,4 @@ def test_language_menu_does_not_submit_on_change(user_factory):
     assert '<button type="submit" name="language" value="ar" lang="ar" dir="rtl"' in menu
     assert 'value="fr" lang="fr" dir="ltr"' in menu
     assert 'class="brand-emblem"' in html
+    assert "{#" not in html  # a template comment spilling onto the page
