@@ -77,6 +77,8 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="chat_memberships"
     )
     last_read_seq = models.PositiveBigIntegerField(default=0)
+    # Muted: still counted as unread, but no desktop notification nor sound.
+    muted = models.BooleanField(_("muted"), default=False)
     joined_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

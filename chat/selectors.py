@@ -313,3 +313,31 @@ def colleagues_by_username(names: list[str]) -> tuple[list[int], list[str]]:
     )
     unknown = list(dict.fromkeys(n for n in names if n not in found))
     return list(found.values()), unknown
+
+
+def mention_candidates(conversation: Conversation, query: str, limit: int = 8) -> list[dict]:
+    """Members whose user name or full name (Arabic or Latin script) has a word
+    starting with the query, folded the way chat search folds (alef forms,
+    ta marbuta, accents, case). Folded in Python: a conversation's members are
+    at most the ministry's staff, a few thousand short rows."""
+    from .text import fold
+
+    wanted = fold(query.strip().lstrip("@"))
+    if not wanted:
+        return []
+    rows = (
+        Membership.objects.filter(conversation=conversation, user__is_active=True)
+        .select_related("user")
+        .only("user__username", "user__first_name", "user__last_name", "user__full_name_ar")
+        .order_by("user__username")
+    )
+    found = []
+    for m in rows.iterator(chunk_size=500):
+        u = m.user
+        names = [u.username, u.get_full_name(), u.full_name_ar or ""]
+        words = [w for n in names for w in fold(n).split()] + [fold(n) for n in names if n]
+        if any(w.startswith(wanted) for w in words):
+            found.append({"username": u.username, "name": u.display_name})
+            if len(found) >= limit:
+                break
+    return found

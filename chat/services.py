@@ -19,7 +19,7 @@ from collab.models import Directorate, User
 from collab.services import notify
 from collab.text import bad_char_message, find_bad_char, strip_bidi
 
-from . import live
+from . import live, selectors
 from .models import MAX_MESSAGE_LENGTH, REACTIONS, Conversation, Membership, Message, Reaction
 from .text import excerpt, index_text, mentioned_usernames, render_body
 
@@ -361,8 +361,31 @@ def send_message(
         author_id=user.pk,
         html=message.html_by_language,
         preview=excerpt(body or " ".join(f["name"] for f in attachments), 80),
+        alert=_alerted(user, conversation, mentions),
     )
     return message
+
+
+def _alerted(author: User, conversation: Conversation, mentions) -> list[int]:
+    """Who gets a desktop notification and a sound: the mentioned members and the
+    other person of a direct message, unless they muted this conversation."""
+    members = Membership.objects.filter(conversation=conversation, muted=False).exclude(
+        user_id=author.pk
+    )
+    if conversation.kind != Conversation.Kind.DIRECT:
+        if not mentions:
+            return []
+        members = members.filter(user__username__in=mentions)
+    return sorted(members.values_list("user_id", flat=True))
+
+
+def set_muted(user: User, conversation_id, muted: bool) -> bool:
+    """Mute or unmute a conversation for this member; returns the new state."""
+    membership = membership_of(user, conversation_id)
+    if membership.muted != muted:
+        membership.muted = muted
+        membership.save(update_fields=["muted"])
+    return muted
 
 
 ATTACHMENT_STATES = ("", "checking", "blocked", "removed")
@@ -561,6 +584,7 @@ def mark_read(user: User, conversation_id, seq: int) -> int:
             conversation=conversation.pk,
             seq=membership.last_read_seq,
             unread=unread,
+            total=selectors.total_unread(user),
         )
     return unread
 

@@ -119,3 +119,35 @@ def mentioned_usernames(text: str) -> set[str]:
 def excerpt(text: str, length: int = 120) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= length else flat[: length - 1] + "…"
+
+
+_ARABIC_LETTER = re.compile(r"[\u0600-\u06ff\u0750-\u077f]")
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+
+def body_language(text: str, author_language: str = "") -> str:
+    """The language of a message for its `lang` attribute (WCAG 3.1.2): Arabic when
+    Arabic letters dominate, else the author's Latin language (French by default);
+    "" when the text has no letters to tell."""
+    arabic = len(_ARABIC_LETTER.findall(text or ""))
+    latin = len(_LATIN_LETTER.findall(text or ""))
+    if not arabic and not latin:
+        return ""
+    if arabic >= latin:
+        return "ar"
+    return author_language if author_language in ("fr", "en") else "fr"
+
+
+def highlight(text: str, query: str) -> str:
+    """Escaped text with each word matching the query (folded as search folds
+    it, so "مدرسه" marks "المدرسة") wrapped in <mark class="hit">."""
+    terms = search_terms(query)
+    out = []
+    for part in re.split(r"(\w+)", text):
+        if part and terms and re.match(r"\w", part) and any(
+            _bare(fold(part)).startswith(t) or fold(part).startswith(t) for t in terms
+        ):
+            out.append(f'<mark class="hit">{escape(part)}</mark>')
+        else:
+            out.append(escape(part))
+    return "".join(out)

@@ -15,5 +15,7 @@ urlpatterns = [
     path("<int:pk>/rename/", views.rename, name="rename"),
     path("<int:pk>/invite/", views.invite, name="invite"),
     path("<int:pk>/leave/", views.leave, name="leave"),
+    path("<int:pk>/mute/", views.mute, name="mute"),
+    path("<int:pk>/mentions/", views.mentions, name="mentions"),
     path("<int:pk>/remove/<int:user_id>/", views.remove, name="remove"),
 ]

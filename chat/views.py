@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -18,6 +19,7 @@ from collab.text import http_text_problem
 from . import live, selectors, services
 from .models import MAX_MESSAGE_LENGTH, REACTIONS
 from .services import ChatError
+from .text import excerpt, highlight
 
 
 def _membership_or_404(request, pk):
@@ -209,6 +211,27 @@ def remove(request, pk, user_id):
 
 
 @login_required
+@require_GET
+def mentions(request, pk):
+    membership = _membership_or_404(request, pk)
+    query = request.GET.get("q", "")[:60]
+    people = [] if http_text_problem(query) else selectors.mention_candidates(
+        membership.conversation, query)
+    return JsonResponse({"people": people})
+
+
+@login_required
+@require_POST
+def mute(request, pk):
+    _membership_or_404(request, pk)
+    muted = services.set_muted(request.user, pk, request.POST.get("muted") == "1")
+    if request.htmx:
+        return render(request, "chat/partials/mute_button.html",
+                      {"conversation_id": pk, "muted": muted})
+    return redirect("chat:conversation", pk=pk)
+
+
+@login_required
 @require_POST
 def leave(request, pk):
     _membership_or_404(request, pk)
@@ -244,9 +267,14 @@ def search(request):
     query = request.GET.get("q", "").strip()[:200]
     error = http_text_problem(query)
     results = selectors.search(request.user, query) if query and not error else []
+    titles = {}
+    if results:
+        titles = {item.pk: item.title for item in selectors.conversations_for(request.user)}
     rows = [
         {
             "message": m,
+            "conversation": titles.get(m.conversation_id, ""),
+            "text": mark_safe(highlight(excerpt(m.body, 200), query)),
             "url": reverse("chat:conversation", args=[m.conversation_id])
             + f"?around={m.seq}#msg-{m.conversation_id}-{m.seq}",
         }

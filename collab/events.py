@@ -274,11 +274,12 @@ CHAT_MESSAGE = event(
     "chat.message",
     Audience.CONVERSATION,
     {"conversation": int, "seq": int, "change": int, "author_id": int, "html": ByLanguage,
-     "preview": str},
+     "preview": str, "alert": list[int]},
     "A message was stored. `html` maps each language code to the rendered message; "
     "`seq` is its number in the conversation (1, 2, 3… without gaps), `preview` a short "
-    "plain excerpt.",
-    reference=("conversation", "seq", "change", "author_id", "preview"),
+    "plain excerpt, `alert` the members to alert (desktop notification, sound): those "
+    "mentioned and the other person of a direct message, unless they muted the conversation.",
+    reference=("conversation", "seq", "change", "author_id", "preview", "alert"),
 )
 CHAT_MESSAGE_CHANGED = event(
     "chat.message.changed",
@@ -304,8 +305,9 @@ CHAT_SEEN = event(
 CHAT_READ = event(
     "chat.read",
     Audience.USER,
-    {"conversation": int, "seq": int, "unread": int},
-    "You read a conversation up to `seq` in one of your tabs; `unread` is what is left.",
+    {"conversation": int, "seq": int, "unread": int, "total": int},
+    "You read a conversation up to `seq` in one of your tabs; `unread` is what is left, "
+    "`total` what is left in all your conversations (the Chat tab's count).",
 )
 CHAT_CONVERSATION_ADDED = event(
     "chat.conversation.added",

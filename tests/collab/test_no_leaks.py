@@ -129,6 +129,8 @@ CASES = {
     "chat:invite": _int_case("group"),
     "chat:leave": _int_case("group"),
     "chat:remove": _int_case("group", user_id=lambda w: w["friend"].pk),
+    "chat:mute": _int_case("group"),
+    "chat:mentions": _int_case("group"),
     # files: a file shared with someone else
     "files:detail": _int_case("file"),
     "files:share": _int_case("file"),

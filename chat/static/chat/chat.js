@@ -49,7 +49,30 @@
   function nearBottom() { const h = history(); return h.scrollHeight - h.scrollTop - h.clientHeight < 120; }
   function toBottom() { const h = history(); h.scrollTop = h.scrollHeight; }
 
+  // Short words for screen readers: the log itself is not live (an edit or a
+  // reaction replaces the message, which would read it all out again).
+  function announce(text) {
+    const region = document.getElementById("chat-announce");
+    if (!region || !text) return;
+    region.textContent = "";
+    setTimeout(() => { region.textContent = text; }, 50);
+  }
+  function textOf(el, selector) {
+    const part = el && el.querySelector(selector);
+    const text = part ? part.textContent.trim().replace(/\s+/g, " ") : "";
+    return text.length > 120 ? text.slice(0, 119) + "…" : text;
+  }
+  function describeChange(before, after) {
+    if (!before || !after) return "";
+    if (after.classList.contains("is-deleted") && !before.classList.contains("is-deleted")) return t("deleted");
+    if (textOf(before, ".msg-body") !== textOf(after, ".msg-body")) return t("edited", { name: textOf(after, ".msg-author") });
+    if (textOf(before, ".msg-reactions") !== textOf(after, ".msg-reactions")) return t("reacted");
+    return "";
+  }
+
   function decorate(el) {
+    // Focusable, so a keyboard user reaches a plain message's toolbar (shown on focus-within).
+    if (!el.hasAttribute("tabindex")) el.tabIndex = 0;
     if (Number(el.dataset.author) === me) el.classList.add("is-mine");
     const tools = document.getElementById("msg-tools");
     if (tools && !el.classList.contains("is-deleted") && !el.querySelector(".msg-tools")) {
@@ -68,7 +91,13 @@
     if (!el) return null;
     const stick = nearBottom();
     if (existing) {
+      const hadFocus = existing.contains(document.activeElement);
+      const said = describeChange(existing, el);
       existing.replaceWith(el);
+      decorate(el);
+      if (hadFocus) el.focus({ preventScroll: true });
+      announce(said);
+      return el;
     } else {
       let before = null;
       for (const other of history().querySelectorAll(".msg")) {
@@ -89,7 +118,9 @@
 
   function onMessage(d) {
     if (d.conversation !== roomId) return;
-    upsert(d.seq, d.change, pick(d.html));
+    const known = document.getElementById("msg-" + roomId + "-" + d.seq);
+    const el = upsert(d.seq, d.change, pick(d.html));
+    if (el && !known && d.author_id !== me) announce(textOf(el, ".msg-author") + ": " + textOf(el, ".msg-body"));
     lastChange = Math.max(lastChange, d.change);
     advance(d.seq);
     if (d.author_id === me) { lastRead = Math.max(lastRead, d.seq); } else { scheduleRead(); }
@@ -443,6 +474,87 @@
   });
 
   // ---- Composer -------------------------------------------------------------
+  // @mention autocomplete: the word after "@" before the caret is looked up
+  // among the members (full names in Arabic or Latin script, folded server-side);
+  // the choice inserts @username, which messages show as the person's name.
+  function setupMentions(textarea) {
+    const list = document.getElementById("mention-list");
+    if (!list || !room.dataset.mentionsUrl) return;
+    let people = [], active = -1, start = -1, asked = 0;
+    textarea.setAttribute("aria-autocomplete", "list");
+    textarea.setAttribute("aria-controls", "mention-list");
+    textarea.setAttribute("aria-expanded", "false");
+    function close() {
+      list.hidden = true; list.innerHTML = ""; people = []; active = -1;
+      textarea.setAttribute("aria-expanded", "false");
+      textarea.removeAttribute("aria-activedescendant");
+    }
+    function mark(i) {
+      active = i;
+      list.querySelectorAll("[role=option]").forEach((li, n) => li.setAttribute("aria-selected", String(n === i)));
+      if (i >= 0) textarea.setAttribute("aria-activedescendant", "mention-opt-" + i);
+    }
+    function choose(i) {
+      const p = people[i];
+      if (!p) return;
+      const caret = textarea.selectionStart;
+      const text = "@" + p.username + " ";
+      textarea.value = textarea.value.slice(0, start) + text + textarea.value.slice(caret);
+      textarea.selectionStart = textarea.selectionEnd = start + text.length;
+      close();
+      textarea.focus();
+    }
+    function show(found) {
+      people = found;
+      list.innerHTML = "";
+      if (!found.length) { close(); return; }
+      found.forEach((p, i) => {
+        const li = document.createElement("li");
+        li.id = "mention-opt-" + i;
+        li.setAttribute("role", "option");
+        const name = document.createElement("bdi");
+        name.textContent = p.name;
+        const user = document.createElement("span");
+        user.className = "muted";
+        user.setAttribute("dir", "ltr");
+        user.textContent = " @" + p.username;
+        li.append(name, user);
+        li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(i); });
+        list.appendChild(li);
+      });
+      list.hidden = false;
+      textarea.setAttribute("aria-expanded", "true");
+      mark(0);
+    }
+    textarea.addEventListener("input", () => {
+      const before = textarea.value.slice(0, textarea.selectionStart);
+      const m = /(^|\s)@([^\s@]{1,40})$/.exec(before);
+      if (!m) { close(); return; }
+      start = before.length - m[2].length - 1;
+      const ticket = ++asked;
+      fetch(room.dataset.mentionsUrl + "?q=" + encodeURIComponent(m[2]), { headers: { Accept: "application/json" } })
+        .then((r) => r.ok ? r.json() : { people: [] })
+        .then((d) => { if (ticket === asked) show(d.people || []); })
+        .catch(() => {});
+    });
+    textarea.addEventListener("keydown", (e) => {
+      if (list.hidden) return;
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        const n = people.length;
+        mark((active + (e.key === "ArrowDown" ? 1 : n - 1)) % n);
+      } else if (e.key === "Enter" || e.key === "Tab") {
+        e.preventDefault();
+        e.stopImmediatePropagation();
+        choose(active < 0 ? 0 : active);
+      } else if (e.key === "Escape") {
+        e.stopImmediatePropagation();
+        close();
+      }
+    });
+    textarea.addEventListener("blur", () => setTimeout(close, 150));
+  }
+
   function setupComposer() {
     const form = document.getElementById("composer");
     if (!form) return;
@@ -451,6 +563,7 @@
     const replyInput = form.querySelector('[name="reply_to"]');
     const replyPreview = document.getElementById("reply-preview");
     let lastTyping = 0;
+    setupMentions(textarea);
 
     function clearReply() { replyInput.value = ""; replyPreview.hidden = true; }
     document.getElementById("reply-cancel").addEventListener("click", clearReply);
@@ -557,6 +670,15 @@
     box.addEventListener("keydown", (e) => { if (e.key === "Escape") box.remove(); });
   }
 
+  // Opened from a search result (#msg-…): scroll to the message and mark it.
+  function highlightFound() {
+    const m = /^#msg-\d+-(\d+)$/.exec(location.hash);
+    const el = m && document.getElementById(location.hash.slice(1));
+    if (!el) return;
+    el.classList.add("is-found");
+    el.scrollIntoView({ block: "center" });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     room = document.getElementById("chat-room");
     if (room) {
@@ -570,6 +692,16 @@
       const divider = history().querySelector(".new-divider");
       if (divider) divider.scrollIntoView({ block: "center" }); else toBottom();
       setupComposer();
+      // Phones: the room fills the screen down to the keyboard (visualViewport
+      // shrinks when it opens), so the composer stays in sight.
+      const fit = () => {
+        const top = room.getBoundingClientRect().top + window.scrollY;
+        room.style.setProperty("--chat-top", Math.round(top + 8) + "px");
+        if (window.visualViewport) document.documentElement.style.setProperty("--chat-vh", Math.round(window.visualViewport.height) + "px");
+      };
+      fit();
+      if (window.visualViewport) window.visualViewport.addEventListener("resize", fit);
+      highlightFound();
       scheduleRead();
       document.addEventListener("visibilitychange", scheduleRead);
     }

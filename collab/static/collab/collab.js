@@ -199,14 +199,33 @@
         if (e.relatedTarget && !menu.contains(e.relatedTarget)) closeMenu(false);
       });
     }
+    const navToggle = document.getElementById("nav-toggle");
+    const nav = document.getElementById("mainnav");
+    function closeNav(refocus) {
+      if (!navToggle || navToggle.getAttribute("aria-expanded") !== "true") return;
+      navToggle.setAttribute("aria-expanded", "false");
+      if (refocus) navToggle.focus();
+    }
+    if (navToggle && nav) {
+      navToggle.addEventListener("click", () => {
+        const open = navToggle.getAttribute("aria-expanded") !== "true";
+        navToggle.setAttribute("aria-expanded", String(open));
+        if (open) { closePanel(false); closeMenu(false); }
+      });
+      nav.addEventListener("focusout", (e) => {
+        if (e.relatedTarget && !nav.contains(e.relatedTarget) && e.relatedTarget !== navToggle) closeNav(false);
+      });
+    }
     document.addEventListener("keydown", (e) => {
       if (e.key !== "Escape") return;
+      if (navToggle && navToggle.getAttribute("aria-expanded") === "true") { closeNav(true); return; }
       if (panel && !panel.hidden) closePanel(true);
       else if (menu && menu.open) closeMenu(true);
     });
     document.addEventListener("click", (e) => {
       if (panel && !panel.hidden && !panel.contains(e.target) && !button.contains(e.target)) closePanel(false);
       if (menu && menu.open && !menu.contains(e.target)) closeMenu(false);
+      if (nav && !nav.contains(e.target) && !navToggle.contains(e.target)) closeNav(false);
     });
     // The server refused an htmx request's text (TextInputMiddleware): say why.
     document.body.addEventListener("collab:bad-input", (e) => toast(e.detail.message));

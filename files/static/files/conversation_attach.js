@@ -47,6 +47,8 @@
     const input = zone.querySelector('input[type="file"]');
     const hint = zone.querySelector(".chat-drop-hint");
     input.addEventListener("change", () => { upload(input.files); input.value = ""; });
+    // A real button opens the picker: keyboard users reach it with Tab.
+    zone.querySelector(".chat-attach-button").addEventListener("click", () => input.click());
     zone.addEventListener("files-uploaded", (e) => share(zone, e.detail));
     ["dragenter", "dragover"].forEach((type) => room.addEventListener(type, (e) => {
       if (!hasFiles(e)) return;
