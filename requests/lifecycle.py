@@ -31,6 +31,7 @@ import time
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from collab import audit
@@ -198,7 +199,7 @@ def already_decided_message(request: Request) -> str:
     return _("Already decided: %(action)s by %(who)s on %(when)s.") % {
         "action": last.get_action_display().lower(),
         "who": last.actor.display_name if last.actor else _("the system"),
-        "when": timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M"),
+        "when": date_format(timezone.localtime(last.at), "SHORT_DATETIME_FORMAT"),
     }
 
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -380,7 +381,8 @@ def _summary(request: Request) -> str:
         text = (_("%(start)s to %(end)s, %(days)s calendar days.")
                 if request.request_type.counts_calendar_days
                 else _("%(start)s to %(end)s, %(days)s working days."))
-        return text % {"start": item.start_date.isoformat(), "end": item.end_date.isoformat(),
+        return text % {"start": date_format(item.start_date, "SHORT_DATE_FORMAT"),
+                       "end": date_format(item.end_date, "SHORT_DATE_FORMAT"),
                        "days": item.days}
     if family == RequestType.Family.CERTIFICATE:
         item = request.certificate
@@ -441,7 +443,8 @@ def render_balance(employee) -> str:
 def _notify_returned(request: Request, transition: RequestTransition) -> None:
     requester = request.requester
     with translation.override(requester.preferred_language):
-        deadline = timezone.localtime(request.correction_deadline).strftime("%Y-%m-%d")
+        deadline = date_format(timezone.localtime(request.correction_deadline),
+                               "SHORT_DATE_FORMAT")
         notify(requester, kind="request.returned",
                title=_("Your request %(ref)s needs a correction before %(date)s")
                % {"ref": request.reference, "date": deadline},
@@ -912,7 +915,8 @@ def _notify_expiry(request: Request) -> None:
         notify(requester, kind="request.expires_soon",
                title=_("Your request %(ref)s expires on %(date)s")
                % {"ref": request.reference,
-                  "date": timezone.localtime(request.expires_at).strftime("%Y-%m-%d")},
+                  "date": date_format(timezone.localtime(request.expires_at),
+                                      "SHORT_DATE_FORMAT")},
                body="", link=reverse("requests:detail", args=[request.pk]))
 
 
