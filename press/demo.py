@@ -18,7 +18,7 @@ from collab.demo import DEMO_PASSWORD
 from requests import services as engine
 from requests.models import Organisation, RequestType
 
-from . import dossiers
+from . import dossiers, seed_dossiers
 from .models import Company, CompanyMember, Journalist, Publication
 from .models_dossiers import PressCampaign, SalaryFloor
 
@@ -124,6 +124,11 @@ def _company(spec):
 
 def seed_press_demo() -> dict:
     """Idempotent enough for an empty database (what `make run` seeds)."""
+    # The types come with the migrations; seeded again (idempotent) in case the
+    # tables were emptied since, as a test's flush does.
+    from django.apps import apps
+
+    seed_dossiers.seed(apps)
     officer = _staff("press.officer", "Amina", "Berrada", "أمينة برادة",
                      User.Role.PRESS_OFFICER, "press_office")
     committee = [_staff("press.committee1", "Omar", "Kettani", "عمر الكتاني", User.Role.STAFF,
