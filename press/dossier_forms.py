@@ -5,38 +5,54 @@ every error lands beside its field."""
 from __future__ import annotations
 
 from django import forms
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from collab.forms import Form
 
 from .models import Journalist, Publication, Region
 from .models_dossiers import FilmingPermitDossier
+from .selectors import vault_documents_for
 
 
 class ChecklistForm(Form):
     """Adds ``document-<id>`` (file) and ``issued-<id>`` (date, for lines with a
-    validity) for each line of the type's checklist."""
+    validity) for each line of the type's checklist, and ``vault-<id>`` (one of
+    the company's unexpired vault documents that fits the line) where the
+    vault has one, so a document uploaded once need not be uploaded again."""
 
-    def __init__(self, *args, request_type=None, **kwargs):
+    def __init__(self, *args, request_type=None, company=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.requirements = list(request_type.documents.all()) if request_type else []
+        vault = list(vault_documents_for(company, valid_on=timezone.localdate())
+                     ) if company is not None else []
         for requirement in self.requirements:
             accept = ",".join(requirement.accepted_types or [])
+            fitting = [d for d in vault if _fits(requirement, d)]
             self.fields[f"document-{requirement.pk}"] = forms.FileField(
-                label=requirement.label, required=requirement.required,
+                label=requirement.label, required=requirement.required and not fitting,
                 widget=forms.ClearableFileInput(attrs={"accept": accept} if accept else {}))
+            if fitting:
+                # The service checks the pick again (the company's, unexpired,
+                # fitting the line): a forged id is refused beside the line.
+                self.fields[f"vault-{requirement.pk}"] = forms.IntegerField(
+                    label=_("%(doc)s: or a document of your vault") % {"doc": requirement.label},
+                    required=False,
+                    widget=forms.Select(choices=[("", "---------")] + [
+                        (d.pk, _vault_label(d)) for d in fitting]))
             if requirement.validity_days:
                 self.fields[f"issued-{requirement.pk}"] = forms.DateField(
                     label=_("%(doc)s: issued on") % {"doc": requirement.label},
-                    required=requirement.required,
+                    required=requirement.required and not fitting,
                     widget=forms.DateInput(attrs={"type": "date"}))
 
     def family_fields(self):
         return [self[name] for name in self.fields
-                if not name.startswith(("document-", "issued-"))]
+                if not name.startswith(("document-", "issued-", "vault-"))]
 
     def checklist_fields(self):
-        return [self[name] for name in self.fields if name.startswith(("document-", "issued-"))]
+        return [self[name] for name in self.fields
+                if name.startswith(("document-", "issued-", "vault-"))]
 
     def documents(self) -> dict:
         return {r.pk: self.cleaned_data[f"document-{r.pk}"] for r in self.requirements
@@ -45,6 +61,28 @@ class ChecklistForm(Form):
     def issued_on(self) -> dict:
         return {r.pk: self.cleaned_data[f"issued-{r.pk}"] for r in self.requirements
                 if self.cleaned_data.get(f"issued-{r.pk}")}
+
+    def vault(self) -> dict:
+        """Requirement id -> vault document id, for lines without an upload."""
+        return {r.pk: self.cleaned_data[f"vault-{r.pk}"] for r in self.requirements
+                if self.cleaned_data.get(f"vault-{r.pk}")
+                and not self.cleaned_data.get(f"document-{r.pk}")}
+
+
+def _fits(requirement, document) -> bool:
+    version = document.file.current_version
+    if version is None:
+        return False
+    if requirement.accepted_types and version.content_type not in requirement.accepted_types:
+        return False
+    return not (requirement.max_bytes and version.size > requirement.max_bytes)
+
+
+def _vault_label(document) -> str:
+    label = f"{document.get_kind_display()} · {document.file.name}"
+    if document.expires_on:
+        label += f" · {formats.date_format(document.expires_on, 'SHORT_DATE_FORMAT')}"
+    return label
 
 
 class JournalistChoice(forms.ModelChoiceField):
@@ -59,7 +97,7 @@ class PressCardForm(ChecklistForm):
                                         max_digits=10, decimal_places=2)
 
     def __init__(self, *args, company=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, company=company, **kwargs)
         self.fields["journalist"].queryset = Journalist.objects.filter(company=company,
                                                                        active=True)
 
@@ -68,7 +106,7 @@ class TrainCardForm(ChecklistForm):
     journalist = JournalistChoice(label=_("Journalist"), queryset=Journalist.objects.none())
 
     def __init__(self, *args, company=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, company=company, **kwargs)
         self.fields["journalist"].queryset = Journalist.objects.filter(company=company,
                                                                        active=True)
 
@@ -83,7 +121,7 @@ class CommitteeNumberForm(ChecklistForm):
                                       max_length=24, required=False)
 
     def __init__(self, *args, company=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, company=company, **kwargs)
         self.fields["publication"].queryset = Publication.objects.filter(company=company)
 
 
@@ -98,7 +136,7 @@ class SupportForm(ChecklistForm):
                                           max_digits=14, decimal_places=2)
 
     def __init__(self, *args, company=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, company=company, **kwargs)
 
 
 LOCATION_ROWS = 3
@@ -117,7 +155,7 @@ class FilmingPermitForm(ChecklistForm):
         attrs={"rows": 3}))
 
     def __init__(self, *args, company=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, company=company, **kwargs)
         regions = [("", "—"), *Region.choices]
         for index in range(LOCATION_ROWS):
             self.fields[f"region_{index}"] = forms.ChoiceField(

@@ -48,13 +48,15 @@ def _file_press_card(user, company, form):
     return dossiers.file_press_card(user, company, journalist_id=data["journalist"].pk,
                                     position=data["position"],
                                     monthly_salary=data["monthly_salary"],
-                                    documents=form.documents(), issued_on=form.issued_on())
+                                    documents=form.documents(), issued_on=form.issued_on(),
+                                    vault=form.vault())
 
 
 def _file_train_card(user, company, form):
     return dossiers.file_train_card(user, company,
                                     journalist_id=form.cleaned_data["journalist"].pk,
-                                    documents=form.documents(), issued_on=form.issued_on())
+                                    documents=form.documents(), issued_on=form.issued_on(),
+                                    vault=form.vault())
 
 
 def _file_committee(user, company, form):
@@ -62,7 +64,7 @@ def _file_committee(user, company, form):
     return dossiers.file_committee_number(
         user, company, publication_id=data["publication"].pk, renewal=data["renewal"],
         previous_number=data["previous_number"], documents=form.documents(),
-        issued_on=form.issued_on())
+        issued_on=form.issued_on(), vault=form.vault())
 
 
 def _file_support(user, company, form):
@@ -71,7 +73,7 @@ def _file_support(user, company, form):
         user, company, professional_journalists=data["professional_journalists"],
         years_of_activity=data["years_of_activity"], annual_turnover=data["annual_turnover"],
         requested_amount=data["requested_amount"], documents=form.documents(),
-        issued_on=form.issued_on())
+        issued_on=form.issued_on(), vault=form.vault())
 
 
 def _file_filming(user, company, form):
@@ -80,7 +82,7 @@ def _file_filming(user, company, form):
         user, company, production_kind=data["production_kind"], title=data["title"],
         start_date=data["start_date"], end_date=data["end_date"], locations=form.locations(),
         crew=form.crew(), equipment=data["equipment"], documents=form.documents(),
-        issued_on=form.issued_on())
+        issued_on=form.issued_on(), vault=form.vault())
 
 
 FILING = {

@@ -41,6 +41,31 @@ from .models_dossiers import (
     TrainCardDossier,
     TrainCardQuota,
 )
+from .selectors import vault_documents_for
+
+
+def _vault_lines(company: Company, vault, issued_on) -> dict:
+    """The checklist lines satisfied by documents of the company's vault
+    (requirement id -> CompanyDocument id): the same stored file is attached,
+    with the vault's issue date. Another company's document is refused like an
+    unknown one, an expired one beside its line; nothing is written either way."""
+    issued = dict(issued_on or {})
+    existing = {}
+    today = timezone.localdate()
+    for requirement_id, document_id in (vault or {}).items():
+        document = (vault_documents_for(company).filter(pk=document_id).first()
+                    if str(document_id).isdigit() else None)
+        field = f"vault-{requirement_id}"
+        if document is None:
+            raise WorkflowError(_("Choose a document of your company's vault."), field=field)
+        if document.expires_on and document.expires_on < today:
+            raise WorkflowError(_("This document expired on %(date)s: upload a current one.")
+                                % {"date": _date(document.expires_on)}, field=field)
+        existing[requirement_id] = document.file
+        if document.issued_on:
+            issued[requirement_id] = document.issued_on
+    return {"issued_on": issued, "existing": existing}
+
 
 # Dossiers that no longer hold a place (a second one may be filed).
 CLOSED_WITHOUT_OUTCOME = {Stage.REJECTED, Stage.CANCELLED, Stage.EXPIRED}
@@ -141,7 +166,7 @@ def _refuse_duplicate(model, journalist, year, message):
 
 
 def file_press_card(user, company: Company, *, journalist_id, position: str, monthly_salary,
-                    documents=None, issued_on=None, today: datetime.date | None = None):
+                    documents=None, issued_on=None, vault=None, today: datetime.date | None = None):
     """A press card for one of the company's journalists, in a campaign's deposit period."""
     _verified(company)
     kind = request_type(PRESS_CARD)
@@ -175,7 +200,8 @@ def file_press_card(user, company: Company, *, journalist_id, position: str, mon
             renewal_of=last_card(journalist), position=position, monthly_salary=salary)
 
     return engine.file_application(
-        user, kind, documents=documents, issued_on=issued_on, check=check, write=write,
+        user, kind, documents=documents,
+        **_vault_lines(company, vault, issued_on), check=check, write=write,
         comment=f"{journalist.name_latin} {campaign.year}",
         applicant_organisation=company.organisation)
 
@@ -184,7 +210,7 @@ def file_press_card(user, company: Company, *, journalist_id, position: str, mon
 
 
 def file_train_card(user, company: Company, *, journalist_id, documents=None, issued_on=None,
-                    today: datetime.date | None = None):
+                    vault=None, today: datetime.date | None = None):
     _verified(company)
     kind = request_type(TRAIN_CARD)
     year = (today or timezone.localdate()).year
@@ -201,7 +227,8 @@ def file_train_card(user, company: Company, *, journalist_id, documents=None, is
                                         year=year)
 
     return engine.file_application(
-        user, kind, documents=documents, issued_on=issued_on, check=check, write=write,
+        user, kind, documents=documents,
+        **_vault_lines(company, vault, issued_on), check=check, write=write,
         comment=f"{journalist.name_latin} {year}", applicant_organisation=company.organisation)
 
 
@@ -255,7 +282,7 @@ def promote_waiting_list(year: int) -> list[TrainCardDossier]:
 
 
 def file_committee_number(user, company: Company, *, publication_id, renewal: bool,
-                          previous_number: str = "", documents=None, issued_on=None):
+                          previous_number: str = "", documents=None, issued_on=None, vault=None):
     _verified(company)
     kind = request_type(COMMITTEE_NUMBER)
     publication = Publication.objects.filter(pk=publication_id, company=company).first()
@@ -279,7 +306,8 @@ def file_committee_number(user, company: Company, *, publication_id, renewal: bo
             request=request, company=company, publication=publication, renewal=renewal,
             previous_number=previous_number if renewal else "")
 
-    return engine.file_application(user, kind, documents=documents, issued_on=issued_on,
+    return engine.file_application(user, kind, documents=documents,
+        **_vault_lines(company, vault, issued_on),
                                    write=write, comment=publication.title,
                                    applicant_organisation=company.organisation)
 
@@ -294,7 +322,7 @@ def support_refusals(facts: dict) -> list[str]:
 
 
 def file_support(user, company: Company, *, professional_journalists, years_of_activity,
-                 annual_turnover, requested_amount, documents=None, issued_on=None,
+                 annual_turnover, requested_amount, documents=None, issued_on=None, vault=None,
                  today: datetime.date | None = None):
     _verified(company)
     kind = request_type(DIRECT_SUPPORT)
@@ -336,7 +364,8 @@ def file_support(user, company: Company, *, professional_journalists, years_of_a
                                       years_of_activity=years, annual_turnover=turnover,
                                       requested_amount=amount)
 
-    return engine.file_application(user, kind, documents=documents, issued_on=issued_on,
+    return engine.file_application(user, kind, documents=documents,
+        **_vault_lines(company, vault, issued_on),
                                    check=check, write=write, comment=f"{year}",
                                    applicant_organisation=company.organisation)
 
@@ -387,7 +416,7 @@ def record_minutes(request_id: int, user, *, held_on: datetime.date, attendee_id
 
 def file_filming_permit(user, company: Company, *, production_kind: str, title: str,
                         start_date: datetime.date, end_date: datetime.date, locations: list,
-                        crew: list, equipment: str, documents=None, issued_on=None,
+                        crew: list, equipment: str, documents=None, issued_on=None, vault=None,
                         today: datetime.date | None = None):
     _verified(company)
     kind = request_type(FILMING_PERMIT)
@@ -427,7 +456,8 @@ def file_filming_permit(user, company: Company, *, production_kind: str, title: 
             start_date=start_date, end_date=end_date, locations=cleaned, crew=people,
             equipment=equipment)
 
-    return engine.file_application(user, kind, documents=documents, issued_on=issued_on,
+    return engine.file_application(user, kind, documents=documents,
+        **_vault_lines(company, vault, issued_on),
                                    write=write, comment=title,
                                    applicant_organisation=company.organisation)
 

@@ -344,7 +344,12 @@ def delete_vault_document(document: CompanyDocument) -> None:
     with transaction.atomic():
         file = document.file
         document.delete()
-        file_services.discard_attachments([file])
+        # A dossier filed with this vault document refers to the same file:
+        # the dossier keeps it.
+        from requests.models import RequestAttachment
+
+        if not RequestAttachment.objects.filter(file=file).exists():
+            file_services.discard_attachments([file])
 
 
 def send_expiry_notices(today: datetime.date | None = None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import types
 from decimal import Decimal
 
 from django.conf import settings
@@ -569,28 +570,40 @@ def add_draft_document(request_id: int, user, requirement_id: int, upload,
 # ---- Any family: an application with its checklist -------------------------------------
 
 
+def _stored_as_upload(file):
+    """A file already in the file store, seen as the upload checks see one: its
+    detected type and size (it was scanned when it was first stored)."""
+    version = file.current_version
+    return types.SimpleNamespace(content_type=getattr(version, "content_type", ""),
+                                 size=getattr(version, "size", 0), name=file.name)
+
+
 def _check_checklist(request_type: RequestType, documents: dict, issued_on: dict, *,
-                     draft: bool = False) -> dict:
+                     draft: bool = False, existing: dict | None = None) -> dict:
     """Every required line given, each file of an accepted type and size, issued
     recently enough; errors name the line (field ``document-<id>``). A draft
-    (``draft``) may leave lines out; submitting it checks them all."""
+    (``draft``) may leave lines out; submitting it checks them all. ``existing``
+    (requirement id -> stored files.File) satisfies lines without an upload."""
+    existing = existing or {}
     requirements = {r.pk: r for r in request_type.documents.all()}
-    for requirement_id in documents:
+    for requirement_id in [*documents, *existing]:
         if requirement_id not in requirements:
             raise WorkflowError(_("Choose a document of this procedure."), field="documents")
     for requirement in requirements.values():
         name = f"document-{requirement.pk}"
         upload = documents.get(requirement.pk)
-        if upload is None:
+        stored = existing.get(requirement.pk) if upload is None else None
+        if upload is None and stored is None:
             if requirement.required and not draft:
                 raise WorkflowError(_("Attach %(what)s.") % {"what": requirement.label},
                                     field=name)
             continue
         try:
-            _check_upload(requirement, upload)
+            _check_upload(requirement, upload if stored is None else _stored_as_upload(stored))
         except WorkflowError as exc:
             raise WorkflowError(exc.message, field=name) from None
-        _refuse_infected(upload, name)
+        if stored is None:
+            _refuse_infected(upload, name)
         if not draft:
             _check_validity(requirement, issued_on.get(requirement.pk))
     return requirements
@@ -635,7 +648,8 @@ def _refuse_infected(upload, field: str) -> None:
 
 def file_application(user, request_type: RequestType, *, documents: dict | None = None,
                      issued_on: dict | None = None, write=None, comment: str = "",
-                     applicant_organisation=None, check=None, draft: bool = False) -> Request:
+                     applicant_organisation=None, check=None, draft: bool = False,
+                     existing: dict | None = None) -> Request:
     """File an application of any family with its checklist of documents
     (``draft``: saved for later; lines may be missing and the issue dates are
     checked when ``submit_draft`` submits it).
@@ -647,10 +661,16 @@ def file_application(user, request_type: RequestType, *, documents: dict | None 
     ``check()`` (the family's checks that need locks), the application,
     ``write(request)`` (the family's rows) and the submission: if anything
     fails, nothing is written and no stored file is left behind.
+    ``existing``: requirement id -> a files.File already stored (a family's
+    vault of documents, checked by the family as the applicant's own): the
+    line refers to that same file, no bytes copied; an upload for the same
+    line wins.
     """
     documents = {int(k): v for k, v in (documents or {}).items()}
     issued_on = {int(k): v for k, v in (issued_on or {}).items()}
-    requirements = _check_checklist(request_type, documents, issued_on, draft=draft)
+    existing = {int(k): v for k, v in (existing or {}).items() if int(k) not in documents}
+    requirements = _check_checklist(request_type, documents, issued_on, draft=draft,
+                                    existing=existing)
     order = list(documents)
     with contextlib.ExitStack() as stack:
         stored = []
@@ -672,6 +692,12 @@ def file_application(user, request_type: RequestType, *, documents: dict | None 
             for requirement_id, item in zip(order, stored, strict=True):
                 attachment = RequestAttachment.objects.create(request=request,
                                                               file=item.record().file)
+                SubmittedDocument.objects.create(
+                    request=request, attachment=attachment,
+                    requirement=requirements[requirement_id],
+                    issued_on=issued_on.get(requirement_id))
+            for requirement_id, file in existing.items():
+                attachment = RequestAttachment.objects.create(request=request, file=file)
                 SubmittedDocument.objects.create(
                     request=request, attachment=attachment,
                     requirement=requirements[requirement_id],
