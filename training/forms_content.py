@@ -31,12 +31,19 @@ KIND_FIELDS = {
     Lesson.Kind.TEXT: ["body"],
     Lesson.Kind.QUIZ: ["body", "pass_mark", "max_attempts", "shuffle", "due_at"],
     Lesson.Kind.ASSIGNMENT: ["body", "pass_mark", "due_at"],
+    Lesson.Kind.SCORM: ["body", "package"],
 }
 
 
 class LessonForm(ModelForm):
     # The id the streaming upload (/upload/) answered: filled by the page's script.
     file_id = forms.CharField(required=False, widget=forms.HiddenInput)
+    # SCORM 1.2 package: checked by the service before it is stored.
+    package = forms.FileField(
+        label=_("SCORM 1.2 package (.zip)"), required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip,application/zip"}),
+        help_text=_("Leave empty to keep the current package."),
+    )
 
     class Meta:
         model = Lesson

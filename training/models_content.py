@@ -51,6 +51,7 @@ class Lesson(models.Model):
         TEXT = "text", _("Text page")
         QUIZ = "quiz", _("Quiz")
         ASSIGNMENT = "assignment", pgettext_lazy("lesson kind", "Assignment")
+        SCORM = "scorm", _("SCORM package")
 
     module = models.ForeignKey(
         Module, verbose_name=_("module"), on_delete=models.CASCADE, related_name="lessons"
@@ -80,6 +81,9 @@ class Lesson(models.Model):
     )
     shuffle = models.BooleanField(_("shuffle questions and choices"), default=True)
     due_at = models.DateTimeField(_("deadline"), null=True, blank=True)
+    # SCORM package (kept whole in ``file``): the member the player opens,
+    # read from the manifest's first SCO at import.
+    scorm_launch = models.CharField(_("SCORM launch page"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["module", "position", "id"]
@@ -149,6 +153,8 @@ class LessonProgress(models.Model):
     max_position = models.FloatField(_("furthest position watched (s)"), default=0)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    # SCORM 1.2 runtime values the package reported (lesson_status, score...).
+    scorm = models.JSONField(_("SCORM data"), null=True, blank=True)
 
     class Meta:
         constraints = [

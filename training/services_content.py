@@ -431,6 +431,98 @@ def save_lesson(trainer, module: Module, data: dict, lesson: Lesson | None = Non
     return lesson
 
 
+def import_scorm(trainer, module: Module, data: dict, package, lesson: Lesson | None = None
+                 ) -> Lesson:
+    """Create or edit a SCORM lesson. A new package (a Django UploadedFile)
+    is checked before anything is stored: refused packages leave nothing."""
+    from files import services as files_services
+
+    from . import scorm
+
+    if package is None and (lesson is None or lesson.file is None):
+        raise ContentRefused(_("Choose the SCORM package (.zip)."))
+    launch = None
+    if package is not None:
+        if package.size > scorm.PACKAGE_MAX_BYTES:
+            raise ContentRefused(_("This package is too large."))
+        try:
+            launch = scorm.inspect(package)
+        except scorm.PackageRefused as exc:
+            raise ContentRefused(exc.message) from None
+        package.seek(0)
+    try:
+        with files_services.attachment_uploads(
+            trainer, [package] if package is not None else [], attached_to="training",
+            max_size=scorm.PACKAGE_MAX_BYTES,
+        ) as pending, transaction.atomic():
+            if lesson is None:
+                lesson = Lesson(module=module, kind=Lesson.Kind.SCORM,
+                                position=_next_position(module.lessons.all()))
+            for name in ("title", "required"):
+                if name in data:
+                    setattr(lesson, name, data[name])
+            lesson.body = clean_html(data.get("body", lesson.body))
+            if pending:
+                lesson.file = pending[0].record().file
+                lesson.scorm_launch = launch
+            lesson.save()
+    except files_services.UploadRefused as exc:
+        raise ContentRefused(exc.message) from None
+    return lesson
+
+
+# SCORM 1.2 elements a package may write, and the statuses that complete.
+SCORM_ELEMENTS = {
+    "cmi.core.lesson_status": 255, "cmi.core.score.raw": 16, "cmi.core.score.min": 16,
+    "cmi.core.score.max": 16, "cmi.core.lesson_location": 255, "cmi.core.exit": 32,
+    "cmi.core.session_time": 32, "cmi.suspend_data": 4096,
+}
+SCORM_STATUSES = {"passed", "completed", "failed", "incomplete", "browsed", "not attempted"}
+SCORM_DONE = {"passed", "completed"}
+
+
+def _scorm_value(element: str, value) -> str | None:
+    """The value to keep, or None when SCORM 1.2 does not allow it."""
+    if not isinstance(value, str) or len(value) > SCORM_ELEMENTS[element]:
+        return None
+    if element == "cmi.core.lesson_status":
+        return value if value in SCORM_STATUSES else None
+    if element.startswith("cmi.core.score."):
+        if value == "":
+            return value
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return value if math.isfinite(number) and 0 <= number <= 100 else None
+    return value
+
+
+def record_scorm(user, lesson: Lesson, values: dict) -> LessonProgress:
+    """Store what the package reported through the runtime API; unknown
+    elements and out-of-range values are ignored. "completed" or "passed"
+    completes the lesson (never undone)."""
+    if lesson.kind != Lesson.Kind.SCORM:
+        raise ContentRefused(_("This lesson is not a SCORM package."))
+    if not isinstance(values, dict):
+        raise ContentRefused(_("These values cannot be read."))
+    kept = {}
+    for element, value in values.items():
+        if element in SCORM_ELEMENTS:
+            value = _scorm_value(element, value)
+            if value is not None:
+                kept[element] = value
+    done = timezone.now() if kept.get("cmi.core.lesson_status") in SCORM_DONE else None
+    with transaction.atomic():
+        _max, completed_at = _upsert_progress(user.pk, lesson.pk, 0, 0, done)
+        progress = LessonProgress.objects.select_for_update().get(user=user, lesson=lesson)
+        progress.scorm = {**(progress.scorm or {}), **kept}
+        progress.save(update_fields=["scorm"])
+    if done is not None and completed_at == done:
+        _lesson_completed(user, lesson)
+    return progress
+
+
 def move(item, direction: int) -> None:
     """Swap a module or lesson with its neighbour (direction -1 up, +1 down)."""
     siblings = list(

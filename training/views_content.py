@@ -151,6 +151,63 @@ def lesson_media(request, pk):
     return serve_version(request, lesson.file.current_version, inline=True)
 
 
+# What a SCORM package's own pages may do: run their scripts and reach
+# their own package's files, nothing from elsewhere (no other site, no
+# forms posted out, no plugins), and never be framed by another site.
+SCORM_CSP = (
+    "default-src 'self' 'unsafe-inline' 'unsafe-eval' data: blob:; "
+    "connect-src 'none'; form-action 'none'; object-src 'none'; frame-ancestors 'self'"
+)
+
+
+@xframe_options_sameorigin  # shown in the lesson page's iframe
+@login_required
+@require_GET
+def scorm_member(request, pk, member):
+    """One file of the lesson's SCORM package, read from the stored zip."""
+    from . import scorm
+
+    lesson, access = _lesson(request.user, pk)
+    if (lesson.kind != Lesson.Kind.SCORM or lesson.file is None
+            or (not access.preview and selectors.lesson_lock(request.user, lesson))):
+        raise Http404
+    version = lesson.file.current_version
+    found = scorm.read_member(version, member) if version and version.available else None
+    if found is None:
+        raise Http404
+    data, content_type = found
+    if content_type.startswith("text/") or content_type.endswith(("javascript", "json", "xml")):
+        content_type += "; charset=utf-8"
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Security-Policy"] = SCORM_CSP
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@login_required
+@require_POST
+def scorm_runtime(request, pk):
+    """The runtime API's commit: JSON {"cmi.core.lesson_status": ...}."""
+    import json
+
+    lesson, access = _lesson(request.user, pk)
+    if lesson.kind != Lesson.Kind.SCORM:
+        raise Http404
+    if access.preview:
+        return JsonResponse({"ok": True, "preview": True})
+    if selectors.lesson_lock(request.user, lesson):
+        return _refused(_("This lesson is not open to you yet."))
+    try:
+        values = json.loads(request.body or b"{}")
+        progress = services.record_scorm(request.user, lesson, values)
+    except ValueError:
+        return _refused(_("These values cannot be read."))
+    except services.ContentRefused as exc:
+        return _refused(exc.message)
+    return JsonResponse({"ok": True, "completed": progress.completed_at is not None})
+
+
 def _refused(message: str) -> JsonResponse:
     return JsonResponse({"ok": False, "error": message}, status=400)
 
@@ -371,13 +428,17 @@ def author_lesson(request, pk):
 
 
 def _lesson_form(request, module, lesson, kind):
-    form = LessonForm(request.POST or None, instance=lesson, kind=kind)
+    form = LessonForm(request.POST or None, request.FILES or None, instance=lesson, kind=kind)
     if request.method == "POST" and form.is_valid():
         data = {**form.cleaned_data, "kind": kind}
         try:
-            lesson = services.save_lesson(request.user, module, data, lesson)
+            if kind == Lesson.Kind.SCORM:
+                lesson = services.import_scorm(request.user, module, data,
+                                               form.cleaned_data.get("package"), lesson)
+            else:
+                lesson = services.save_lesson(request.user, module, data, lesson)
         except services.ContentRefused as exc:
-            form.add_error(None, exc.message)
+            form.add_error("package" if kind == Lesson.Kind.SCORM else None, exc.message)
         else:
             messages.success(request, _("Lesson saved."))
             return redirect("training:author_lesson", pk=lesson.pk)

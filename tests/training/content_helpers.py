@@ -150,6 +150,8 @@ CONTENT_CASES = {
     "training:lesson_media": _pk("quiz"),
     "training:lesson_progress": _pk("quiz"),
     "training:lesson_done": _pk("quiz"),
+    "training:scorm_runtime": _pk("quiz"),
+    "training:scorm_member": _pk("quiz", member="index.html"),
     "training:quiz_submit": _pk("quiz"),
     "training:assignment_submit": _pk("assignment"),
     "training:submissions": _pk("assignment"),
