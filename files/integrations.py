@@ -1,4 +1,4 @@
-"""Files and chat, joined directly (issue 4, "share with a conversation").
+"""Files and chat, joined directly ("share with a conversation").
 
 Access to a file shared with a conversation follows chat's memberships at
 request time (``chat.selectors.conversation_ids_for``), so leaving or being

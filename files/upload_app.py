@@ -1,6 +1,6 @@
 """Streaming upload endpoint (Starlette), mounted at /upload/ in asgi.py.
 
-Django's ASGI handler reads a whole request body before a view runs (TRAPS),
+Django's ASGI handler reads a whole request body before a view runs (it spools it first),
 so uploads go through this small Starlette app instead: the body flows from
 ``request.stream()`` chunk by chunk into the file store (multipart to S3)
 while being hashed, never whole in memory. See docs/benchmarks.md "Uploads"
