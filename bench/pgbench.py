@@ -46,3 +46,20 @@ def measure(client, url: str, repeat: int, *, warm_up: bool = False):
         assert response.status_code == 200, (url, response.status_code)
         queries, size = len(captured), len(body)
     return statistics.median(times), max(times), queries, size
+
+
+def print_page_table(pages: list[tuple[str, str]], people: dict, repeat: int,
+                     width: int = 40) -> None:
+    """Time each ``(who, url)`` signed in as ``people[who]`` and print one row a page."""
+    from django.test import Client
+
+    print(f"{'who':8} {'page':{width}} {'median ms':>9} {'max ms':>7} {'queries':>7} "
+          f"{'bytes':>8}")
+    clients = {}
+    for who, url in pages:
+        if who not in clients:
+            clients[who] = Client()
+            clients[who].force_login(people[who])
+        median, worst, queries, size = measure(clients[who], url, repeat, warm_up=True)
+        print(f"{who:8} {url:{width}} {median:9.1f} {worst:7.1f} {queries:7d} {size:8d}",
+              flush=True)

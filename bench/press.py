@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pgbench import create_database, drop_database, measure  # noqa: E402
+from pgbench import create_database, drop_database, print_page_table  # noqa: E402
 
 
 def seed(total: int) -> dict:
@@ -168,7 +168,6 @@ def main() -> None:
         django.setup()
         from django.conf import settings
         from django.core.management import call_command
-        from django.test import Client
 
         settings.ALLOWED_HOSTS = ["testserver"]
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -195,17 +194,7 @@ def main() -> None:
             ("officer", f"/requests/{recent.pk}/"),
             ("officer", "/press/office/statistics/"),
         ]
-        print(f"{'who':8} {'page':40} {'median ms':>9} {'max ms':>7} {'queries':>7} "
-              f"{'bytes':>8}")
-        clients = {}
-        for who, url in pages:
-            if who not in clients:
-                clients[who] = Client()
-                clients[who].force_login(people[who])
-            median, worst, queries, size = measure(clients[who], url, args.repeat,
-                                                   warm_up=True)
-            print(f"{who:8} {url:40} {median:9.1f} {worst:7.1f} {queries:7d} {size:8d}",
-                  flush=True)
+        print_page_table(pages, people, args.repeat)
     finally:
         from django.db import connections
 

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pgbench import create_database, drop_database, measure  # noqa: E402
+from pgbench import create_database, drop_database, print_page_table  # noqa: E402
 
 LEARNERS = 2000
 STATUSES = ["enrolled", "in_progress", "completed", "in_progress", "enrolled",
@@ -136,7 +136,6 @@ def main() -> None:
         django.setup()
         from django.conf import settings
         from django.core.management import call_command
-        from django.test import Client
 
         settings.ALLOWED_HOSTS = ["testserver"]
         settings.FILE_STORE, settings.FILE_STORE_DIR = "local", Path(store)
@@ -160,17 +159,7 @@ def main() -> None:
             ("hr", "/training/reports/"),
             ("hr", "/training/reports/learners/?page=100"),
         ]
-        print(f"{'who':8} {'page':58} {'median ms':>9} {'max ms':>7} {'queries':>7} "
-              f"{'bytes':>8}")
-        clients = {}
-        for who, url in pages:
-            if who not in clients:
-                clients[who] = Client()
-                clients[who].force_login(people[who])
-            median, worst, queries, size = measure(clients[who], url, args.repeat,
-                                                   warm_up=True)
-            print(f"{who:8} {url:58} {median:9.1f} {worst:7.1f} {queries:7d} {size:8d}",
-                  flush=True)
+        print_page_table(pages, people, args.repeat, width=58)
     finally:
         from django.db import connections
 
