@@ -12,7 +12,7 @@ from collab.forms import Form
 
 from .models import Journalist, Publication, Region
 from .models_dossiers import FilmingPermitDossier
-from .selectors import vault_documents_for
+from .selectors import fits_requirement, vault_documents_for
 
 
 class ChecklistForm(Form):
@@ -28,7 +28,7 @@ class ChecklistForm(Form):
                      ) if company is not None else []
         for requirement in self.requirements:
             accept = ",".join(requirement.accepted_types or [])
-            fitting = [d for d in vault if _fits(requirement, d)]
+            fitting = [d for d in vault if fits_requirement(d, requirement)]
             self.fields[f"document-{requirement.pk}"] = forms.FileField(
                 label=requirement.label, required=requirement.required and not fitting,
                 widget=forms.ClearableFileInput(attrs={"accept": accept} if accept else {}))
@@ -39,7 +39,7 @@ class ChecklistForm(Form):
                     label=_("%(doc)s: or a document of your vault") % {"doc": requirement.label},
                     required=False,
                     widget=forms.Select(choices=[("", "---------")] + [
-                        (d.pk, _vault_label(d)) for d in fitting]))
+                        (d.pk, vault_label(d)) for d in fitting]))
             if requirement.validity_days:
                 self.fields[f"issued-{requirement.pk}"] = forms.DateField(
                     label=_("%(doc)s: issued on") % {"doc": requirement.label},
@@ -69,16 +69,7 @@ class ChecklistForm(Form):
                 and not self.cleaned_data.get(f"document-{r.pk}")}
 
 
-def _fits(requirement, document) -> bool:
-    version = document.file.current_version
-    if version is None:
-        return False
-    if requirement.accepted_types and version.content_type not in requirement.accepted_types:
-        return False
-    return not (requirement.max_bytes and version.size > requirement.max_bytes)
-
-
-def _vault_label(document) -> str:
+def vault_label(document) -> str:
     label = f"{document.get_kind_display()} · {document.file.name}"
     if document.expires_on:
         label += f" · {formats.date_format(document.expires_on, 'SHORT_DATE_FORMAT')}"

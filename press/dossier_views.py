@@ -32,6 +32,7 @@ from .dossier_forms import (
     PressCardForm,
     SupportForm,
     TrainCardForm,
+    vault_label,
 )
 from .models_dossiers import (
     COMMITTEE_NUMBER,
@@ -41,6 +42,7 @@ from .models_dossiers import (
     PRESS_CARD,
     TRAIN_CARD,
 )
+from .selectors import fits_requirement, vault_documents_for
 
 
 def _file_press_card(user, company, form):
@@ -200,6 +202,13 @@ def dossier(request, pk):
     engine.mark_read(item, request.user)
     context = dossier_selectors.dossier_context(item)
     context.update(company=company, press_member=policies.membership(request.user))
+    if context.get("can_resubmit"):
+        # A named line may be answered by a valid vault document that fits it.
+        vault = list(vault_documents_for(company, valid_on=timezone.localdate()))
+        for entry in context["correction"]:
+            if entry.get("requirement") is not None:
+                entry["vault"] = [(d.pk, vault_label(d)) for d in vault
+                                  if fits_requirement(d, entry["requirement"])]
     return render(request, "press/dossiers/dossier.html", context)
 
 
@@ -222,13 +231,15 @@ def message(request, pk):
 @require_POST
 def resubmit(request, pk):
     """The company completes what the officer named: only those documents."""
-    _company, item = _dossier_or_404(request, pk)
+    company, item = _dossier_or_404(request, pk)
     named = {c["document"] for c in item.correction_items or [] if c.get("document")}
-    uploads, issued = {}, {}
+    uploads, issued, vault = {}, {}, {}
     for requirement_id in named:
         upload = request.FILES.get(f"document-{requirement_id}")
         if upload is not None:
             uploads[requirement_id] = upload
+        elif request.POST.get(f"vault-{requirement_id}", ""):
+            vault[requirement_id] = request.POST[f"vault-{requirement_id}"]
         value = request.POST.get(f"issued-{requirement_id}", "")
         if value:
             try:
@@ -237,8 +248,9 @@ def resubmit(request, pk):
                 messages.error(request, _("Enter a valid date."))
                 return redirect("press:dossier", pk=item.pk)
     try:
-        engine.resubmit(item.pk, request.user, comment=request.POST.get("comment", ""),
-                        documents=uploads, issued_on=issued)
+        dossiers.resubmit(request.user, company, item.pk,
+                          comment=request.POST.get("comment", ""), documents=uploads,
+                          issued_on=issued, vault=vault)
     except WorkflowError as exc:
         messages.error(request, exc.message)
     else:

@@ -67,6 +67,14 @@ def _vault_lines(company: Company, vault, issued_on) -> dict:
     return {"issued_on": issued, "existing": existing}
 
 
+def resubmit(user, company: Company, request_id: int, *, comment: str = "", documents=None,
+             issued_on=None, vault=None):
+    """The company answers a correction, a named line answered by an upload or
+    by a document of its vault (the same checks as when filing)."""
+    return engine.resubmit(request_id, user, comment=comment, documents=documents,
+                           **_vault_lines(company, vault, issued_on))
+
+
 # Dossiers that no longer hold a place (a second one may be filed).
 CLOSED_WITHOUT_OUTCOME = {Stage.REJECTED, Stage.CANCELLED, Stage.EXPIRED}
 

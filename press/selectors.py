@@ -30,6 +30,17 @@ def vault_documents_for(company: Company, *, kinds=None,
     return documents.order_by("kind", "-uploaded_at", "-pk")
 
 
+def fits_requirement(document: CompanyDocument, requirement) -> bool:
+    """Whether a vault document may answer a checklist line (requests'
+    DocumentRequirement): a type and a size the line accepts."""
+    version = document.file.current_version
+    if version is None:
+        return False
+    if requirement.accepted_types and version.content_type not in requirement.accepted_types:
+        return False
+    return not (requirement.max_bytes and version.size > requirement.max_bytes)
+
+
 def expiry_state(document: CompanyDocument, today=None, warn_days: int = 30) -> str:
     """"expired", "expiring" (within ``warn_days``), "valid" or "" (no expiry date)."""
     if document.expires_on is None:

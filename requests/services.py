@@ -732,15 +732,19 @@ def _check_upload(requirement, upload) -> None:
 
 
 def resubmit(request_id: int, user, *, comment: str = "", documents: dict | None = None,
-             issued_on: dict | None = None) -> Request:
+             issued_on: dict | None = None, existing: dict | None = None) -> Request:
     """The applicant answers a correction. ``documents``: requirement id -> upload,
     only for the documents the correction named; ``issued_on``: requirement id
-    -> date, checked against the document's validity."""
+    -> date, checked against the document's validity; ``existing``: requirement
+    id -> a files.File already stored (as for ``file_application``: the same
+    file is attached; an upload for the same line wins)."""
     documents = {int(k): v for k, v in (documents or {}).items()}
     issued_on = {int(k): v for k, v in (issued_on or {}).items()}
+    existing = {int(k): v for k, v in (existing or {}).items() if int(k) not in documents}
     request = policies.visible_or_404(user, request_id)
     requirements = {r.pk: r for r in request.request_type.documents.all()}
-    for requirement_id, upload in documents.items():
+    given = {**documents, **{k: _stored_as_upload(f) for k, f in existing.items()}}
+    for requirement_id, upload in given.items():
         requirement = requirements.get(requirement_id)
         if requirement is None:
             raise WorkflowError(_("Only the documents named in the correction can change."),
@@ -761,20 +765,19 @@ def resubmit(request_id: int, user, *, comment: str = "", documents: dict | None
         pending = list(pending)
 
         def store(locked):
-            for requirement_id, item in zip(order, pending, strict=True):
-                attachment = RequestAttachment.objects.create(request=locked,
-                                                              file=item.record().file)
+            files = [(k, item.record().file) for k, item in zip(order, pending, strict=True)]
+            for requirement_id, file in [*files, *existing.items()]:
+                attachment = RequestAttachment.objects.create(request=locked, file=file)
                 SubmittedDocument.objects.create(
                     request=locked, attachment=attachment,
                     requirement=requirements[requirement_id],
                     issued_on=issued_on.get(requirement_id))
 
         return lifecycle.resubmit(request_id, user, comment=comment.strip()[:2000],
-                                  documents={k: True for k in order}, write=store)
+                                  documents={k: True for k in given}, write=store)
 
     if not uploads:
-        return lifecycle.resubmit(request_id, user, comment=comment.strip()[:2000],
-                                  documents={})
+        return write([])
     return _with_uploads(user, uploads, write)
 
 

@@ -131,3 +131,32 @@ def test_vault_messages_translated_in_arabic_and_french():
                          "This document expired on %(date)s: upload a current one.",
                          "%(doc)s: or a document of your vault"):
                 assert translation.gettext(text) != text
+
+
+def test_a_correction_is_answered_with_a_vault_document(space):
+    from requests import services as engine
+
+    kind, line = _line(space)
+    documents, issued = checklist(kind)
+    request = dossiers.file_press_card(
+        space["a"]["member"], space["a"]["company"], journalist_id=space["a"]["journalist"].pk,
+        position="Reporter", monthly_salary="8000", documents=documents, issued_on=issued)
+    engine.return_for_correction(request.pk, space["officer"], items=[
+        {"kind": "document_outdated", "document": line.pk, "text": "Trop ancien"}])
+    expired = _vault(space["a"], expires_on=TODAY - datetime.timedelta(days=1),
+                     name="expired.pdf")
+    valid = _vault(space["a"], expires_on=None, name="renewed.pdf")
+    client = _client(space["a"]["member"])
+    page = client.get(reverse("press:dossier", args=[request.pk])).content.decode()
+    assert f'name="vault-{line.pk}"' in page and "renewed.pdf" in page
+    assert "expired.pdf" not in page
+    url = reverse("press:dossier_resubmit", args=[request.pk])
+    client.post(url, {f"vault-{line.pk}": expired.pk})
+    request.refresh_from_db()
+    assert request.stage == "returned"
+    assert not request.documents.filter(attachment__file=expired.file).exists()
+    assert client.post(url, {f"vault-{line.pk}": valid.pk}).status_code == 302
+    request.refresh_from_db()
+    assert request.stage == "review"
+    assert request.documents.filter(requirement=line, attachment__file=valid.file,
+                                    issued_on=valid.issued_on).exists()
