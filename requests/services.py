@@ -625,23 +625,9 @@ def _check_validity(requirement, day: datetime.date | None) -> None:
 
 
 def _refuse_infected(upload, field: str) -> None:
-    """With scanning on, a checklist's file is scanned before the application
-    exists, so an infected one is refused beside its line and nothing is
-    written (the files app's scan after commit still runs for the others; a
-    scanner that is down leaves that scan to decide)."""
-    if not settings.FILES_SCAN_ENABLED:
-        return
-    from files.scanning import INFECTED, get_scanner
-
-    stream = upload.open("rb") if hasattr(upload, "open") else upload
-    stream.seek(0)
-    try:
-        result = get_scanner().scan(iter(lambda: stream.read(64 * 1024), b""))
-    except OSError:
-        return
-    finally:
-        stream.seek(0)
-    if result.verdict == INFECTED:
+    """A checklist's file is scanned before the application exists, so an
+    infected one is refused beside its line and nothing is written."""
+    if file_services.is_infected(upload):
         raise WorkflowError(_("%(name)s contains malware: it was refused.")
                             % {"name": getattr(upload, "name", "")}, field=field)
 
