@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.collab.test_no_leaks import _answer, _parametrised_url_names
+from tests.collab.test_no_leaks import _answer, _int_case, _parametrised_url_names
 from tests.press.conftest import pdf, png
 from tests.press.dossier_fixtures import checklist
 
@@ -77,14 +77,6 @@ def test_an_unknown_or_switched_off_service_is_a_404(space):
 
 
 # ---- Members, journalists and the vault ------------------------------------------------
-
-
-def _int_case(key, **others):
-    def build(world):
-        fixed = {name: (value(world) if callable(value) else value)
-                 for name, value in others.items()}
-        return {"pk": world[key].pk, **fixed}, {"pk": MISSING, **fixed}
-    return build
 
 
 # Members, journalists and the vault: name -> world -> (the other company's, a missing one)
