@@ -235,6 +235,14 @@
   function csrfHeaders() {
     try { return JSON.parse(document.body.getAttribute("hx-headers")); } catch (e) { return {}; }
   }
+  // Leaving within the read delay would lose the read: send it on the way out,
+  // with keepalive so the browser completes the request after the page is gone.
+  window.addEventListener("pagehide", () => {
+    if (!room || lastSeq <= lastRead) return;
+    clearTimeout(readTimer);
+    const body = new URLSearchParams({ seq: String(lastSeq) });
+    fetch(room.dataset.readUrl, { method: "POST", body: body, headers: csrfHeaders(), keepalive: true }).catch(() => {});
+  });
 
   // ---- Seen by (direct messages and groups) -------------------------------
   function renderSeen(el) {
