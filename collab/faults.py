@@ -24,6 +24,7 @@ from asgiref.sync import sync_to_async
 from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger("collab.faults")
@@ -116,6 +117,9 @@ def unavailable_page(request=None) -> HttpResponse:
         status=503,
     )
     response["Retry-After"] = str(RETRY_AFTER)
+    if request is not None:
+        # Answered before django-htmx's middleware runs, so said here.
+        patch_vary_headers(response, ["HX-Request"])
     if request is not None and request.headers.get("HX-Request") == "true":
         # htmx does not swap a 503; it still fires this event (collab.js shows it).
         message = _(

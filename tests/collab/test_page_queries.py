@@ -1,5 +1,5 @@
-"""Pages under data: query counts that do not grow with it, the pinned-messages
-index, and Vary on the htmx headers where fragment and page differ."""
+"""Pages under data: query counts that do not grow with it, and the
+pinned-messages index. (Vary on the htmx headers: test_htmx_vary.py.)"""
 
 from __future__ import annotations
 
@@ -129,20 +129,3 @@ def test_pinned_messages_query_uses_the_partial_index(world):
     plan = query.explain()
     assert "chat_msg_pinned" in plan, plan
     assert len(selectors.pinned(world["channel"])) == 200
-
-
-def test_fragment_and_page_answers_vary_on_htmx_headers(logged_in_client):
-    url = reverse("directory")
-    page = logged_in_client.get(url)
-    fragment = logged_in_client.get(url, headers={"HX-Request": "true"})
-    assert page.content != fragment.content
-    for response in (page, fragment):
-        vary = [v.strip() for v in response.headers["Vary"].split(",")]
-        assert "HX-Request" in vary
-    files = logged_in_client.get(reverse("files:mine"), headers={"HX-Request": "true"})
-    assert {"HX-Request", "HX-Target"} <= {v.strip() for v in files.headers["Vary"].split(",")}
-
-
-def test_pages_that_never_consult_htmx_do_not_vary_on_it(logged_in_client):
-    response = logged_in_client.get(reverse("home"))
-    assert "HX-Request" not in response.headers.get("Vary", "")
