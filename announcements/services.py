@@ -14,7 +14,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from collab import events
+from collab import events, later
+from collab.later import in_every_language
 from collab.models import Directorate, Notification, User
 from files import services as file_services
 
@@ -142,22 +143,26 @@ def _notify_audience(announcement: Announcement) -> int:
     )
     link = announcement.get_absolute_url()
     now = timezone.now()
-    titles = {}
-    rows = []
-    for user_id, language in recipients:
-        if language not in titles:
-            with translation.override(language):
-                prefix = _("Urgent") if announcement.is_urgent else _("Announcement")
-                titles[language] = f"{prefix}: {announcement.title_in(language)}"[:200]
-        rows.append(
-            Notification(
-                recipient_id=user_id,
-                kind="announcement",
-                title=titles[language],
-                link=link,
-                created_at=now,
-            )
+
+    def title():
+        prefix = _("Urgent") if announcement.is_urgent else _("Announcement")
+        return f"{prefix}: {announcement.title_in()}"[:200]
+
+    # Shown in the language of whoever reads it; ``title`` keeps the text in
+    # the recipient's language of the day (collab.services.notify does the same).
+    message = in_every_language(title)
+    stored = later.as_json(message)
+    rows = [
+        Notification(
+            recipient_id=user_id,
+            kind="announcement",
+            title=message.values.get(language) or str(message),
+            title_message=stored,
+            link=link,
+            created_at=now,
         )
+        for user_id, language in recipients
+    ]
     Notification.objects.bulk_create(rows, batch_size=2000)
     return len(rows)
 

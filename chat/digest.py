@@ -16,8 +16,9 @@ def mentions(user, cutoff) -> DigestSection | None:
     unread = user.notifications.filter(kind="chat.mention", read_at__isnull=True,
                                        created_at__lte=cutoff)
     items = [
-        DigestItem(f"{n.title}: {n.body}" if n.body else n.title, n.link or reverse("chat:index"),
-                   n.created_at)
+        # In the reader's language now (digest_for sets it), whatever it was then.
+        DigestItem(f"{n.shown_title}: {n.shown_body}" if n.shown_body else n.shown_title,
+                   n.link or reverse("chat:index"), n.created_at)
         for n in unread.order_by("-created_at", "-pk")[:SHOWN_PER_SECTION]
     ]
     if not items:

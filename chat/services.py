@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from collab import events
 from collab.actions import ActionError
+from collab.later import gettext_later, in_every_language
 from collab.models import Directorate, User
 from collab.services import notify
 from collab.text import bad_char_message, find_bad_char, strip_bidi
@@ -462,9 +463,9 @@ def _notify_mentions(author: User, conversation: Conversation, message: Message)
     ).exclude(pk=author.pk)
     link = reverse("chat:conversation", args=[conversation.pk])
     link += f"?around={message.seq}#msg-{conversation.pk}-{message.seq}"
+    title = gettext_later("%(name)s mentioned you",
+                          name=in_every_language(lambda: author.display_name))
     for person in mentioned:
-        with translation.override(person.preferred_language):
-            title = _("%(name)s mentioned you") % {"name": author.display_name}
         # The notification body is plain text, escaped wherever it is shown.
         notify(person, kind="chat.mention", title=title, body=excerpt(message.body, 200), link=link)
 

@@ -38,7 +38,7 @@ def sync(user: User, data: dict) -> dict:
             item = {
                 "id": n.pk,
                 "kind": n.kind,
-                "title": n.title,
+                "title": n.shown_title,
                 "html": render_to_string(
                     "collab/partials/notification_item.html", {"notification": n}
                 ),

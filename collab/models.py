@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from . import later
 from .text import strip_bidi
 
 
@@ -183,10 +184,17 @@ class Notification(models.Model):
         User, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
     )
     kind = models.CharField(_("kind"), max_length=64)
+    # The text as written, in the recipient's language then: shown as it is for
+    # free text (a comment, a message excerpt) and for rows older than the
+    # messages below. Translated texts are shown from the message, in the
+    # language of whoever reads it (collab/later.py).
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), blank=True)
+    title_message = models.JSONField(_("title message"), default=dict, blank=True)
+    body_message = models.JSONField(_("body message"), default=dict, blank=True)
     link = models.CharField(_("link"), max_length=500, blank=True)
-    # [{"label": str, "url": str, "style": "primary"|"danger"|"", "comment": bool}]
+    # [{"label": str, "label_message": {...}, "url": str, "style": "primary"|"danger"|"",
+    #   "comment": bool}]
     actions = models.JSONField(_("actions"), default=list, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -203,6 +211,19 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def shown_title(self) -> str:
+        return later.render(self.title_message, self.title)
+
+    @property
+    def shown_body(self) -> str:
+        return later.render(self.body_message, self.body)
+
+    @property
+    def shown_actions(self) -> list[dict]:
+        return [{**act, "label": later.render(act.get("label_message"), act.get("label", ""))}
+                for act in self.actions]
 
 
 class AuditEntry(models.Model):

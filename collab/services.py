@@ -6,7 +6,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from . import events
+from . import events, later
+from .later import Each, Later
 from .models import Notification, User
 from .selectors import unread_count
 
@@ -26,26 +27,40 @@ def notify(
     recipient: User,
     *,
     kind: str,
-    title: str,
-    body: str = "",
+    title: str | Later | Each,
+    body: str | Later | Each = "",
     link: str = "",
     actions: list[dict] | None = None,
 ) -> Notification:
-    """Store a notification for ``recipient`` and push it to every open tab."""
-    notification = Notification.objects.create(
-        recipient=recipient,
-        kind=kind,
-        title=title[:200],
-        body=body,
-        link=link,
-        actions=actions or [],
-    )
+    """Store a notification for ``recipient`` and push it to every open tab.
+
+    ``title``, ``body`` and the actions' ``label`` are either plain text, shown
+    as written (a comment, an excerpt), or a :class:`~collab.later.Later`
+    (``gettext_later``) or :class:`~collab.later.Each` (``in_every_language``),
+    shown in the language of the reader at the time."""
+    with translation.override(recipient.preferred_language):
+        notification = Notification.objects.create(
+            recipient=recipient,
+            kind=kind,
+            title=str(title)[:200],
+            title_message=later.as_json(title),
+            body=str(body),
+            body_message=later.as_json(body),
+            link=link,
+            actions=[
+                {**act, "label": str(act["label"]),
+                 **({"label_message": later.as_json(act["label"])}
+                    if isinstance(act["label"], (Later, Each)) else {})}
+                for act in actions or []
+            ],
+        )
+        shown_title = notification.shown_title
     events.publish(
         events.NOTIFICATION_CREATED,
         to=recipient.pk,
         id=notification.pk,
         kind=kind,
-        title=notification.title,
+        title=shown_title,
         unread=unread_count(recipient),
         html=_render_notification(notification),
     )

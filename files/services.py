@@ -29,6 +29,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from collab import audit, events
+from collab.later import gettext_later, in_every_language
 from collab.models import User
 from collab.services import notify
 
@@ -557,16 +558,15 @@ def _tell_about_infection(version: FileVersion) -> None:
         Q(role=User.Role.ADMINISTRATOR) | Q(is_superuser=True), is_active=True
     ).exclude(pk=owner.pk)
     for recipient in [owner, *admins]:
-        with translation.override(recipient.preferred_language):
-            notify(
-                recipient,
-                kind="files.infected",
-                title=_("Malware found in “%(name)s”: the file is blocked")
-                % {"name": version.file.name},
-                body=_("Owner: %(owner)s. Signature: %(signature)s")
-                % {"owner": owner.username, "signature": version.scan_detail},
-                link=link if recipient == owner else reverse("admin:index"),
-            )
+        notify(
+            recipient,
+            kind="files.infected",
+            title=gettext_later("Malware found in “%(name)s”: the file is blocked",
+                                name=version.file.name),
+            body=gettext_later("Owner: %(owner)s. Signature: %(signature)s",
+                               owner=owner.username, signature=version.scan_detail),
+            link=link if recipient == owner else reverse("admin:index"),
+        )
 
 
 def scan_after_upload(version_id: int) -> None:
@@ -586,18 +586,20 @@ def _require_shareable(file: File, by: User) -> None:
 
 def _announce(file: File, recipients, by: User) -> None:
     link = reverse("files:detail", args=[file.pk])
+    person = in_every_language(lambda: by.display_name)
     for recipient in recipients:
         if recipient.pk == by.pk or not recipient.is_active:
             continue
+        notify(
+            recipient,
+            kind="files.shared",
+            title=gettext_later("%(person)s shared “%(name)s” with you",
+                                person=person, name=file.name),
+            link=link,
+            actions=[{"label": gettext_later("Open"), "url": link, "style": "primary",
+                      "comment": False}],
+        )
         with translation.override(recipient.preferred_language):
-            notify(
-                recipient,
-                kind="files.shared",
-                title=_("%(person)s shared “%(name)s” with you")
-                % {"person": by.display_name, "name": file.name},
-                link=link,
-                actions=[{"label": _("Open"), "url": link, "style": "primary", "comment": False}],
-            )
             html = render_to_string(
                 "files/partials/file_row.html",
                 {"file": file, "viewer": recipient, "shared": True},

@@ -20,6 +20,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from collab.later import gettext_later, in_every_language
 from collab.models import User
 from files import services as file_services
 from requests import services as request_services
@@ -373,14 +374,13 @@ def send_expiry_notices(today: datetime.date | None = None,
         send_company_mail(company_id, gettext_lazy("Company documents about to expire"),
                           "press/email/expiry_notice.txt", {"documents": documents})
         link = reverse("press:vault")
+        listing = in_every_language(lambda documents=documents: ", ".join(
+            f"{d.get_kind_display()} ({d.expires_on:%d/%m/%Y})" for d in documents))
         for member in company.members.filter(accepted=True, user__is_active=True).select_related(
                 "user"):
-            with translation.override(member.user.preferred_language):
-                notify(member.user, kind="press.document_expiring",
-                       title=_("Company documents about to expire"),
-                       body=", ".join(f"{d.get_kind_display()} ({d.expires_on:%d/%m/%Y})"
-                                      for d in documents),
-                       link=link)
+            notify(member.user, kind="press.document_expiring",
+                   title=gettext_later("Company documents about to expire"),
+                   body=listing, link=link)
         CompanyDocument.objects.filter(pk__in=[d.pk for d in documents]).update(
             expiry_notice_sent_on=today)
     return sum(len(documents) for documents in by_company.values())

@@ -20,9 +20,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from collab import events
+from collab.later import gettext_later, in_every_language
 from collab.services import notify
 from files import services as file_services
 
@@ -343,29 +344,28 @@ def needs_form_to_complete(request: Request) -> bool:
 def _notify_deciders(request: Request) -> None:
     people, acting_for = routing.deciders(request)
     link = reverse("requests:detail", args=[request.pk])
+    actions = []
+    if not needs_form_to_complete(request):
+        base = reverse("requests:decide_step", args=[request.pk, request.step_position])
+        actions = [
+            {"label": gettext_later("Approve"), "url": f"{base}?decision=approve",
+             "style": "primary", "comment": True},
+            {"label": gettext_later("Reject"), "url": f"{base}?decision=reject",
+             "style": "danger", "comment": True},
+        ]
+    body = in_every_language(lambda: summary(request))
+    if acting_for is not None:
+        body = gettext_later("As acting manager for %(name)s. %(summary)s",
+                             name=in_every_language(lambda: acting_for.display_name),
+                             summary=body)
+    title = gettext_later("%(type)s requested by %(name)s",
+                          type=in_every_language(lambda: request.request_type.name),
+                          name=in_every_language(lambda: request.requester.display_name))
     for person in people:
         if person.pk == request.requester_id:
             continue
-        with translation.override(person.preferred_language):
-            actions = []
-            if not needs_form_to_complete(request):
-                base = reverse("requests:decide_step", args=[request.pk, request.step_position])
-                actions = [
-                    {"label": _("Approve"), "url": f"{base}?decision=approve",
-                     "style": "primary", "comment": True},
-                    {"label": _("Reject"), "url": f"{base}?decision=reject",
-                     "style": "danger", "comment": True},
-                ]
-            body = summary(request)
-            if acting_for is not None:
-                body = _("As acting manager for %(name)s. %(summary)s") % {
-                    "name": acting_for.display_name, "summary": body}
-            notify(
-                person, kind="request.decision_needed",
-                title=_("%(type)s requested by %(name)s") % {
-                    "type": request.request_type.name, "name": request.requester.display_name},
-                body=body, link=link, actions=actions,
-            )
+        notify(person, kind="request.decision_needed", title=title, body=body, link=link,
+               actions=actions)
 
 
 def summary(request: Request) -> str:
@@ -406,23 +406,23 @@ OUTCOME_ACTIONS = {
 
 
 def _notify_requester(request: Request, transition: RequestTransition) -> None:
-    requester = request.requester
-    with translation.override(requester.preferred_language):
-        titles = {
-            RequestTransition.Action.APPROVED: _("Your request %(ref)s was approved by %(name)s"),
-            RequestTransition.Action.COMPLETED: _(
-                "Your request %(ref)s was completed by %(name)s"),
-            RequestTransition.Action.REJECTED: _("Your request %(ref)s was rejected by %(name)s"),
-        }
-        action = transition.action
-        if action == RequestTransition.Action.COMPLETED and (
-            request.request_type.family == RequestType.Family.LEAVE
-        ):
-            action = RequestTransition.Action.APPROVED  # leave is approved, not "processed"
-        title = titles[action] % {"ref": request.reference,
-                                             "name": transition.actor.display_name}
-        notify(requester, kind="request.decided", title=title, body=transition.comment,
-               link=reverse("requests:detail", args=[request.pk]))
+    titles = {
+        RequestTransition.Action.APPROVED: gettext_noop(
+            "Your request %(ref)s was approved by %(name)s"),
+        RequestTransition.Action.COMPLETED: gettext_noop(
+            "Your request %(ref)s was completed by %(name)s"),
+        RequestTransition.Action.REJECTED: gettext_noop(
+            "Your request %(ref)s was rejected by %(name)s"),
+    }
+    action = transition.action
+    if action == RequestTransition.Action.COMPLETED and (
+        request.request_type.family == RequestType.Family.LEAVE
+    ):
+        action = RequestTransition.Action.APPROVED  # leave is approved, not "processed"
+    title = gettext_later(titles[action], ref=request.reference,
+                          name=in_every_language(lambda: transition.actor.display_name))
+    notify(request.requester, kind="request.decided", title=title, body=transition.comment,
+           link=reverse("requests:detail", args=[request.pk]))
 
 
 def render_status(request: Request, viewer) -> str:
@@ -442,14 +442,11 @@ def render_balance(employee) -> str:
 
 
 def _notify_returned(request: Request, transition: RequestTransition) -> None:
-    requester = request.requester
-    with translation.override(requester.preferred_language):
-        deadline = date_format(timezone.localtime(request.correction_deadline),
-                               "SHORT_DATE_FORMAT")
-        notify(requester, kind="request.returned",
-               title=_("Your request %(ref)s needs a correction before %(date)s")
-               % {"ref": request.reference, "date": deadline},
-               body=transition.comment, link=reverse("requests:detail", args=[request.pk]))
+    notify(request.requester, kind="request.returned",
+           title=gettext_later("Your request %(ref)s needs a correction before %(date)s",
+                               ref=request.reference,
+                               date=timezone.localtime(request.correction_deadline).date()),
+           body=transition.comment, link=reverse("requests:detail", args=[request.pk]))
 
 
 def _announce_to_queues(request: Request) -> None:
@@ -788,11 +785,12 @@ def assign(request_id: int, user, officer) -> Request:
     deciding the same step (who is told)."""
     request = lifecycle.assign(request_id, user, officer)
     if officer.pk != user.pk:
-        with translation.override(officer.preferred_language):
-            notify(officer, kind="request.assigned",
-                   title=_("%(name)s assigned you the request %(ref)s")
-                   % {"name": user.display_name, "ref": request.reference},
-                   body=summary(request), link=reverse("requests:detail", args=[request.pk]))
+        notify(officer, kind="request.assigned",
+               title=gettext_later("%(name)s assigned you the request %(ref)s",
+                                   name=in_every_language(lambda: user.display_name),
+                                   ref=request.reference),
+               body=in_every_language(lambda: summary(request)),
+               link=reverse("requests:detail", args=[request.pk]))
         _announce_to_queues(request)
     return request
 
@@ -925,14 +923,11 @@ def mark_read(request: Request, user) -> None:
 
 
 def _notify_expiry(request: Request) -> None:
-    requester = request.requester
-    with translation.override(requester.preferred_language):
-        notify(requester, kind="request.expires_soon",
-               title=_("Your request %(ref)s expires on %(date)s")
-               % {"ref": request.reference,
-                  "date": date_format(timezone.localtime(request.expires_at),
-                                      "SHORT_DATE_FORMAT")},
-               body="", link=reverse("requests:detail", args=[request.pk]))
+    notify(request.requester, kind="request.expires_soon",
+           title=gettext_later("Your request %(ref)s expires on %(date)s",
+                               ref=request.reference,
+                               date=timezone.localtime(request.expires_at).date()),
+           link=reverse("requests:detail", args=[request.pk]))
 
 
 def expire_applications() -> dict:

@@ -14,11 +14,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from collab import events
+from collab.later import gettext_later, in_every_language
 from collab.services import notify
 from requests import lifecycle, registry
 from requests.models import Request, RequestTransition, RequestType
@@ -38,6 +39,11 @@ class TrainingError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def _course_title(course: Course):
+    """The course title for a notification, shown in its reader's language."""
+    return in_every_language(lambda: course.title)
 
 
 # ---- Seats -----------------------------------------------------------------------------
@@ -208,14 +214,13 @@ def promote_waiting(course: Course) -> list[Enrolment]:
         enrolment.enrolled_at = timezone.now()
         enrolment.save(update_fields=["status", "enrolled_at"])
         _joined(enrolment, course)
-        with translation.override(enrolment.user.preferred_language):
-            notify(
-                enrolment.user,
-                kind="training.seat",
-                title=_("A seat freed up: you are now enrolled in %(course)s")
-                % {"course": course.title},
-                link=course.get_absolute_url(),
-            )
+        notify(
+            enrolment.user,
+            kind="training.seat",
+            title=gettext_later("A seat freed up: you are now enrolled in %(course)s",
+                                course=_course_title(course)),
+            link=course.get_absolute_url(),
+        )
         promoted.append(enrolment)
     return promoted
 
@@ -236,15 +241,14 @@ def _approved(request, actor, extra):
     _seat(enrolment, course)
     if enrolment.status == Enrolment.Status.WAITING_LIST:
         # Approved, but the seats went while the manager decided.
-        with translation.override(enrolment.user.preferred_language):
-            notify(
-                enrolment.user,
-                kind="training.waiting",
-                title=_("Approved, but %(course)s is full: you are number %(n)s on the "
-                        "waiting list") % {"course": course.title,
-                                           "n": waiting_position(enrolment)},
-                link=course.get_absolute_url(),
-            )
+        notify(
+            enrolment.user,
+            kind="training.waiting",
+            title=gettext_later("Approved, but %(course)s is full: you are number %(n)s on the "
+                                "waiting list", course=_course_title(course),
+                                n=waiting_position(enrolment)),
+            link=course.get_absolute_url(),
+        )
 
 
 def _ended_without_seat(request, actor, from_stage) -> None:
@@ -344,14 +348,13 @@ def assign_mandatory(
             _joined(enrolment, course)
             touched.append(enrolment)
         for enrolment in touched:
-            with translation.override(enrolment.user.preferred_language):
-                notify(
-                    enrolment.user,
-                    kind="training.mandatory",
-                    title=_("Mandatory training: %(course)s, to complete by %(date)s")
-                    % {"course": course.title, "date": enrolment.due_date.isoformat()},
-                    link=course.get_absolute_url(),
-                )
+            notify(
+                enrolment.user,
+                kind="training.mandatory",
+                title=gettext_later("Mandatory training: %(course)s, to complete by %(date)s",
+                                    course=_course_title(course), date=enrolment.due_date),
+                link=course.get_absolute_url(),
+            )
     return assignment, len(touched)
 
 
@@ -378,16 +381,11 @@ def schedule_session(
             course=course, title=title.strip()[:200], starts_at=starts_at, ends_at=ends_at,
             meeting_url=meeting_url, trainer=user if policies.is_trainer(user) else None,
         )
+        title = gettext_later("New live session of %(course)s on %(when)s",
+                              course=_course_title(course), when=starts_at)
         for learner in _learners(course):
-            with translation.override(learner.preferred_language):
-                notify(
-                    learner,
-                    kind="training.session",
-                    title=_("New live session of %(course)s on %(when)s")
-                    % {"course": course.title,
-                       "when": timezone.localtime(starts_at).strftime("%Y-%m-%d %H:%M")},
-                    link=course.get_absolute_url(),
-                )
+            notify(learner, kind="training.session", title=title,
+                   link=course.get_absolute_url())
     return session
 
 
@@ -431,18 +429,11 @@ def send_reminders(now: datetime.datetime | None = None, *, ahead=datetime.timed
                 reminded_at=now
             ):
                 continue
+            title = gettext_later("Reminder: live session of %(course)s at %(when)s",
+                                  course=_course_title(session.course), when=session.starts_at)
             for learner in _learners(session.course):
-                with translation.override(learner.preferred_language):
-                    notify(
-                        learner,
-                        kind="training.reminder",
-                        title=_("Reminder: live session of %(course)s at %(when)s")
-                        % {"course": session.course.title,
-                           "when": timezone.localtime(session.starts_at).strftime(
-                               "%Y-%m-%d %H:%M")},
-                        body=session.meeting_url,
-                        link=session.course.get_absolute_url(),
-                    )
+                notify(learner, kind="training.reminder", title=title, body=session.meeting_url,
+                       link=session.course.get_absolute_url())
                 sent["sessions"] += 1
     today = timezone.localdate()
     due_soon = Enrolment.objects.filter(
@@ -455,18 +446,17 @@ def send_reminders(now: datetime.datetime | None = None, *, ahead=datetime.timed
         kind = f"training.deadline.{enrolment.pk}.{today.isoformat()}"
         if enrolment.user.notifications.filter(kind=kind).exists():
             continue
-        with translation.override(enrolment.user.preferred_language):
-            if enrolment.due_date < today:
-                title = _("Overdue: %(course)s was due on %(date)s")
-            else:
-                title = _("Deadline: complete %(course)s by %(date)s")
-            notify(
-                enrolment.user,
-                kind=kind,
-                title=title % {"course": enrolment.course.title,
-                               "date": enrolment.due_date.isoformat()},
-                link=enrolment.course.get_absolute_url(),
-            )
+        if enrolment.due_date < today:
+            title = gettext_noop("Overdue: %(course)s was due on %(date)s")
+        else:
+            title = gettext_noop("Deadline: complete %(course)s by %(date)s")
+        notify(
+            enrolment.user,
+            kind=kind,
+            title=gettext_later(title, course=_course_title(enrolment.course),
+                                date=enrolment.due_date),
+            link=enrolment.course.get_absolute_url(),
+        )
         sent["deadlines"] += 1
     return sent
 
@@ -486,13 +476,9 @@ def announce(user, course: Course, *, title: str, body: str = "") -> int:
     body = (body or "").strip()[:4000]
     learners = list(_learners(course))
     with transaction.atomic():
+        message = gettext_later("%(course)s: %(title)s", course=_course_title(course),
+                                title=title)
         for learner in learners:
-            with translation.override(learner.preferred_language):
-                notify(
-                    learner,
-                    kind="training.announcement",
-                    title=_("%(course)s: %(title)s") % {"course": course.title, "title": title},
-                    body=body,
-                    link=reverse("training:course", args=[course.code]),
-                )
+            notify(learner, kind="training.announcement", title=message, body=body,
+                   link=reverse("training:course", args=[course.code]))
     return len(learners)

@@ -21,6 +21,7 @@ from django.utils.translation import ngettext, override
 
 from announcements.sanitize import clean_html
 from collab import events
+from collab.later import gettext_later, in_every_language
 from collab.services import notify
 
 from . import selectors_content as selectors
@@ -157,13 +158,13 @@ def _lesson_completed(user, lesson: Lesson) -> None:
                        completed=enrolment.status == Enrolment.Status.COMPLETED)
         if enrolment.status == Enrolment.Status.COMPLETED and not _has_certificate(enrolment):
             certificate = issue_certificate(enrolment)
-            with override(user.preferred_language):
-                notify(
-                    user, kind="training.completed",
-                    title=_("You completed “%(course)s”: your certificate is ready.")
-                    % {"course": enrolment.course.title},
-                    link=reverse("training:certificate", args=[certificate.pk]),
-                )
+            course = enrolment.course
+            notify(
+                user, kind="training.completed",
+                title=gettext_later("You completed “%(course)s”: your certificate is ready.",
+                                    course=in_every_language(lambda: course.title)),
+                link=reverse("training:certificate", args=[certificate.pk]),
+            )
 
 
 def _has_certificate(enrolment) -> bool:
@@ -296,14 +297,12 @@ def submit_assignment(user, lesson: Lesson, upload) -> AssignmentSubmission:
                 files_services.discard_attachments([old_file])
     except files_services.UploadRefused as exc:
         raise ContentRefused(exc.message) from None
+    title = gettext_later("%(name)s submitted “%(lesson)s”.",
+                          name=in_every_language(lambda: user.display_name),
+                          lesson=in_every_language(lambda: lesson.title))
     for trainer in lesson.module.course.trainers.all():
-        with override(trainer.preferred_language):
-            notify(
-                trainer, kind="training.submission",
-                title=_("%(name)s submitted “%(lesson)s”.")
-                % {"name": user.display_name, "lesson": lesson.title},
-                link=reverse("training:submissions", args=[lesson.pk]),
-            )
+        notify(trainer, kind="training.submission", title=title,
+               link=reverse("training:submissions", args=[lesson.pk]))
     return submission
 
 
@@ -320,14 +319,13 @@ def grade_submission(by, submission: AssignmentSubmission, grade: int, comment: 
         events.publish(events.TRAINING_RESULT, to=learner.pk, course=lesson.module.course.code,
                        lesson=lesson.pk, kind="assignment", passed=submission.passed,
                        score=grade)
-        with override(learner.preferred_language):
-            notify(
-                learner, kind="training.graded",
-                title=_("“%(lesson)s” was graded: %(grade)d/100.")
-                % {"lesson": lesson.title, "grade": grade},
-                body=comment,
-                link=reverse("training:lesson", args=[lesson.pk]),
-            )
+        notify(
+            learner, kind="training.graded",
+            title=gettext_later("“%(lesson)s” was graded: %(grade)d/100.",
+                                lesson=in_every_language(lambda: lesson.title), grade=grade),
+            body=comment,
+            link=reverse("training:lesson", args=[lesson.pk]),
+        )
     if submission.passed:
         _complete(learner, lesson)
     return submission
