@@ -13,6 +13,8 @@ import unicodedata
 import nh3
 from django.utils.html import escape
 
+from collab.text import text_language
+
 ALLOWED_TAGS = {"strong", "em", "code", "ul", "ol", "li", "br", "a", "span", "p"}
 ALLOWED_ATTRIBUTES = {"a": {"href"}, "span": {"class"}}
 
@@ -121,21 +123,11 @@ def excerpt(text: str, length: int = 120) -> str:
     return flat if len(flat) <= length else flat[: length - 1] + "…"
 
 
-_ARABIC_LETTER = re.compile(r"[\u0600-\u06ff\u0750-\u077f]")
-_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
-
-
 def body_language(text: str, author_language: str = "") -> str:
     """The language of a message for its `lang` attribute (WCAG 3.1.2): Arabic when
     Arabic letters dominate, else the author's Latin language (French by default);
     "" when the text has no letters to tell."""
-    arabic = len(_ARABIC_LETTER.findall(text or ""))
-    latin = len(_LATIN_LETTER.findall(text or ""))
-    if not arabic and not latin:
-        return ""
-    if arabic >= latin:
-        return "ar"
-    return author_language if author_language in ("fr", "en") else "fr"
+    return text_language(text, author_language)
 
 
 def highlight(text: str, query: str) -> str:

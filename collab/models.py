@@ -161,6 +161,15 @@ class User(AbstractUser):
             return strip_bidi(self.full_name_ar)
         return strip_bidi(self.get_full_name()) or self.username
 
+    @property
+    def shown_job_title(self) -> str:
+        """The job title in the page's language (as official documents word it,
+        gender included), else the one of reference."""
+        from .documents import person_job_title
+
+        language = (get_language() or "ar")[:2]
+        return strip_bidi(person_job_title(self, language) or self.job_title.strip())
+
     def get_absolute_url(self):
         return reverse("profile", args=[self.username])
 

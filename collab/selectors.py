@@ -46,7 +46,9 @@ def search_staff(
     if directorate_id:
         people = people.filter(directorate_id=directorate_id)
     if title:
-        people = people.filter(job_title__icontains=title)
+        # Found in whichever language it is typed in, as it is shown in each.
+        people = people.filter(Q(job_title__icontains=title) | Q(job_title_ar__icontains=title)
+                               | Q(job_title_en__icontains=title))
     return people.order_by("last_name", "first_name", "username")
 
 

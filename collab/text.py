@@ -131,3 +131,21 @@ def is_valid_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+_ARABIC_LETTER = re.compile(r"[\u0600-\u06ff\u0750-\u077f]")
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+
+def text_language(text: str, latin_language: str = "") -> str:
+    """The language of a user's text for its `lang` attribute (WCAG 3.1.2): Arabic
+    when Arabic letters dominate, else ``latin_language`` if it is French or English
+    (French by default, the ministry's other working language); "" when the text
+    has no letters to tell."""
+    arabic = len(_ARABIC_LETTER.findall(text or ""))
+    latin = len(_LATIN_LETTER.findall(text or ""))
+    if not arabic and not latin:
+        return ""
+    if arabic >= latin:
+        return "ar"
+    return latin_language if latin_language in ("fr", "en") else "fr"
