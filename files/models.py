@@ -34,6 +34,10 @@ class File(models.Model):
 
     class Meta:
         ordering = ["-updated_at", "-id"]
+        indexes = [
+            # The owner's quota total reads its file ids from the index alone.
+            models.Index(fields=["owner", "attached_to"], include=["id"], name="file_owner_quota"),
+        ]
         verbose_name = _("file")
         verbose_name_plural = _("files")
 
@@ -83,6 +87,10 @@ class FileVersion(models.Model):
         ordering = ["-number"]
         constraints = [
             models.UniqueConstraint(fields=["file", "number"], name="file_version_number"),
+        ]
+        indexes = [
+            # The quota total sums sizes from the index, without reading the versions.
+            models.Index(fields=["file"], include=["size"], name="file_version_size"),
         ]
         verbose_name = _("file version")
         verbose_name_plural = _("file versions")

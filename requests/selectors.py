@@ -203,27 +203,39 @@ class CalendarDay:
     entries: list
 
 
-def team_calendar(manager, year: int, month: int) -> list[list[CalendarDay]]:
-    """Weeks (Monday first) of the month with the team's approved and pending leave."""
+def team_calendar(manager, year: int, month: int, team=None) -> list[list[CalendarDay]]:
+    """Weeks (Monday first) of the month with the team's approved and pending leave.
+
+    ``team``: the people shown, when the caller already has them (team_members)."""
     first = datetime.date(year, month, 1)
     last = datetime.date(year, month, calendar.monthrange(year, month)[1])
     grid_start = first - datetime.timedelta(days=first.weekday())
     grid_end = last + datetime.timedelta(days=6 - last.weekday())
-    team = list(team_members(manager))
+    people = {person.pk: person for person in (team_members(manager) if team is None else team)}
+    # The team's request ids come from the requester index alone (it holds the
+    # ids), so the grid's leaves are matched against them without reading the
+    # team's whole request history from the table.
+    theirs = Request.objects.filter(requester__in=list(people)).values("pk")
     leaves = list(
         LeaveRequest.objects.filter(
-            request__requester__in=team, start_date__lte=grid_end, end_date__gte=grid_start,
+            request__in=theirs, start_date__lte=grid_end, end_date__gte=grid_start,
         )
         .exclude(request__stage__in=[Stage.REJECTED, Stage.CANCELLED])
-        .select_related("request", "request__requester", "request__request_type")
+        .select_related("request", "request__request_type")
     )
     holidays = holidays_between(grid_start, grid_end)
     # Each leave is placed on the days it covers inside the grid, once:
     # testing every leave against every day grew with the team's history.
     by_day: dict[datetime.date, list[dict]] = {}
+    names: dict[int, str] = {}
     for item in leaves:
-        entry = {"person": item.request.requester, "type": item.request.request_type,
-                 "approved": item.request.stage == Stage.COMPLETED, "request": item.request}
+        # What the page shows, worked out once per leave, not once per day it covers.
+        requester_id = item.request.requester_id
+        if requester_id not in names:
+            names[requester_id] = people[requester_id].display_name
+        entry = {"name": names[requester_id], "type_name": item.request.request_type.name,
+                 "url": item.request.get_absolute_url(),
+                 "approved": item.request.stage == Stage.COMPLETED}
         covered = max(item.start_date, grid_start)
         while covered <= min(item.end_date, grid_end):
             by_day.setdefault(covered, []).append(entry)

@@ -289,10 +289,11 @@ def team_calendar(request):
         first = today.replace(day=1)
     previous = (first - datetime.timedelta(days=1)).replace(day=1)
     following = (first + datetime.timedelta(days=32)).replace(day=1)
+    team = list(selectors.team_members(request.user))
     return render(request, "requests/team_calendar.html", {
-        "weeks": selectors.team_calendar(request.user, first.year, first.month),
+        "weeks": selectors.team_calendar(request.user, first.year, first.month, team),
         "month": first, "previous": previous, "following": following,
-        "team": selectors.team_members(request.user),
+        "team": team,
     })
 
 

@@ -164,6 +164,8 @@ def test_team_calendar_shows_approved_and_pending_leave(org, types, client_for):
     assert body.count("cal-entry is-approved") >= 2  # two days + the legend
     assert "cal-entry is-pending" in body
     assert org["employee"].display_name in body and org["colleague"].display_name in body
+    # Each entry links to its request and names its type.
+    assert f'href="{approved.get_absolute_url()}" title="{types["leave-annual"].name}"' in body
 
 
 def test_delegation_page_and_balance_adjustment(org, types, client_for):
