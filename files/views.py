@@ -16,6 +16,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_POST
 
@@ -146,9 +147,11 @@ def share(request, pk):
                 services.share_with_conversation(file, conversation, request.user)
                 for conversation in form.cleaned_data["conversations"]
             ]
+            shared = len(people) + len(units) + len(chats)
             messages.success(
                 request,
-                _("Shared with %(n)d recipient(s).") % {"n": len(people) + len(units) + len(chats)},
+                ngettext("Shared with %(n)d recipient.", "Shared with %(n)d recipients.", shared)
+                % {"n": shared},
             )
         except services.ShareRefused as exc:
             messages.error(request, exc.message)

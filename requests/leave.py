@@ -8,9 +8,12 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from collab.documents import count_days
 
 from .holidays import holiday_dates
 from .lifecycle import WorkflowError
@@ -249,15 +252,19 @@ def quote(employee, request_type: RequestType, start: datetime.date | None,
             errors.append(_("Leave cannot start in the past."))
         elif (today - start).days > policy.sick_leave_backdate_days:
             errors.append(
-                _("Sick leave can start at most %(n)s days in the past.")
+                ngettext("Sick leave can start at most %(n)s day in the past.",
+                         "Sick leave can start at most %(n)s days in the past.",
+                         policy.sick_leave_backdate_days)
                 % {"n": policy.sick_leave_backdate_days}
             )
     if days <= 0 and not errors:
         errors.append(_("These dates contain no working day."))
     if request_type.max_days and days > request_type.max_days:
-        limit = (_("This type of leave allows at most %(n)s days per request.") if by_calendar
-                 else _("This type of leave allows at most %(n)s working days per request."))
-        errors.append(limit % {"n": request_type.max_days})
+        limit = (_("This type of leave allows at most %(duration)s per request.")
+                 if by_calendar else
+                 _("This type of leave allows at most %(duration)s per request (working days)."))
+        errors.append(limit % {"duration": count_days(request_type.max_days,
+                                                      translation.get_language())})
     overlapping = overlaps(employee, start, end, start_afternoon, end_morning,
                            exclude_request_id=exclude)
     if overlapping:

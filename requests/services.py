@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from collab import events
+from collab.documents import count_days
 from collab.later import gettext_later, in_every_language
 from collab.services import notify
 from files import services as file_services
@@ -379,12 +380,12 @@ def _summary(request: Request) -> str:
     family = request.request_type.family
     if family == RequestType.Family.LEAVE:
         item = request.leave
-        text = (_("%(start)s to %(end)s, %(days)s calendar days.")
+        text = (_("%(start)s to %(end)s: %(duration)s (calendar days).")
                 if request.request_type.counts_calendar_days
-                else _("%(start)s to %(end)s, %(days)s working days."))
+                else _("%(start)s to %(end)s: %(duration)s (working days)."))
         return text % {"start": date_format(item.start_date, "SHORT_DATE_FORMAT"),
                        "end": date_format(item.end_date, "SHORT_DATE_FORMAT"),
-                       "days": item.days}
+                       "duration": count_days(item.days, translation.get_language())}
     if family == RequestType.Family.CERTIFICATE:
         item = request.certificate
         return _("Language: %(lang)s, copies: %(copies)s. %(purpose)s") % {

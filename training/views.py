@@ -13,6 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collab import exports
@@ -175,8 +176,9 @@ def mandatory(request, code):
         except services.TrainingError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
-            messages.success(request, _("The course is now mandatory for %(n)s people.")
-                             % {"n": count})
+            messages.success(request, ngettext("The course is now mandatory for %(n)s person.",
+                                               "The course is now mandatory for %(n)s people.",
+                                               count) % {"n": count})
             return redirect(found)
     return render(request, "training/mandatory.html", _context(request, course=found, form=form))
 
@@ -250,7 +252,9 @@ def announce(request, code):
         except services.TrainingError as error:
             form.add_error("title", error.message)
         else:
-            messages.success(request, _("Announcement sent to %(n)s learners.") % {"n": count})
+            messages.success(request, ngettext("Announcement sent to %(n)s learner.",
+                                               "Announcement sent to %(n)s learners.",
+                                               count) % {"n": count})
             return redirect(found)
     return render(request, "training/course.html",
                   _course_context(request, found, announcement_form=form))

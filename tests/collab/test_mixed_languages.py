@@ -78,3 +78,18 @@ def test_a_french_notification_body_on_an_arabic_page_says_it_is_french(user_fac
     services.notify(reader, kind="t", title="مرحبا", body="Réunion demain à 10 h")
     page = client_for(reader).get("/notifications/").content.decode()
     assert '<p class="notif-body" dir="auto" lang="fr">Réunion demain à 10 h</p>' in page
+
+
+@pytest.mark.parametrize(("n", "expected"), [
+    (1, "أُرسل الإعلان إلى متكون واحد."),
+    (2, "أُرسل الإعلان إلى متكونَين."),
+    (5, "أُرسل الإعلان إلى 5 متكونين."),
+    (11, "أُرسل الإعلان إلى 11 متكونًا."),
+    (100, "أُرسل الإعلان إلى 100 متكون."),
+])
+def test_arabic_counts_agree_with_the_number(n, expected):
+    from django.utils.translation import ngettext
+
+    with translation.override("ar"):
+        assert ngettext("Announcement sent to %(n)s learner.",
+                        "Announcement sent to %(n)s learners.", n) % {"n": n} == expected

@@ -109,7 +109,9 @@ def test_maternity_and_paternity_leave_count_calendar_days(org, types):
     parental = submit(org, types, monday, sunday, code="leave-parental")
     assert parental.leave.days == 7  # the weekend counts
     with translation.override("en"):
-        assert services.summary(parental).endswith(", 7 calendar days.")
+        assert services.summary(parental).endswith(": 7 days (calendar days).")
+    with translation.override("ar"):  # the noun agrees with the number (3 to 10: plural)
+        assert services.summary(parental).endswith(": 7 أيام (أيام متتالية).")
     later = max(next_monday(4), monday + 14 * DAY)  # a week without public holidays
     annual = submit(org, types, later, later + 6 * DAY)
     assert annual.leave.days == 5  # working days only
