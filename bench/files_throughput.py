@@ -15,8 +15,8 @@ transfer (nothing deduplicates):
   streaming endpoint -> multipart to S3 straight at the content key);
 - app upload, no declared hash: the same POST without the header (temporary
   key, then a server-side copy to the content key);
-- app download: GET /files/<id>/download/ -> 302 to a short-lived presigned
-  URL -> bytes from S3;
+- app download: GET /files/<id>/download/ -> permission check -> the bytes
+  streamed from S3 through the application;
 - presigned PUT: the alternative design, the client PUTs straight to S3 with a
   presigned URL, then the server must read the object back to hash it;
 - direct: minio SDK put_object of the same bytes, and a GET of a plain
@@ -145,15 +145,123 @@ def wait_http(url, process, timeout=60):
     raise SystemExit(f"{url} did not answer")
 
 
+def cpu_seconds(pid) -> float:
+    """User + system CPU time of a process so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def parallel_phase(args, base, store, pids):
+    """``--parallel`` 1 MiB uploads at once, by as many signed-in people,
+    through the application and straight to the store, in alternating rounds.
+
+    Both go through the same asyncio HTTP client with one connection per
+    upload, so the difference is the server side: the app POSTs /upload/
+    with the declared SHA-256 (each browser hashes on its own machine, so the
+    hashes are computed before the clock starts), the direct side PUTs the
+    same bytes to presigned URLs of the same store. Throughput is all the
+    bytes over the wall time from the first request to the last answer.
+    """
+    import asyncio
+
+    from django.http import HttpRequest
+    from django.middleware.csrf import get_token
+    from django.test import Client
+
+    from collab.models import User
+
+    count, size = args.parallel, 1024 * 1024
+    people = []
+    for number in range(count):
+        user, _ = User.objects.get_or_create(username=f"bench-parallel-{number}")
+        client = Client()
+        client.force_login(user)
+        token = get_token(HttpRequest())
+        people.append(({"sessionid": client.cookies["sessionid"].value, "csrftoken": token},
+                       token))
+
+    def bodies():
+        out = []
+        for _ in range(count):
+            body = b"".join(generate(size, os.urandom(16)))
+            out.append((body, hashlib.sha256(body).hexdigest()))
+        return out
+
+    async def run(kind, items):
+        limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
+        async with httpx.AsyncClient(timeout=None, limits=limits) as client:
+            async def one(i):
+                body, digest = items[i]
+                began = time.perf_counter()
+                if kind == "app":
+                    cookies, token = people[i]
+                    response = await client.post(
+                        f"{base}/upload/", params={"name": f"parallel-{i}.bin"}, content=body,
+                        cookies=cookies,
+                        headers={"X-CSRFToken": token, "X-Content-SHA256": digest},
+                    )
+                    assert response.status_code == 200, response.text
+                else:
+                    response = await client.put(urls[i], content=body)
+                    assert response.status_code == 200, response.text
+                latencies[kind].append(time.perf_counter() - began)
+
+            urls = [store.client.presigned_put_object("bench", f"parallel/{d}",
+                                                      expires=timedelta(minutes=5))
+                    for _, d in items]
+            cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            started = time.perf_counter()
+            await asyncio.gather(*(one(i) for i in range(count)))
+            wall = time.perf_counter() - started
+            for name, pid in pids.items():
+                cpu[kind][name].append(cpu_seconds(pid) - cpu_before[name])
+            return wall
+
+    def clean(kind, items):
+        from files.storage import blob_key
+
+        for _, digest in items:
+            key = blob_key(digest) if kind == "app" else f"parallel/{digest}"
+            store.client.remove_object("bench", key)
+
+    seconds = {"app": [], "direct": []}
+    latencies = {"app": [], "direct": []}
+    cpu = {kind: {name: [] for name in pids} for kind in seconds}
+    for rotation in range(args.parallel_rounds):
+        order = ["direct", "app"] if rotation % 2 == 0 else ["app", "direct"]
+        for kind in order:
+            items = bodies()
+            seconds[kind].append(asyncio.run(run(kind, items)))
+            clean(kind, items)
+    mb = count * size / 1e6
+    rate = {kind: mb / statistics.median(values) for kind, values in seconds.items()}
+    print(f"\n{count} parallel 1 MiB uploads, {count} people, median of "
+          f"{args.parallel_rounds} rounds: app {rate['app']:.1f} MB/s, direct presigned PUT "
+          f"{rate['direct']:.1f} MB/s, ratio {rate['app'] / rate['direct']:.2f}")
+    for kind, values in seconds.items():
+        each = sorted(latencies[kind])
+        print(f"    {kind:>6}: " + " ".join(f"{v:.2f}" for v in values) + " s; each upload "
+              f"median {statistics.median(each) * 1000:.0f} ms, slowest {each[-1] * 1000:.0f} ms; "
+              "CPU s: " + ", ".join(f"{name} {statistics.median(v):.2f}"
+                                     for name, v in cpu[kind].items()))
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1,100,1024", help="MiB, comma separated")
-    parser.add_argument("--server", default="daphne", choices=["daphne", "uvicorn"])
+    parser.add_argument("--sizes", default="1,8,100,1024", help="MiB, comma separated")
+    parser.add_argument("--parallel", type=int, default=100,
+                        help="uploads at once in the parallel phase (0: skip it)")
+    parser.add_argument("--parallel-rounds", type=int, default=3)
+    parser.add_argument("--server", default="uvicorn", choices=["daphne", "uvicorn"],
+                        help="uvicorn serves /upload/ in production (docker/compose.yml)")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each measurement")
     parser.add_argument("--database-url", default="",
                         help="an empty PostgreSQL database for the rows (default: SQLite)")
     args = parser.parse_args()
-    sizes = [int(s) * 1024 * 1024 for s in args.sizes.split(",")]
+    sizes = [int(s) * 1024 * 1024 for s in args.sizes.split(",") if s]
 
     work = Path(tempfile.mkdtemp(prefix="files-bench-"))
     s3 = start_seaweedfs(work / "s3")
@@ -182,18 +290,19 @@ def main():
         django.setup()
         from django.core.management import call_command
         from django.db import connection
-        from django.middleware.csrf import _get_new_csrf_string
+        from django.http import HttpRequest
+        from django.middleware.csrf import get_token
         from django.test import Client
 
         from collab.models import User
         from files.storage import PART_SIZE, blob_key, build_file_store
 
         call_command("migrate", verbosity=0)
-        user = User.objects.create_user("bench", password="x" * 12)
+        user, _ = User.objects.get_or_create(username="bench")  # a database kept between runs
         client = Client()
         client.force_login(user)
         cookies = {"sessionid": client.cookies["sessionid"].value}
-        csrf = _get_new_csrf_string()
+        csrf = get_token(HttpRequest())  # also valid as the cookie
         cookies["csrftoken"] = csrf
 
         port = free_port()
@@ -202,8 +311,10 @@ def main():
             command.append("asgi:application")
         else:
             command = [sys.executable, "-m", "uvicorn", "--host", "127.0.0.1"]
-            command += ["--port", str(port), "--log-level", "warning", "asgi:application"]
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+            command += ["--port", str(port), "--log-level", "warning", "--ws", "none",
+                        "--timeout-keep-alive", "75", "asgi:application"]
+        server_log = open(work / "server.log", "wb")  # noqa: SIM115 (closed with the server)
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stderr=server_log)
         base = f"http://127.0.0.1:{port}"
         wait_http(base + "/healthz", server)
         sampler = Sampler(server.pid, work)
@@ -281,9 +392,15 @@ def main():
             return got, digest.hexdigest()
 
         def app_download(size, data):
+            # The application streams the bytes itself (permission checked first).
             started = time.perf_counter()
-            redirect = http.get(f"/files/{data['file_id']}/download/")
-            got, digest = fetch(redirect.headers["location"])
+            got, digest = 0, hashlib.sha256()
+            with http.stream("GET", f"/files/{data['file_id']}/download/") as r:
+                assert r.status_code == 200, r.status_code
+                for chunk in r.iter_bytes(1024 * 1024):
+                    got += len(chunk)
+                    digest.update(chunk)
+            digest = digest.hexdigest()
             seconds = time.perf_counter() - started
             assert got == size and digest == data["sha256"]
             return seconds
@@ -355,8 +472,25 @@ def main():
             )
             for name, values in times.items():  # the spread behind each median
                 print(f"    {name:>11}: " + " ".join(f"{v * 1000:.0f}" for v in values) + " ms")
+            if size <= PART_SIZE:
+                # Each round runs both, one after the other: the median of the
+                # per-round differences is what the application adds.
+                extra = statistics.median(a - d for a, d in zip(times["app"], times["direct"],
+                                                                 strict=True))
+                print(f"    app up - direct up: {extra * 1000:+.1f} ms (median of {rounds} "
+                      f"paired rounds; app {statistics.median(times['app']) * 1000:.1f} ms incl. "
+                      f"client hash {statistics.median(times['hash']) * 1000:.1f} ms, direct "
+                      f"{statistics.median(times['direct']) * 1000:.1f} ms)")
             sys.stdout.flush()
+        if args.parallel:
+            parallel_phase(args, base, store,
+                           {"server": server.pid, "s3": s3.process.pid, "bench": os.getpid()})
         sampler.stop.set()
+    except BaseException:
+        log = work / "server.log"
+        if log.exists():  # why the server failed, before its directory goes
+            print(log.read_text(errors="replace")[-6000:], file=sys.stderr)
+        raise
     finally:
         if server is not None:
             stop_process(server)

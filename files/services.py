@@ -156,6 +156,7 @@ class QuotaReservation:
             UploadReservation.objects.filter(pk=self.row.pk).update(
                 size=self.row.size, updated_at=self.row.updated_at
             )
+        _lend_connection_back()  # the rest of the step is transfer
 
     def settle(self) -> None:
         """In the transaction recording the version: the version now counts
@@ -232,10 +233,26 @@ def upload_file(
         stream = _Metered(stream, reservation)
         limit = settings.FILES_MAX_SIZE
     try:
+        _lend_connection_back()
         return _store_and_record(owner, stream, name, limit, declared_size, declared_sha256,
                                  replace, reservation)
     finally:
         reservation.release()
+
+
+def _lend_connection_back() -> None:
+    """Return the database connection to the pool while bytes are transferred.
+
+    A transfer lasts as long as the client takes to send, and needs no
+    database; holding a pooled connection through it let 16 uploads at once
+    take every connection of the process, so further uploads (and pages)
+    failed after the pool's timeout. The next query takes one again. Only
+    with a pool (a connection is cheap to get back) and outside a transaction.
+    """
+    from django.db import connection
+
+    if "pool" in connection.settings_dict.get("OPTIONS", {}) and transaction.get_autocommit():
+        connection.close()
 
 
 def _store_and_record(owner, stream, name, limit, declared_size, declared_sha256, replace,

@@ -37,6 +37,11 @@ CHUNK = 1024 * 1024
 PART_SIZE = 8 * CHUNK
 # Parts sent to S3 at once while the next one is read (memory: this + 1 parts).
 PARTS_IN_FLIGHT = 2
+# Connections to the store kept open for the next request. The upload
+# endpoint runs up to 40 uploads at once (anyio's worker threads), each with up
+# to PARTS_IN_FLIGHT requests, besides downloads: with 10, 100 uploads at once
+# opened a new connection for most requests and logged each one it dropped.
+STORE_CONNECTIONS = 100
 HEAD_BYTES = 8192  # enough for magic-byte detection (filetype reads 8 KiB)
 BLOB_PREFIX = "blobs/"
 TEMP_PREFIX = "tmp/"
@@ -476,7 +481,7 @@ class S3FileStore(FileStore):
         # Also used for the conditional PUTs below (sent outside the SDK).
         return urllib3.PoolManager(
             timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
-            maxsize=10,
+            maxsize=STORE_CONNECTIONS,
             cert_reqs="CERT_REQUIRED",
             ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
             retries=urllib3.Retry(
@@ -527,13 +532,13 @@ class S3FileStore(FileStore):
         read that found the end of the stream, so a stream that raises there
         (a checksum mismatch) never makes an object appear: it is aborted.
         """
-        from minio.datatypes import Part
+        from . import minio_multipart as multipart
 
         part = _read_part(stream)
         if len(part) < PART_SIZE:  # all of it fits in one request
             self.client.put_object(self.bucket, key, io.BytesIO(part), len(part))
             return
-        upload_id = self.client._create_multipart_upload(self.bucket, key, {})
+        upload_id = multipart.create_multipart_upload(self.client, self.bucket, key)
         try:
             etags: list[str] = []
             sending: deque[Future] = deque()
@@ -545,21 +550,20 @@ class S3FileStore(FileStore):
                         if len(sending) == PARTS_IN_FLIGHT:
                             etags.append(sending.popleft().result())
                         sending.append(pool.submit(
-                            self.client._upload_part,
-                            self.bucket, key, part, None, upload_id, number,
+                            multipart.upload_part,
+                            self.client, self.bucket, key, upload_id, number, part,
                         ))
                         part = _read_part(stream)
                     etags.extend(future.result() for future in sending)
                 finally:
                     for future in sending:  # not yet started: never send them
                         future.cancel()
-            parts = [Part(number, etag) for number, etag in enumerate(etags, start=1)]
-            self.client._complete_multipart_upload(self.bucket, key, upload_id, parts)
+            multipart.complete_multipart_upload(self.client, self.bucket, key, upload_id, etags)
         except BaseException as exc:
             if isinstance(_store_error(exc), StoreUnavailable):
                 raise  # asking again would wait as long: the sweep aborts it
             try:
-                self.client._abort_multipart_upload(self.bucket, key, upload_id)
+                multipart.abort_multipart_upload(self.client, self.bucket, key, upload_id)
             except Exception:  # never visible as an object; only its parts linger
                 logger.warning("could not abort the multipart upload of %s", key)
             raise
@@ -737,18 +741,16 @@ class S3FileStore(FileStore):
         from urllib.parse import unquote_plus
         from xml.etree import ElementTree
 
+        from . import minio_multipart as multipart
+
         ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
         cutoff = datetime.now(UTC) - older_than
         found, markers = [], {}
         try:
             while True:
-                # minio 7.2 lists these only through an internal call, whose
-                # date parser also refuses the "+01:00" offsets SeaweedFS
-                # writes on a server not set to UTC: the listing is read here.
-                response = self.client._execute("GET", self.bucket, query_params={
-                    "uploads": "", "encoding-type": "url", "max-uploads": "1000", **markers,
-                })
-                root = ElementTree.fromstring(response.data)
+                root = ElementTree.fromstring(
+                    multipart.list_multipart_uploads_xml(self.client, self.bucket, markers)
+                )
                 for upload in root.iter(f"{ns}Upload"):
                     key = unquote_plus(upload.findtext(f"{ns}Key", ""))
                     started = upload.findtext(f"{ns}Initiated", "")
@@ -767,8 +769,10 @@ class S3FileStore(FileStore):
             raise _store_error(exc) from exc
 
     def abort_upload(self, key: str, upload_id: str) -> None:
+        from . import minio_multipart as multipart
+
         try:
-            self.client._abort_multipart_upload(self.bucket, key, upload_id)
+            multipart.abort_multipart_upload(self.client, self.bucket, key, upload_id)
         except Exception as exc:
             raise _store_error(exc) from exc
 

@@ -29,7 +29,6 @@ from anyio.from_thread import run as run_from_thread
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.db import close_old_connections
-from django.middleware.csrf import InvalidTokenFormat, _check_token_format, _does_token_match
 from django.utils import translation
 from django.utils.translation import gettext as _
 from starlette.applications import Starlette
@@ -38,6 +37,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from collab.csrf_tokens import token_matches_cookie
 from collab.text import http_text_problem
 
 from .storage import PART_SIZE, SHA256_HEX
@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 # beyond noise and put a 1 GiB upload at 150 MiB peak RSS under uvicorn
 # (docs/benchmarks.md, "Uploads").
 READ_AHEAD = PART_SIZE
+# What a read1() waits for, unless the body ends first.
+READ1_AT_LEAST = 256 * 1024
 
 
 class _Session:
@@ -77,16 +79,10 @@ def _csrf_ok(request: Request) -> bool:
     if origin and origin not in settings.CSRF_TRUSTED_ORIGINS:
         if urlparse(origin).netloc != request.headers.get("host", ""):
             return False
-    secret = request.cookies.get(settings.CSRF_COOKIE_NAME, "")
-    token = request.headers.get("x-csrftoken", "")
-    if not secret or not token:
-        return False
-    try:
-        _check_token_format(secret)
-        _check_token_format(token)
-    except InvalidTokenFormat:
-        return False
-    return _does_token_match(token, secret)
+    return token_matches_cookie(
+        request.cookies.get(settings.CSRF_COOKIE_NAME, ""),
+        request.headers.get("x-csrftoken", ""),
+    )
 
 
 class StreamReader:
@@ -99,8 +95,14 @@ class StreamReader:
     the server stops reading the socket (uvicorn applies back-pressure) and
     memory stays flat whatever the file size. Each ``read(n)`` hands over up
     to ``n`` bytes (at most ``READ_AHEAD``) in one thread-to-loop hop, and
-    ``read1(n)`` what has arrived so far (a request sent on while its body
-    arrives); callers read until b"" (minio and the local store do).
+    ``read1(n)`` what has arrived once it is ``READ1_AT_LEAST`` or the rest (a
+    request sent on while its body arrives); callers read until b"" (minio
+    and the local store do).
+
+    Each side wakes the other only when it can go on (the thread once enough
+    has arrived, the pump once there is room again), not at every chunk: the
+    server receives a body in chunks of 64 KiB or so, and a hop or a wake-up
+    per chunk was a large share of the server's time under many uploads.
     """
 
     def __init__(self, request: Request, tasks: TaskGroup):
@@ -111,18 +113,22 @@ class StreamReader:
         self._started = False
         self._done = False
         self._error: Exception | None = None
-        self._changed = anyio.Event()
-
-    def _signal(self) -> None:
         # The pump and _take both run on the event loop: no lock needed.
-        self._changed.set()
-        self._changed = anyio.Event()
+        self._need = 0  # what the waiting thread needs before it goes on
+        self._arrived: anyio.Event | None = None  # set for the waiting thread
+        self._room: anyio.Event | None = None  # set for the waiting pump
+
+    def _wake_reader(self) -> None:
+        if self._arrived is not None and (self._done or self._buffered >= self._need):
+            self._arrived.set()
+            self._arrived = None
 
     async def _pump(self) -> None:
         try:
             while True:
                 while self._buffered >= READ_AHEAD:
-                    await self._changed.wait()
+                    self._room = anyio.Event()
+                    await self._room.wait()
                 try:
                     chunk = await anext(self._chunks)
                 except StopAsyncIteration:
@@ -130,21 +136,22 @@ class StreamReader:
                 if chunk:
                     self._buffer.append(chunk)
                     self._buffered += len(chunk)
-                    self._signal()
+                    self._wake_reader()
         except Exception as exc:  # ClientDisconnect...: raised by the thread's next read
             self._error = exc
         finally:
             self._done = True
-            self._signal()
+            self._wake_reader()
 
     async def _take(self, n: int, ready: bool = False) -> bytes:
         if not self._started:
             self._started = True
             self._tasks.start_soon(self._pump)
         want = min(n, READ_AHEAD) if n > 0 else READ_AHEAD
-        enough = 1 if ready else want
-        while self._buffered < enough and not self._done:
-            await self._changed.wait()
+        self._need = min(want, READ1_AT_LEAST) if ready else want
+        while self._buffered < self._need and not self._done:
+            self._arrived = anyio.Event()
+            await self._arrived.wait()
         if self._error is not None:
             raise self._error
         parts, size = [], 0
@@ -156,14 +163,16 @@ class StreamReader:
             parts.append(chunk)
             size += len(chunk)
         self._buffered -= size
-        self._signal()  # room again for the pump
+        if self._room is not None and self._buffered < READ_AHEAD:
+            self._room.set()  # room again for the pump
+            self._room = None
         return b"".join(parts)
 
     def read(self, n: int = -1) -> bytes:
         return run_from_thread(self._take, n) if n != 0 else b""
 
     def read1(self, n: int = -1) -> bytes:
-        """What has arrived, up to ``n`` bytes; waits only while nothing has."""
+        """What has arrived, up to ``n`` bytes, once it is ``READ1_AT_LEAST`` or the rest."""
         return run_from_thread(self._take, n, True) if n != 0 else b""
 
 

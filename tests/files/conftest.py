@@ -146,13 +146,14 @@ class Uploader:
     """POSTs to /upload/ through asgi.application as a signed-in user."""
 
     def __init__(self, user):
-        from django.middleware.csrf import _get_new_csrf_string
+        from django.http import HttpRequest
+        from django.middleware.csrf import get_token
         from django.test import Client
 
         client = Client()
         client.force_login(user)
         self.session = client.cookies["sessionid"].value
-        self.csrf = _get_new_csrf_string()
+        self.csrf = get_token(HttpRequest())  # also valid as the cookie
         self.user = user
 
     def __call__(

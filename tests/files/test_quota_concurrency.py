@@ -112,7 +112,8 @@ async def _upload_all(base, cookies, csrf):
 
 
 def test_parallel_uploads_never_exceed_the_quota(upload_server, user):
-    from django.middleware.csrf import _get_new_csrf_string
+    from django.http import HttpRequest
+    from django.middleware.csrf import get_token
     from django.test import Client
 
     base, store = upload_server
@@ -120,7 +121,7 @@ def test_parallel_uploads_never_exceed_the_quota(upload_server, user):
     user.save()
     client = Client()
     client.force_login(user)
-    csrf = _get_new_csrf_string()
+    csrf = get_token(HttpRequest())  # also valid as the cookie
     cookies = {"sessionid": client.cookies["sessionid"].value, "csrftoken": csrf}
 
     results = asyncio.run(_upload_all(base, cookies, csrf))

@@ -425,12 +425,13 @@ def test_a_public_bucket_is_made_private(s3_server):
 def test_abandoned_multipart_uploads_are_listed_by_age_and_aborted(s3_server):
     from datetime import timedelta
 
+    from files import minio_multipart as multipart
     from tests.files.conftest import make_s3_store, unfinished_uploads
 
     store = make_s3_store(s3_server)
     store.ensure_bucket()
-    upload_id = store.client._create_multipart_upload(store.bucket, "tmp/crashed", {})
-    store.client._upload_part(store.bucket, "tmp/crashed", b"x" * 1024, None, upload_id, 1)
+    upload_id = multipart.create_multipart_upload(store.client, store.bucket, "tmp/crashed")
+    multipart.upload_part(store.client, store.bucket, "tmp/crashed", upload_id, 1, b"x" * 1024)
     assert store.abandoned_uploads(timedelta(hours=1)) == []  # may still be running
     assert store.abandoned_uploads(timedelta(0)) == [("tmp/crashed", upload_id)]
     store.abort_upload("tmp/crashed", upload_id)
