@@ -179,8 +179,9 @@ def next_step(request: Request, after: int, steps: list[WorkflowStep] | None = N
 # ---- Lists: one filter for "waiting for this user's decision" ------------------
 
 
-def _managers_acted_for(user, day) -> set[int]:
-    """Managers whose direct reports' applications this user decides today."""
+def _managers_acted_for(user, day) -> tuple[set[int], User]:
+    """Managers whose direct reports' applications this user decides today, and
+    who decides for the user (worked out on the way: the user is a candidate)."""
     candidates = {user.pk}
     candidates |= set(Delegation.objects.filter(
         acting_manager=user, start_date__lte=day, end_date__gte=day,
@@ -189,7 +190,9 @@ def _managers_acted_for(user, day) -> set[int]:
     candidates |= set(User.objects.filter(manager=user, role=User.Role.MANAGER)
                       .values_list("pk", flat=True))
     managers = User.objects.filter(pk__in=candidates).select_related("manager")
-    return {m.pk for m in managers if acting_manager(m, day).pk == user.pk}
+    deciders = {m.pk: acting_manager(m, day) for m in managers}
+    mine = deciders[user.pk] if user.pk in deciders else acting_manager(user, day)
+    return {pk for pk, decider in deciders.items() if decider.pk == user.pk}, mine
 
 
 def awaiting_filter(user, day: datetime.date | None = None) -> Q:
@@ -199,15 +202,14 @@ def awaiting_filter(user, day: datetime.date | None = None) -> Q:
     if not user.is_authenticated:
         return Q(pk__in=[])
     day = day or timezone.localdate()
-    managed = _managers_acted_for(user, day)
+    managed, mine = _managers_acted_for(user, day)
     query = Q(decider=Decider.DIRECT_MANAGER, requester__manager_id__in=managed)
-    mine = acting_manager(user, day)
     if mine.pk != user.pk:
         # My acting manager's own application comes back to me.
         query |= Q(decider=Decider.DIRECT_MANAGER, requester__manager_id=user.pk,
                    requester_id=mine.pk)
-    group_ids = list(user.groups.values_list("pk", flat=True))
-    group_names = set(user.groups.values_list("name", flat=True))
+    groups = dict(user.groups.values_list("pk", "name"))
+    group_ids, group_names = list(groups), set(groups.values())
     hr = user.role == User.Role.HR_OFFICER
     if hr:
         query |= Q(decider=Decider.HR_OFFICER)
