@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from collab.forms import Form
 from collab.models import Directorate
+from collab.widgets import ChipPicker
 from files.forms import MultipleFileField
 
 from . import services
@@ -42,7 +43,7 @@ class AnnouncementForm(Form):
         label=_("Directorates"),
         queryset=Directorate.objects.order_by("kind", "name_fr"),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        widget=ChipPicker(ChipPicker.DIRECTORATES),
     )
     include_subdirectorates = forms.BooleanField(
         label=_("Include their sub-directorates"), required=False

@@ -47,7 +47,8 @@ def _form_text(value: str) -> str:
 def _colleague_ids(request, text: str) -> list[int] | None:
     """The ids of the colleagues named in ``text``; None (and a message saying
     which names are wrong) if any name matches no active colleague."""
-    names = [n.strip().lstrip("@") for n in text.replace(",", " ").split() if n.strip()]
+    names = [n.strip().lstrip("@") for n in text.replace(",", " ").replace("،", " ").split()
+             if n.strip()]
     for name in names:
         if problem := http_text_problem(name):
             messages.error(request, _("Members: %(problem)s") % {"problem": problem})
@@ -59,6 +60,12 @@ def _colleague_ids(request, text: str) -> list[int] | None:
         ) % {"names": ", ".join(unknown)})
         return None
     return ids
+
+
+def _members(request) -> str:
+    """The user names posted: one per chip of the people picker, or typed
+    in one field separated by spaces or commas (the picker without script)."""
+    return " ".join(request.POST.getlist("members"))
 
 
 @login_required
@@ -170,7 +177,7 @@ def _manage(request, pk, operation):
 @login_required
 @require_POST
 def group_new(request):
-    member_ids = _colleague_ids(request, request.POST.get("members", ""))
+    member_ids = _colleague_ids(request, _members(request))
     if member_ids is None:
         return redirect("chat:index")
     try:
@@ -197,7 +204,7 @@ def rename(request, pk):
 @require_POST
 def invite(request, pk):
     _membership_or_404(request, pk)
-    ids = _colleague_ids(request, request.POST.get("members", ""))
+    ids = _colleague_ids(request, _members(request))
     if ids is None:
         return redirect("chat:conversation", pk=pk)
     return _manage(request, pk, lambda: services.add_members(request.user, pk, ids))

@@ -96,6 +96,14 @@ class ProfileForm(ModelForm):
         return self.instance.digest_hours if value in (None, "") else value
 
 
+class AvatarForm(Form):
+    photo = forms.FileField(
+        label=_("New photo"), required=False,
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=_("JPEG, PNG or WebP, 5 MB at most. It is cut to a square around its centre."),
+    )
+
+
 class DirectorySearchForm(Form):
     q = forms.CharField(label=_("Name"), required=False, max_length=100)
     directorate = forms.ModelChoiceField(

@@ -140,6 +140,11 @@ class User(AbstractUser):
     # not ministry staff. Independent of ``role``: press.middleware keeps such
     # an account inside /press/ (no intranet page, file, announcement,
     # directory entry or socket group); press.policies decides what it sees there.
+    # The person's photo, a square WebP in the file store (collab.services.
+    # set_avatar); empty: their initials on a colour of their own instead.
+    avatar_key = models.CharField(
+        _("photo"), max_length=200, blank=True, default="", db_default="", editable=False
+    )
     is_external = models.BooleanField(
         _("external account"), default=False, db_default=False,
         help_text=_("A press company's account: it reaches the press space only."),
@@ -172,6 +177,18 @@ class User(AbstractUser):
 
     def get_absolute_url(self):
         return reverse("profile", args=[self.username])
+
+    @property
+    def avatar_url(self) -> str:
+        """The photo's address, or "" (initials then). It names the photo's
+        content hash: a new photo is a new address, so one can be cached for good."""
+        if not self.avatar_key:
+            return ""
+        return reverse("avatar", args=[self.username, self.avatar_version])
+
+    @property
+    def avatar_version(self) -> str:
+        return self.avatar_key.rsplit("/", 1)[-1][:16]
 
     @property
     def is_manager(self) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Q, QuerySet
 
 from .models import Directorate, Notification, User
@@ -127,3 +129,74 @@ def upcoming_training(user: User) -> list:
     from training.selectors import my_upcoming_sessions
 
     return list(my_upcoming_sessions(user, HOME_LIMIT))
+
+
+PICKER_LIMIT = 10
+
+
+def _name_matches(words: list[str], names: list[str]) -> bool:
+    """Every query word starts a word of the names, both folded as chat search
+    folds them, the Arabic article dropped ("ادريسي" finds "الإدريسي"); a word
+    with punctuation ("h.lefevre") also matches as a whole, or by its parts."""
+    from chat.text import index_text, search_terms
+
+    name_words: set[str] = set()
+    for name in names:
+        if name:
+            indexed = index_text(name)
+            name_words.update(indexed.split())
+            name_words.update(re.findall(r"\w+", indexed))
+
+    def starts(term: str) -> bool:
+        return any(w.startswith(term) for w in name_words)
+
+    return all(
+        starts(word) or ((parts := search_terms(word)) and all(starts(p) for p in parts))
+        for word in words
+    )
+
+
+def _query_words(query: str) -> list[str]:
+    from chat.text import fold
+
+    return [w.lstrip("@") for w in fold(query).split() if w.lstrip("@")][:5]
+
+
+def pick_people(query: str, limit: int = PICKER_LIMIT, exclude_id: int | None = None) -> list[User]:
+    """Active staff whose user name or full name (Arabic or Latin script) has
+    words starting with every word of the query, folded as chat search folds
+    (alef forms, ta marbuta, accents, case). Folded in Python over a few short
+    columns: the ministry's staff is a few thousand rows, and a folded column
+    would have to follow every rename from the directory too."""
+    words = _query_words(query)
+    if not words:
+        return []
+    rows = (User.objects.filter(is_active=True, is_external=False)
+            .order_by("last_name", "first_name", "username")
+            .values_list("pk", "username", "first_name", "last_name", "full_name_ar"))
+    if exclude_id is not None:
+        rows = rows.exclude(pk=exclude_id)
+    found: list[int] = []
+    for pk, username, first, last, full_ar in rows.iterator(chunk_size=2000):
+        if _name_matches(words, [username, first, last, f"{first} {last}", full_ar]):
+            found.append(pk)
+            if len(found) >= limit:
+                break
+    people = User.objects.select_related("directorate").in_bulk(found)
+    return [people[pk] for pk in found if pk in people]
+
+
+def pick_directorates(
+    query: str = "", kind: str = "", limit: int = PICKER_LIMIT
+) -> list[Directorate]:
+    """Directorates whose Arabic or French name or code matches every word of
+    the query (folded); with ``kind`` and no query, every directorate of that
+    kind (the "all regional directorates" shortcut), unlimited."""
+    rows = directorates()
+    if kind:
+        rows = rows.filter(kind=kind)
+    words = _query_words(query)
+    if not words:
+        return list(rows) if kind else []
+    found = [d for d in rows if _name_matches(words, [d.name_ar, d.name_fr, d.code])]
+    return found[:limit]

@@ -9,11 +9,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from . import documents, selectors, services
-from .forms import DirectorySearchForm, ProfileForm
+from . import documents, policies, selectors, services
+from .forms import AvatarForm, DirectorySearchForm, ProfileForm
 from .health import check_all
 from .middleware import checks_text_itself
-from .models import User
+from .models import Directorate, User
+from .templatetags.avatars import avatar_html
 
 
 @login_required
@@ -63,7 +64,48 @@ def profile_edit(request):
         response = redirect("profile", username=request.user.username)
         response.set_cookie("django_language", request.user.preferred_language)
         return response
-    return render(request, "collab/profile_edit.html", {"form": form})
+    return render(request, "collab/profile_edit.html", {"form": form, "avatar_form": AvatarForm()})
+
+
+@login_required
+@require_POST
+def avatar_edit(request):
+    """Upload a new photo, or remove it (back to initials)."""
+    if "remove" in request.POST:
+        services.remove_avatar(request.user)
+        messages.success(request, _("Your photo was removed."))
+        return redirect("profile_edit")
+    form = AvatarForm(request.POST, request.FILES)
+    if form.is_valid():
+        photo = form.cleaned_data["photo"]
+        if not photo:
+            form.add_error("photo", _("Choose a photo to upload."))
+        else:
+            try:
+                services.set_avatar(request.user, photo)
+            except services.AvatarRefused as refused:
+                form.add_error("photo", refused.message)
+            else:
+                messages.success(request, _("Your photo was saved."))
+                return redirect("profile_edit")
+    return render(request, "collab/profile_edit.html",
+                  {"form": ProfileForm(instance=request.user), "avatar_form": form})
+
+
+@login_required
+@require_GET
+def avatar(request, username, version):
+    """A colleague's photo. Its address names its content: cached for good."""
+    person = get_object_or_404(User, username=username, is_external=False)
+    if not person.avatar_key or not policies.may_see_staff(request.user):
+        raise Http404
+    response = HttpResponse(services.avatar_bytes(person), content_type="image/webp")
+    response["Cache-Control"] = (
+        "private, max-age=31536000, immutable" if version == person.avatar_version
+        else "private, no-cache"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @require_POST
@@ -79,6 +121,45 @@ def set_language(request):
             services.set_preferred_language(request.user, language)
         response.set_cookie("django_language", language, max_age=365 * 24 * 3600, samesite="Lax")
     return response
+
+
+def _picker_reply(request, rows):
+    response = JsonResponse({"results": rows})
+    # Names change and people leave: never served from a cache.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def pick_people(request):
+    """Staff matching what was typed in a people picker (see collab/widgets.py)."""
+    if not policies.may_see_staff(request.user):
+        return _picker_reply(request, [])
+    exclude = request.user.pk if request.GET.get("self") == "0" else None
+    people = selectors.pick_people(request.GET.get("q", "")[:100], exclude_id=exclude)
+    return _picker_reply(request, [
+        {"value": p.username, "label": p.display_name,
+         "detail": p.directorate.name if p.directorate else p.username,
+         "avatar": avatar_html(p, 24)}
+        for p in people
+    ])
+
+
+@login_required
+@require_GET
+def pick_directorates(request):
+    """Directorates matching what was typed in a directorate picker, or every
+    directorate of a kind (the picker's "all regional directorates" shortcut)."""
+    if not policies.may_see_staff(request.user):
+        return _picker_reply(request, [])
+    kind = request.GET.get("kind", "")
+    if kind not in Directorate.Kind.values:
+        kind = ""
+    rows = selectors.pick_directorates(request.GET.get("q", "")[:100], kind)
+    return _picker_reply(request, [
+        {"value": str(d.pk), "label": d.name, "detail": d.get_kind_display()} for d in rows
+    ])
 
 
 def _notification_panel(request):

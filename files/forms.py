@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from collab.forms import Form
 from collab.models import Directorate, User
 from collab.text import http_text_problem
+from collab.widgets import ChipPicker
 
 from . import integrations
 from .naming import KINDS, sanitise_name
@@ -67,15 +68,18 @@ class FileSearchForm(Form):
 
 class ShareForm(Form):
     users = forms.ModelMultipleChoiceField(
-        label=_("People"), required=False, queryset=User.objects.none()
+        label=_("People"), required=False, queryset=User.objects.none(),
+        to_field_name="username", widget=ChipPicker(ChipPicker.PEOPLE, exclude_self=True),
     )
     directorates = forms.ModelMultipleChoiceField(
-        label=_("Directorates"), required=False, queryset=Directorate.objects.all()
+        label=_("Directorates"), required=False, queryset=Directorate.objects.all(),
+        widget=ChipPicker(ChipPicker.DIRECTORATES),
     )
     # The owner's own conversations, where they may post: the file appears
     # there as an attachment message.
     conversations = forms.TypedMultipleChoiceField(
-        label=_("Conversations"), required=False, coerce=int, choices=()
+        label=_("Conversations"), required=False, coerce=int, choices=(),
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args, owner=None, **kwargs):
@@ -92,7 +96,6 @@ class ShareForm(Form):
                 (pk, title) for pk, title, may_post in conversations if may_post
             ]
         self.fields["users"].queryset = people
-        self.fields["users"].label_from_instance = lambda u: f"{u.display_name} ({u.username})"
 
     def clean(self):
         data = super().clean()

@@ -36,7 +36,12 @@ def test_urgent_announcement_reaches_only_its_directorate_live(
     officer.fill("#id_title_fr", "Coupure d'électricité")
     officer.fill("#id_body_fr", "<p>Le bâtiment sera <strong>fermé</strong> demain.</p>")
     officer.select_option("#id_priority", "urgent")
-    officer.select_option("#id_directorates", str(casa_directorate.pk))
+    # The audience picker: type part of the directorate's code, Enter adds it as a chip.
+    officer.fill("#id_directorates", "cas")
+    officer.locator("#id_directorates-listbox [role=option]").first.wait_for()
+    officer.press("#id_directorates", "Enter")
+    chip = f'.chip input[name="directorates"][value="{casa_directorate.pk}"]'
+    officer.locator(chip).wait_for(state="attached")
     officer.click('button[name="action"][value="publish"]')
     officer.wait_for_url("**/announcements/*/")
     announcement_id = officer.url.rstrip("/").split("/")[-1]

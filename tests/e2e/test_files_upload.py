@@ -109,8 +109,9 @@ def test_drag_and_drop_upload_then_live_share_and_same_bytes(live_url, new_conte
 
     # Share with Bob from the file's page.
     alice.locator("#file-results a", has_text="محضر.txt").click()
-    option = alice.locator("select[name=users] option", has_text="(bob)")
-    alice.locator("select[name=users]").select_option(value=option.get_attribute("value"))
+    alice.fill("#id_users", "bob")
+    alice.locator("#id_users-listbox [role=option]", has_text="Bob").click()
+    alice.locator('.chip input[name="users"][value="bob"]').wait_for(state="attached")
     alice.locator("form.share-form button[type=submit]").click()
     alice.wait_for_load_state()
 

@@ -37,7 +37,7 @@ def test_share_download_revoke_delete_through_the_pages(local_store, user_factor
     as_owner, as_reader = signed_in(owner, "192.0.2.10"), signed_in(reader, "192.0.2.20")
 
     before = mark()
-    response = as_owner.post(f"/files/{file.pk}/share/", {"users": [reader.pk]})
+    response = as_owner.post(f"/files/{file.pk}/share/", {"users": [reader.username]})
     assert response.status_code == 302
     [shared] = new_entries(before)
     assert (shared.action, shared.actor_id, shared.ip, shared.user_agent) == (
@@ -77,7 +77,7 @@ def test_a_refused_share_or_delete_is_recorded_as_denied_only(local_store, user_
     client = signed_in(other, "192.0.2.30")
     before = mark()
     assert client.post(f"/files/{file.pk}/delete/").status_code == 404
-    assert client.post(f"/files/{file.pk}/share/", {"users": [other.pk]}).status_code == 404
+    assert client.post(f"/files/{file.pk}/share/", {"users": [other.username]}).status_code == 404
     denials = new_entries(before)
     assert [(e.action, e.actor_id, e.detail) for e in denials] == [
         (Action.DENIED, other.pk, {"status": 404})] * 2

@@ -21,8 +21,8 @@ def test_sharing_with_a_person_no_longer_active_is_reported(
     gone = user_factory(is_active=False)
     colleague = user_factory()
     response = client_for(user).post(f"/files/{file.pk}/share/",
-                                     {"users": [colleague.pk, gone.pk]}, follow=True)
+                                     {"users": [colleague.username, gone.username]}, follow=True)
     html = response.content.decode()
-    assert f"People: Select a valid choice. {gone.pk} is not one of the available choices." \
+    assert f"People: Select a valid choice. {gone.username} is not one of the available choices." \
         in html
     assert not Share.objects.exists()
