@@ -28,6 +28,7 @@ EXEMPT_NAMESPACES = {
 PUBLIC = {
     "profile": "the staff directory: every member of staff sees every active colleague",
     "chat:direct": "a colleague's username, as in the directory",
+    "avatar": "a colleague's photo, beside their name in the directory (press accounts: 404)",
     "requests:create": "the catalogue of request types, the same for everyone",
     "requests:leave_quote": "the catalogue of request types, the same for everyone",
     "requests:verify_code": "public by design: anyone holding a certificate's code checks it",

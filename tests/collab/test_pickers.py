@@ -66,8 +66,10 @@ def test_people_results_are_limited_and_say_where_each_works(staff, user_factory
     assert len(rows) == 10
     assert {"value", "label", "detail"} <= set(rows[0])
     [row] = client_for(staff["me"]).get("/pickers/people/", {"q": "amina"}).json()["results"]
+    avatar = row.pop("avatar")
     assert row == {"value": "amina.e", "label": "Amina El Idrissi",
                    "detail": "Direction de Rabat"}
+    assert ">AI</span>" in avatar and 'aria-hidden="true"' in avatar
 
 
 def test_external_accounts_and_strangers_get_nothing(staff, client_for, client):
