@@ -12,6 +12,33 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "e2e"
 DEFAULT_TIMEOUT_MS = 10_000
 
+# Colours in JavaScript for contrast checks: parse a computed colour, composite
+# translucent layers, the background an element sits on (its ancestors' flat
+# colours), relative luminance and the WCAG contrast ratio.
+COLOUR_FUNCTIONS = """const parse = (c) => {
+  const m = c && c.match(/rgba?\\(([^)]+)\\)/);
+  if (!m) return null;
+  const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
+  return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+};
+const over = (top, bottom) => [0, 1, 2].map((i) => top[i] * top[3] + bottom[i] * (1 - top[3]))
+  .concat([1]);
+const background = (el) => {
+  const layers = [];
+  for (let e = el; e; e = e.parentElement) {
+    const c = parse(getComputedStyle(e).backgroundColor);
+    if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+  }
+  return layers.reverse().reduce((below, layer) => over(layer, below), [255, 255, 255, 1]);
+};
+const lum = (c) => {
+  const [r, g, b] = c.slice(0, 3).map((v) => {
+    v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+};
+const contrast = (a, b) => { const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05); };"""
+
 
 def off_browser_thread(fn, *args, **kwargs):
     """Run ``fn`` in a worker thread and return its result (exceptions propagate).

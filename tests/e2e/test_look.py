@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from collab.models import Notification
 
-from .helpers import login, screenshot
+from .helpers import COLOUR_FUNCTIONS, login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,28 +34,7 @@ OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 # WCAG AA for every visible text: 4.5:1, or 3:1 for large text, against the
 # background it sits on (backgrounds are flat colours here; translucent ones
 # are composited over their ancestors').
-LOW_CONTRAST = """() => {
-  const parse = (c) => {
-    const m = c.match(/rgba?\\(([^)]+)\\)/);
-    if (!m) return null;
-    const p = m[1].split(/[ ,\\/]+/).filter(Boolean).map(Number);
-    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
-  };
-  const over = (top, bottom) => [0, 1, 2].map((i) => top[i] * top[3] + bottom[i] * (1 - top[3]))
-    .concat([1]);
-  const background = (el) => {
-    const layers = [];
-    for (let e = el; e; e = e.parentElement) {
-      const c = parse(getComputedStyle(e).backgroundColor);
-      if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
-    }
-    return layers.reverse().reduce((below, layer) => over(layer, below), [255, 255, 255, 1]);
-  };
-  const lum = (c) => {
-    const [r, g, b] = c.slice(0, 3).map((v) => {
-      v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  };
+LOW_CONTRAST = "() => {" + COLOUR_FUNCTIONS + """
   const failures = [];
   for (const el of document.querySelectorAll("body *")) {
     if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
@@ -63,9 +42,7 @@ LOW_CONTRAST = """() => {
     const style = getComputedStyle(el);
     if (box.width <= 1 || box.height <= 1 || style.visibility === "hidden") continue;
     const back = background(el);
-    const fg = over(parse(style.color), back);
-    const [hi, lo] = [lum(fg), lum(back)].sort((a, b) => b - a);
-    const ratio = (hi + 0.05) / (lo + 0.05);
+    const ratio = contrast(over(parse(style.color), back), back);
     const size = parseFloat(style.fontSize);
     const large = size >= 24 || (parseInt(style.fontWeight, 10) >= 700 && size >= 18.66);
     if (ratio < (large ? 3 : 4.5)) {

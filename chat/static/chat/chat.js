@@ -66,7 +66,11 @@
     if (!before || !after) return "";
     if (after.classList.contains("is-deleted") && !before.classList.contains("is-deleted")) return t("deleted");
     if (textOf(before, ".msg-body") !== textOf(after, ".msg-body")) return t("edited", { name: textOf(after, ".msg-author") });
-    if (textOf(before, ".msg-reactions") !== textOf(after, ".msg-reactions")) return t("reacted");
+    const reactions = (el) => [...el.querySelectorAll(".msg-reactions .count")]
+      .reduce((sum, c) => sum + Number(c.textContent || 0), 0);
+    const had = reactions(before), has = reactions(after);
+    if (has > had) return t("reaction_added");
+    if (has < had) return t("reaction_removed");
     return "";
   }
 
@@ -619,7 +623,8 @@
       } else if (tool === "react") {
         collab.send("chat.react", Object.assign(base, { emoji: button.dataset.emoji })).catch(report);
         const menu = button.closest("details");
-        if (menu) menu.open = false;
+        // Closing the menu hides the focused emoji: focus goes back to its summary.
+        if (menu) { menu.open = false; menu.querySelector("summary").focus(); }
       } else if (tool === "pin") {
         collab.send("chat.pin", Object.assign(base, { pinned: !msg.classList.contains("is-pinned") })).catch(report);
       } else if (tool === "edit") {
@@ -647,7 +652,16 @@
     body.hidden = true;
     body.after(form);
     area.focus();
-    const close = () => { form.remove(); body.hidden = false; };
+    // Focus goes back to the Edit button, not lost with the removed form.
+    const close = () => {
+      const refocus = form.contains(document.activeElement);
+      form.remove(); body.hidden = false;
+      if (!refocus) return;
+      // The message first: its toolbar shows only while focus is within it.
+      msg.focus();
+      const edit = msg.querySelector("[data-tool='edit']");
+      if (edit) edit.focus();
+    };
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       const text = area.value.trim();
@@ -669,13 +683,23 @@
     const box = fromTemplate("msg-delete-confirm");
     msg.appendChild(box);
     box.querySelector("[data-confirm='no']").focus();
+    // Kept: focus on the Delete button; deleted: on the message (its toolbar is gone).
+    const close = (deleted) => {
+      const refocus = box.contains(document.activeElement);
+      box.remove();
+      if (!refocus) return;
+      msg.focus();
+      const tool = msg.querySelector("[data-tool='delete']");
+      if (tool && !deleted) tool.focus();
+    };
     box.addEventListener("click", (e) => {
       const choice = e.target.closest("[data-confirm]");
       if (!choice) return;
-      if (choice.dataset.confirm === "yes") collab.send("chat.delete", base).catch(report);
-      box.remove();
+      const yes = choice.dataset.confirm === "yes";
+      if (yes) collab.send("chat.delete", base).catch(report);
+      close(yes);
     });
-    box.addEventListener("keydown", (e) => { if (e.key === "Escape") box.remove(); });
+    box.addEventListener("keydown", (e) => { if (e.key === "Escape") close(false); });
   }
 
   // Opened from a search result (#msg-…): scroll to the message and mark it.

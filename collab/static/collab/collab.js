@@ -219,6 +219,10 @@
     document.addEventListener("keydown", (e) => {
       if (e.key !== "Escape") return;
       if (navToggle && navToggle.getAttribute("aria-expanded") === "true") { closeNav(true); return; }
+      // Any menu made of <details> (language, reactions, members) closes
+      // around the focus, which goes back to its summary.
+      const around = document.activeElement && document.activeElement.closest("details[open]");
+      if (around) { around.open = false; around.querySelector("summary").focus(); return; }
       if (panel && !panel.hidden) closePanel(true);
       else if (menu && menu.open) closeMenu(true);
     });
@@ -226,6 +230,21 @@
       if (panel && !panel.hidden && !panel.contains(e.target) && !button.contains(e.target)) closePanel(false);
       if (menu && menu.open && !menu.contains(e.target)) closeMenu(false);
       if (nav && !nav.contains(e.target) && !navToggle.contains(e.target)) closeNav(false);
+    });
+    // A notification's action or "Mark as read" replaces the whole item, the
+    // focused button with it: focus moves to the new item (its outcome is
+    // read out), not back to the top of the page.
+    document.body.addEventListener("htmx:beforeSwap", (e) => {
+      const item = e.detail.target;
+      if (!item.classList || !item.classList.contains("notif") || !item.contains(document.activeElement)) return;
+      const parent = item.parentElement;
+      const index = [...parent.children].indexOf(item);
+      document.body.addEventListener("htmx:afterSettle", () => {
+        const fresh = parent.children[index];
+        if (!fresh || document.activeElement !== document.body && document.activeElement !== null) return;
+        fresh.tabIndex = -1;
+        fresh.focus();
+      }, { once: true });
     });
     // The server refused an htmx request's text (TextInputMiddleware): say why.
     document.body.addEventListener("collab:bad-input", (e) => toast(e.detail.message));
