@@ -13,7 +13,7 @@ import unicodedata
 import nh3
 from django.utils.html import escape
 
-from collab.text import text_language
+from collab.text import MENTION, text_language
 
 ALLOWED_TAGS = {"strong", "em", "code", "ul", "ol", "li", "br", "a", "span", "p"}
 ALLOWED_ATTRIBUTES = {"a": {"href"}, "span": {"class"}}
@@ -23,7 +23,6 @@ _CODE = re.compile(r"`([^`\n]+)`")
 _URL = re.compile(r"\bhttps?://[^\s<>\"']+[^\s<>\"'.,;:!?)\]]")
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _ITALIC = re.compile(r"(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])")
-MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})", re.UNICODE)
 
 
 def _inline(escaped_line: str) -> str:

@@ -149,3 +149,7 @@ def text_language(text: str, latin_language: str = "") -> str:
     if arabic >= latin:
         return "ar"
     return latin_language if latin_language in ("fr", "en") else "fr"
+
+
+# "@username" in a text: a mention (chat makes it a link, pages isolate it).
+MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})", re.UNICODE)

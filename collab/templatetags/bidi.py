@@ -11,14 +11,18 @@ script (collab.text.text_language).
 
 ``{{ text|lang_attr }}`` gives only the ` lang="…"` attribute (or nothing), for
 an element that already isolates its text (``dir="auto"``).
+
+``{{ text|isolate_mentions }}`` escapes plain text and puts each @mention in
+``<bdi>``: ``dir="auto"`` skips isolated parts, so an Arabic message starting
+with "@karim" still reads right to left.
 """
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from collab.text import text_language
+from collab.text import MENTION, text_language
 
 register = template.Library()
 
@@ -46,3 +50,9 @@ def lang_attr(value, known: str = "") -> str:
 def isolate(value, known: str = "") -> str:
     text = str(value if value is not None else "")
     return format_html("<bdi{}>{}</bdi>", mark_safe(lang_attr(text, known)), text)
+
+
+@register.filter(needs_autoescape=True)
+def isolate_mentions(value, autoescape=True) -> str:
+    text = str(conditional_escape(value) if autoescape else value)
+    return mark_safe(MENTION.sub(lambda match: f"<bdi>{match.group(0)}</bdi>", text))

@@ -72,6 +72,11 @@ def test_isolate_marks_text_of_the_other_script_only():
         '<p dir="auto" lang="fr">')
 
 
+def test_mentions_in_plain_text_are_isolated_and_the_rest_escaped():
+    assert render("{{ v|isolate_mentions }}", "ar", v="@karim <b>غدا</b> a@b.ma") == (
+        "<bdi>@karim</bdi> &lt;b&gt;غدا&lt;/b&gt; a@b.ma")
+
+
 def test_a_french_notification_body_on_an_arabic_page_says_it_is_french(user_factory,
                                                                         client_for):
     reader = user_factory(preferred_language="ar")
