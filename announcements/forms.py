@@ -1,6 +1,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+from django_prose_editor.widgets import ProseEditorWidget
 
 from collab.forms import Form
 from collab.models import Directorate
@@ -18,6 +20,75 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
+# The editor's own words (its dialogs ask window.gettext) and ours, in the
+# page's language: announcements/static/announcements/compose.js hands them over.
+EDITOR_STRINGS = {
+    "Update": _("Update"),
+    "Cancel": _("Cancel"),
+    "Insert": _("Insert"),
+    "URL": _("Address (URL)"),
+    "Title": _("Title"),
+    "Edit Link": _("Link"),
+    "Open in new window": _("Open in a new window"),
+    "Insert Table": _("Insert a table"),
+    "Rows": _("Rows"),
+    "Columns": _("Columns"),
+    "Include header row": _("With a header row"),
+    "Alternative Text": _("Description of the image for people who cannot see it"),
+    "Insert image": _("Insert an image"),
+    "Uploading the image…": _("Uploading the image…"),
+    "The image could not be uploaded. Try again.": _(
+        "The image could not be uploaded. Try again."
+    ),
+    "Formatting": _("Formatting"),
+}
+# Names of the editor's menu items, and what a screen reader says for each.
+EDITOR_BUTTONS = {
+    "heading2": _("Heading"),
+    "heading3": _("Subheading"),
+    "paragraph": _("Paragraph"),
+    "bulletList": _("Bulleted list"),
+    "orderedList": _("Numbered list"),
+    "orderedListProperties": _("Numbering"),
+    "blockquote": _("Quote"),
+    "bold": _("Bold"),
+    "italic": _("Italic"),
+    "underline": _("Underline"),
+    "strike": _("Strikethrough"),
+    "link": _("Link"),
+    "unlink": _("Remove the link"),
+    "direction:rtl": _("Right to left (Arabic)"),
+    "direction:ltr": _("Left to right (French)"),
+    "image": _("Insert an image"),
+    "table": _("Insert a table"),
+    "table:addColumnAfter": _("Add a column"),
+    "table:deleteColumn": _("Delete the column"),
+    "table:addRowAfter": _("Add a row"),
+    "table:deleteRow": _("Delete the row"),
+    "table:mergeCells": _("Merge cells"),
+    "table:splitCell": _("Split the cell"),
+    "table:toggleHeaderCell": _("Header cell"),
+    "history:undo": _("Undo"),
+    "history:redo": _("Redo"),
+}
+
+
+class BodyEditor(ProseEditorWidget):
+    """The rich-text editor of an announcement's text, in one language."""
+
+    def __init__(self, language: str):
+        direction = "rtl" if language == "ar" else "ltr"
+        super().__init__(
+            attrs={"dir": direction, "lang": language, "rows": 8},
+            preset="announcements",
+            config={
+                "upload": reverse_lazy("announcements:image_upload"),
+                "strings": EDITOR_STRINGS,
+                "buttons": EDITOR_BUTTONS,
+            },
+        )
+
+
 class AnnouncementForm(Form):
     title_ar = forms.CharField(
         label=_("Title (Arabic)"), max_length=200, required=False,
@@ -25,8 +96,7 @@ class AnnouncementForm(Form):
     )
     body_ar = forms.CharField(
         label=_("Text (Arabic)"), required=False,
-        widget=forms.Textarea(attrs={"dir": "rtl", "lang": "ar", "rows": 8}),
-        help_text=_("HTML allowed: paragraphs, lists, links, tables, images of the intranet."),
+        widget=BodyEditor("ar"),
     )
     title_fr = forms.CharField(
         label=_("Title (French)"), max_length=200, required=False,
@@ -34,7 +104,7 @@ class AnnouncementForm(Form):
     )
     body_fr = forms.CharField(
         label=_("Text (French)"), required=False,
-        widget=forms.Textarea(attrs={"dir": "ltr", "lang": "fr", "rows": 8}),
+        widget=BodyEditor("fr"),
     )
     category = forms.ChoiceField(label=_("Category"), choices=Announcement.Category.choices)
     priority = forms.ChoiceField(label=_("Priority"), choices=Announcement.Priority.choices)
@@ -134,6 +204,11 @@ class AnnouncementForm(Form):
             "publish_at": announcement.publish_at,
             "expires_at": announcement.expires_at,
         }
+
+
+class ImageForm(Form):
+    image = forms.FileField(label=_("Image"))
+    alt = forms.CharField(label=_("Description of the image"), max_length=300, required=False)
 
 
 class FeedFilterForm(Form):

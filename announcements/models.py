@@ -174,3 +174,26 @@ class Attachment(AttachedFile):
 
     class Meta(AttachedFile.Meta):
         ordering = ["pk"]
+
+
+class Image(AttachedFile):
+    """An image placed in an announcement's text from the editor.
+
+    Uploaded before the announcement is saved (a new one has no row yet): until
+    then only its uploader sees it; once the text that shows it is saved, the
+    announcement's audience does, through the announcement's own checks."""
+
+    announcement = models.ForeignKey(
+        Announcement, on_delete=models.CASCADE, related_name="images", null=True, blank=True
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta(AttachedFile.Meta):
+        ordering = ["pk"]
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
+
+    def get_absolute_url(self):
+        return reverse("announcements:image", args=[self.pk])

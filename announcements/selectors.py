@@ -10,7 +10,7 @@ from django.utils import timezone
 from collab.models import Directorate, User
 
 from . import policies
-from .models import Announcement, Attachment, Receipt
+from .models import Announcement, Attachment, Image, Receipt
 
 
 def _addressed_to(user: User) -> Q:
@@ -127,6 +127,19 @@ def attachment_for(user: User, announcement_pk: int, pk: int) -> Attachment:
     if attachment is None:
         raise Http404
     return attachment
+
+
+def image_for(user: User, pk: int) -> Image:
+    """An image of an announcement's text, for whoever may read that announcement;
+    one not yet in a saved text, for its uploader only. 404 otherwise."""
+    image = Image.objects.select_related("file__current_version").filter(pk=pk).first()
+    if image is None:
+        raise Http404
+    if image.announcement_id is not None:
+        for_reader(user, image.announcement_id)
+    elif image.uploaded_by_id != user.pk:
+        raise Http404
+    return image
 
 
 def receipt_stats(announcement: Announcement, pending_limit: int = 200) -> dict:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from html import unescape
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import OperationalError, connection, transaction
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -20,13 +23,14 @@ from collab.models import Directorate, Notification, User
 from files import services as file_services
 
 from . import policies, selectors
-from .models import Announcement, Attachment, Receipt
+from .models import Announcement, Attachment, Image, Receipt
 from .sanitize import clean_html, plain_text
 from .sockets import ALL_STAFF_KEY
 
 logger = logging.getLogger(__name__)
 
 DRAFT, SCHEDULE, PUBLISH = "draft", "schedule", "publish"
+_IMG_SRC = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"')
 ACTIONS = (DRAFT, SCHEDULE, PUBLISH)
 
 
@@ -220,6 +224,80 @@ def _apply(announcement: Announcement, data: AnnouncementInput) -> None:
 
 # Per file; the files app also applies its own FILES_MAX_SIZE.
 ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024
+# Images in the text: read on phones, often over a slow line.
+IMAGE_MAX_BYTES = 5 * 1024 * 1024
+
+
+def upload_image(user: User, upload) -> Image:
+    """Store an image placed in an announcement's text from the editor.
+
+    Its type is read from its content (not its name), its size and its scan
+    checked before anything is kept; a refusal is a translated ValidationError.
+    Until an announcement's saved text shows it, only ``user`` can see it.
+    """
+    from files.naming import IMAGE_TYPES, detect_type
+
+    if not policies.can_publish(user):
+        raise PermissionDenied(_("You may not publish announcements."))
+    stream = upload.open("rb")
+    stream.seek(0)
+    head = stream.read(8192)
+    stream.seek(0)
+    if detect_type(head) not in IMAGE_TYPES:
+        raise ValidationError(_("Choose a PNG, JPEG, GIF or WebP image."))
+    if upload.size > IMAGE_MAX_BYTES:
+        raise ValidationError(
+            _("This image is too large: the limit is %(limit)s.")
+            % {"limit": filesizeformat(IMAGE_MAX_BYTES)}
+        )
+    if file_services.is_infected(upload):
+        raise ValidationError(
+            _("%(name)s contains malware: it was refused.") % {"name": upload.name}
+        )
+    try:
+        with transaction.atomic():
+            version = file_services.store_attachment(
+                user, upload, attached_to="announcements", max_size=IMAGE_MAX_BYTES
+            )
+            return Image.objects.create(file=version.file, uploaded_by=user)
+    except file_services.UploadRefused as exc:
+        raise ValidationError(exc.message) from None
+
+
+def _adopt_images(announcement: Announcement, user: User) -> None:
+    """The images the saved text shows, uploaded by ``user`` and not yet part of
+    an announcement, become this one's: its audience may now see them."""
+    ids = set()
+    for body in (announcement.body_ar, announcement.body_fr):
+        ids |= image_ids(body)
+    if ids:
+        Image.objects.filter(
+            pk__in=ids, announcement__isnull=True, uploaded_by=user
+        ).update(announcement=announcement)
+
+
+def image_ids(html: str) -> set[int]:
+    from django.urls import Resolver404, resolve
+
+    found = set()
+    for src in _IMG_SRC.findall(html or ""):
+        try:
+            match = resolve(unescape(src))
+        except Resolver404:
+            continue
+        if match.view_name == "announcements:image":
+            found.add(int(match.kwargs["pk"]))
+    return found
+
+
+def preview_announcement(user: User, data: AnnouncementInput) -> Announcement:
+    """What readers would see, built exactly as a save would (sanitised text),
+    but never written: nothing is saved, published or sent."""
+    if not policies.can_publish(user):
+        raise PermissionDenied(_("You may not publish announcements."))
+    announcement = Announcement(author=user, published_at=timezone.now())
+    _apply(announcement, data)
+    return announcement
 
 
 def _remove_attachments(announcement: Announcement, ids: list[int]) -> None:
@@ -285,6 +363,7 @@ def _save(user, data, action, announcement, targets, was_published, uploads,
                 announcement.publish_at = None
         creating = announcement.pk is None
         announcement.save()
+        _adopt_images(announcement, user)
         chosen = data.directorate_ids if not data.to_all_staff else []
         if creating:  # nothing to compare against: plain inserts, none when empty
             if chosen:

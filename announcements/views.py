@@ -23,7 +23,7 @@ from collab.middleware import checks_text_itself
 from files.views import serve_version
 
 from . import policies, selectors, services
-from .forms import AnnouncementForm, FeedFilterForm
+from .forms import AnnouncementForm, FeedFilterForm, ImageForm
 from .models import Announcement
 
 PAGE_SIZE = 10
@@ -178,6 +178,54 @@ def create(request):
 @login_required
 def edit(request, pk):
     return _editor(request, selectors.for_reader(request.user, pk))
+
+
+@checks_text_itself
+@login_required
+@require_POST
+def preview(request):
+    """The text as readers will see it (sanitised), in the page, for each
+    language written. Nothing is saved: the form stays as the author left it."""
+    if not policies.can_publish(request.user):
+        return forbidden(request)
+    form = AnnouncementForm(request.POST, user=request.user)
+    form.is_valid()  # the audience may still be missing: the text can be previewed
+    try:
+        shown = services.preview_announcement(request.user, form.to_input())
+    except PermissionDenied:
+        return forbidden(request)
+    languages = [lang for lang in ("ar", "fr") if shown.title_in(lang) or shown.body_in(lang)]
+    views = [
+        {"language": lang, "title": shown.title_in(lang), "body": shown.body_in(lang),
+         "content_lang": shown.shown_language(lang)}
+        for lang in languages
+    ]
+    return render(request, "announcements/partials/preview.html", {"a": shown, "views": views})
+
+
+@login_required
+@require_POST
+def image_upload(request):
+    """An image from the editor: JSON with its intranet address, or a clear error."""
+    if not policies.can_publish(request.user):
+        return JsonResponse({"error": _("You may not publish announcements.")}, status=403)
+    form = ImageForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return JsonResponse({"error": _("Choose an image to upload.")}, status=400)
+    try:
+        image = services.upload_image(request.user, form.cleaned_data["image"])
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    return JsonResponse({"src": image.get_absolute_url(), "alt": form.cleaned_data["alt"]},
+                        status=201)
+
+
+@login_required
+@require_GET
+def image(request, pk):
+    # The announcement's audience (or, before it is saved, its uploader) first,
+    # then the files app's rules: never a public store URL.
+    return serve_version(request, selectors.image_for(request.user, pk).version, inline=True)
 
 
 @login_required

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from js_asset import Script
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("COLLAB_VAR_DIR", BASE_DIR / "var"))
@@ -136,6 +137,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "channels",
     "django_htmx",
+    # The announcement editor: its JavaScript and CSS come from the wheel,
+    # served by Django static like ours (no CDN, no npm at run time).
+    "django_prose_editor",
     # Before collab: axes's sign-in receivers run first and mark a locked-out
     # attempt, which collab.audit then records once, as a lockout.
     "axes",
@@ -432,6 +436,14 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = []
+
+# Our preset of the announcement editor (announcements/static/announcements/editor.js):
+# the formatting readers get, per-paragraph direction, images uploaded to the file store.
+DJANGO_PROSE_EDITOR_PRESETS = {
+    "announcements": [
+        Script("announcements/editor.js", type="module"),
+    ],
+}
 
 # Official documents (collab/documents.py): the letterhead's emblem (a file
 # path or a static path; a deployment replaces it), the ministry, the issuing
