@@ -74,7 +74,9 @@ def write_and_publish(page, live_url, *, language, title, lines, alt=None):
         dialog.locator("input[name=alt]").fill(alt)
         dialog.locator("button[type=submit]").click()
         expect(area.locator("img")).to_have_attribute("alt", alt)
-        expect(area.locator("img")).to_have_attribute("src", re.compile(r"^/announcements/images/\d+/$"))
+        expect(area.locator("img")).to_have_attribute(
+            "src", re.compile(r"^/announcements/images/\d+/$")
+        )
     expect(area.locator("h2")).to_have_text(lines[0])
     expect(area.locator("strong")).to_have_text(lines[1])
     page.check("#id_to_all_staff")
