@@ -7,7 +7,8 @@ focus ring of at least 3:1 against what surrounds it. Nothing looks clickable
 without being focusable. Key actions then work with Enter, Space and Escape
 (menus, the bell, a message's toolbar: react, reply, edit; sending). In Arabic,
 every Arabic text also meets WCAG AAA contrast by our own computation (axe
-skips Arabic text, taking it for an icon ligature)."""
+skips Arabic text, taking it for an icon ligature). The press space's pages are
+walked too, by a company's representative writing in the same language."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.conftest import session_cookie_for
+from tests.press.dossier_fixtures import campaign, checklist, dossier_env, space  # noqa: F401
 
 from .helpers import ARTIFACTS, COLOUR_FUNCTIONS, login, off_browser_thread, wait_for_socket
 
@@ -149,6 +153,8 @@ def walk(page) -> list[str]:
             problems.append(f"{step['problem']}: {step['name']}")
     else:
         problems.append(f"still inside the page after {limit} Tabs")
+    if page.evaluate("window.__kbOrder.length") < 5:
+        problems.append("Tab reached almost nothing: is the page there?")
     return problems + page.evaluate(UNREACHED)
 
 
@@ -171,7 +177,12 @@ def office_world(language: str, directorate_factory, user_factory, live_env, mon
 
     # Bytes stored here must be where the server reads them: its own store.
     store = storage.LocalFileStore(Path(live_env["COLLAB_VAR_DIR"]) / "files")
-    monkeypatch.setattr(storage, "get_file_store", lambda: store)
+
+    def server_store():
+        return store
+
+    server_store.cache_clear = lambda: None  # as the cached original has
+    monkeypatch.setattr(storage, "get_file_store", server_store)
     seed_requests_demo()
     importlib.import_module("training.migrations.0002_enrolment_procedure").forwards(apps, None)
 
@@ -353,14 +364,19 @@ def intranet_pages(world) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("language", ["fr", "ar"])
-def test_every_page_by_keyboard(language, live_url, new_context, directorate_factory,
-                                user_factory, live_env, monkeypatch):
-    world = office_world(language, directorate_factory, user_factory, live_env, monkeypatch)
-    page = new_context(viewport=SIZES[language], locale=language).new_page()
-    login(page, live_url, world["walker"].username)
-    found = {}
-    for path in intranet_pages(world):
+def press_dossier(press, side: str):
+    """A press card filed by the company on ``side`` of the press fixtures."""
+    from press import dossiers
+
+    documents, issued = checklist(press["types"]["press_card"])
+    return off_browser_thread(
+        dossiers.file_press_card, press[side]["member"], press[side]["company"],
+        journalist_id=press[side]["journalist"].pk, position="Rédacteur en chef",
+        monthly_salary="8000", documents=documents, issued_on=issued)
+
+
+def walk_pages(page, live_url, paths, language: str, found: dict) -> None:
+    for path in paths:
         page.goto(live_url + path)
         expect(page.locator("html")).to_have_attribute("lang", language)
         problems = walk(page)
@@ -369,6 +385,25 @@ def test_every_page_by_keyboard(language, live_url, new_context, directorate_fac
                          for f in page.evaluate(ARABIC_LOW_CONTRAST)]
         if problems:
             found[path] = problems
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_every_page_by_keyboard(language, live_url, new_context, directorate_factory,
+                                user_factory, live_env, space, monkeypatch):  # noqa: F811
+    world = office_world(language, directorate_factory, user_factory, live_env, monkeypatch)
+    page = new_context(viewport=SIZES[language], locale=language).new_page()
+    login(page, live_url, world["walker"].username)
+    found = {}
+    walk_pages(page, live_url, intranet_pages(world), language, found)
+
+    # The press space, as the representative of a company writing in this language.
+    side = "a" if language == "fr" else "b"
+    dossier = press_dossier(space, side)
+    press = new_context(viewport=SIZES[language], locale=language)
+    press.add_cookies([{"name": "sessionid", "url": live_url,
+                        "value": session_cookie_for(space[side]["member"])[0]}])
+    walk_pages(press.new_page(), live_url,
+               ["/press/", "/press/dossiers/", f"/press/dossiers/{dossier.pk}/"], language, found)
     header_by_keyboard(page, live_url, phone=language == "ar")
     decide_from_the_bell(page, live_url, language)
     chat_by_keyboard(page, live_url, world, language)
