@@ -98,3 +98,31 @@ def test_arabic_counts_agree_with_the_number(n, expected):
     with translation.override("ar"):
         assert ngettext("Announcement sent to %(n)s learner.",
                         "Announcement sent to %(n)s learners.", n) % {"n": n} == expected
+
+
+# ---- One empty state per list ----------------------------------------------------------
+
+def test_every_list_says_it_is_empty_through_the_shared_include():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    shared = root / "collab/templates/collab/partials/empty.html"
+    # A message with a link beside it cannot be passed as text; the preview's
+    # placeholder is not a list.
+    by_hand = {root / "training/templates/training/mine.html",
+               root / "announcements/templates/announcements/partials/preview.html"}
+    found = [str(path.relative_to(root)) for path in root.glob("*/templates/**/*.html")
+             if 'class="empty"' in path.read_text() and path not in {shared, *by_hand}]
+    assert not found, f"empty states written by hand: {found}"
+
+
+def test_an_empty_list_shows_its_message_once_in_the_right_element(user_factory, client_for):
+    reader = user_factory(preferred_language="fr")
+    client = client_for(reader)
+    for url in ("/notifications/", "/notifications/panel/", "/"):
+        page = client.get(url).content.decode()
+        assert page.count("Aucune notification pour le moment.") == 1, url
+        assert '<li class="empty">Aucune notification pour le moment.</li>' in page, url
+    page = client.get("/directory/", {"q": "personne-de-ce-nom"}).content.decode()
+    assert ('<tr class="empty-row"><td colspan="4" class="empty">'
+            "Aucune personne ne correspond à cette recherche.</td></tr>") in page
