@@ -1,4 +1,5 @@
-"""The announcements scheduler: publish what is due, take off what expired.
+"""The announcements scheduler: publish what is due, take off what expired, and
+drop the images uploaded from the editor that no saved text took.
 
 Two ways to run it, one pass function:
 
@@ -34,6 +35,7 @@ def run_pass() -> tuple[list[int], list[int]]:
     try:
         published = services.publish_due()
         expired = services.expire_due()
+        services.discard_unused_images()
     except Exception:  # the loop must outlive a database hiccup
         logger.exception("scheduled publication pass failed")
     finally:

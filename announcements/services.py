@@ -6,7 +6,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import unescape
 
 from django.conf import settings
@@ -262,6 +262,23 @@ def upload_image(user: User, upload) -> Image:
             return Image.objects.create(file=version.file, uploaded_by=user)
     except file_services.UploadRefused as exc:
         raise ValidationError(exc.message) from None
+
+
+# An image no saved text took within this time was abandoned with its form.
+UNUSED_IMAGE_AGE = timedelta(days=2)
+
+
+def discard_unused_images(limit: int = 100) -> int:
+    """Delete images uploaded from the editor that no saved announcement shows
+    after UNUSED_IMAGE_AGE (their bytes leave the store once nothing uses them)."""
+    cutoff = timezone.now() - UNUSED_IMAGE_AGE
+    unused = list(
+        Image.objects.filter(announcement__isnull=True, created_at__lt=cutoff)
+        .select_related("file").order_by("pk")[:limit]
+    )
+    with transaction.atomic():
+        file_services.discard_attachments([image.file for image in unused])
+    return len(unused)
 
 
 def _adopt_images(announcement: Announcement, user: User) -> None:

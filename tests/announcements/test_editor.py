@@ -197,6 +197,33 @@ def test_only_authors_upload_images(ministry, client_for):
     assert not Image.objects.exists()
 
 
+def test_images_no_saved_text_took_are_dropped_with_their_bytes(
+    ministry, client_for, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    officer = client_for(ministry["officer"])
+    kept_src = upload(officer, png()).json()["src"]
+    abandoned_src = upload(officer, png((5, 5))).json()["src"]
+    services.save_announcement(
+        ministry["officer"], data(body_fr=f'<img src="{kept_src}" alt="x">', to_all_staff=True),
+        services.PUBLISH,
+    )
+    abandoned = Image.objects.get(announcement__isnull=True)
+    key = abandoned.version.blob_key
+    assert services.discard_unused_images() == 0  # still being written, maybe
+    Image.objects.update(created_at=timezone.now() - services.UNUSED_IMAGE_AGE
+                         - timedelta(minutes=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.discard_unused_images() == 1
+    assert Image.objects.get().announcement_id is not None
+    assert not get_file_store().exists(key)
+    assert officer.get(abandoned_src).status_code == 404
+    assert served(client_for(ministry["casa_staff"]).get(kept_src)) == png()
+
+
 # ---- preview -----------------------------------------------------------------
 
 
