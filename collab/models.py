@@ -145,6 +145,10 @@ class User(AbstractUser):
     avatar_key = models.CharField(
         _("photo"), max_length=200, blank=True, default="", db_default="", editable=False
     )
+    # Every name of the person folded for the pickers' search (chat search's
+    # folding: alef forms, ta marbuta, accents, case; words also without their
+    # Arabic article). Kept by save(), so a rename from the directory follows.
+    search_name = models.TextField(blank=True, default="", db_default="", editable=False)
     is_external = models.BooleanField(
         _("external account"), default=False, db_default=False,
         help_text=_("A press company's account: it reaches the press space only."),
@@ -157,6 +161,19 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.display_name
+
+    NAME_FIELDS = frozenset({"username", "first_name", "last_name", "full_name_ar"})
+
+    def save(self, *args, **kwargs):
+        from chat.text import index_text
+
+        self.search_name = index_text(
+            " ".join([self.username, self.first_name, self.last_name, self.full_name_ar])
+        )
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and self.NAME_FIELDS & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
 
     @property
     def display_name(self) -> str:

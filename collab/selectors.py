@@ -165,20 +165,26 @@ def _query_words(query: str) -> list[str]:
 def pick_people(query: str, limit: int = PICKER_LIMIT, exclude_id: int | None = None) -> list[User]:
     """Active staff whose user name or full name (Arabic or Latin script) has
     words starting with every word of the query, folded as chat search folds
-    (alef forms, ta marbuta, accents, case). Folded in Python over a few short
-    columns: the ministry's staff is a few thousand rows, and a folded column
-    would have to follow every rename from the directory too."""
+    (alef forms, ta marbuta, accents, case). The database narrows the rows on
+    the folded names kept by ``User.save`` (a word starting with each term,
+    or more where its regex sees Arabic letters as non-word); Python then
+    checks each candidate exactly, in name order, until ``limit`` are found."""
+    from chat.text import search_terms
+
     words = _query_words(query)
     if not words:
         return []
-    rows = (User.objects.filter(is_active=True, is_external=False)
-            .order_by("last_name", "first_name", "username")
-            .values_list("pk", "username", "first_name", "last_name", "full_name_ar"))
+    rows = User.objects.filter(is_active=True, is_external=False)
+    for word in words:
+        for term in search_terms(word) or [word]:
+            rows = rows.filter(search_name__regex=r"(^|\W)" + re.escape(term))
     if exclude_id is not None:
         rows = rows.exclude(pk=exclude_id)
+    rows = (rows.order_by("last_name", "first_name", "username")
+            .values_list("pk", "username", "first_name", "last_name", "full_name_ar"))
     found: list[int] = []
-    for pk, username, first, last, full_ar in rows.iterator(chunk_size=2000):
-        if _name_matches(words, [username, first, last, f"{first} {last}", full_ar]):
+    for pk, username, first, last, full_ar in rows.iterator(chunk_size=500):
+        if _name_matches(words, [username, first, last, full_ar]):
             found.append(pk)
             if len(found) >= limit:
                 break

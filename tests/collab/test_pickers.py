@@ -138,3 +138,10 @@ def test_values_typed_without_script_or_posted_by_chips_are_read_alike():
     data = QueryDict("users=a.b&users=%40c.d+e.f%2Cg.h%D8%8C+i.j&users=a.b")
     assert widget.value_from_datadict(data, {}, "users") == ["a.b", "c.d", "e.f", "g.h", "i.j"]
     assert widget.value_from_datadict(QueryDict(""), {}, "users") == []
+
+
+def test_a_renamed_person_is_found_by_the_new_name(staff, client_for):
+    helene = staff["helene"]
+    helene.full_name_ar = "هيلين لوفيفر"
+    helene.save(update_fields=["full_name_ar"])
+    assert _people(client_for(staff["me"]), "لوفيفر") == ["h.lefevre"]
