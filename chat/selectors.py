@@ -328,7 +328,8 @@ def mention_candidates(conversation: Conversation, query: str, limit: int = 8) -
     rows = (
         Membership.objects.filter(conversation=conversation, user__is_active=True)
         .select_related("user")
-        .only("user__username", "user__first_name", "user__last_name", "user__full_name_ar")
+        .only("user__username", "user__first_name", "user__last_name", "user__full_name_ar",
+              "user__avatar_key")
         .order_by("user__username")
     )
     found = []
@@ -337,7 +338,7 @@ def mention_candidates(conversation: Conversation, query: str, limit: int = 8) -
         names = [u.username, u.get_full_name(), u.full_name_ar or ""]
         words = [w for n in names for w in fold(n).split()] + [fold(n) for n in names if n]
         if any(w.startswith(wanted) for w in words):
-            found.append({"username": u.username, "name": u.display_name})
+            found.append({"username": u.username, "name": u.display_name, "user": u})
             if len(found) >= limit:
                 break
     return found

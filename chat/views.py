@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from collab.middleware import checks_text_itself
 from collab.models import User
+from collab.templatetags.avatars import avatar_html
 from collab.text import http_text_problem
 
 from . import live, selectors, services
@@ -224,6 +225,8 @@ def mentions(request, pk):
     query = request.GET.get("q", "")[:60]
     people = [] if http_text_problem(query) else selectors.mention_candidates(
         membership.conversation, query)
+    for person in people:
+        person["avatar"] = avatar_html(person.pop("user"), 24)
     return JsonResponse({"people": people})
 
 

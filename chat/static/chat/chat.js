@@ -531,6 +531,7 @@
         user.setAttribute("dir", "ltr");
         user.textContent = " @" + p.username;
         li.append(name, user);
+        if (p.avatar) li.insertAdjacentHTML("afterbegin", p.avatar);  // server-escaped HTML
         li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(i); });
         list.appendChild(li);
       });
