@@ -16,6 +16,7 @@ import datetime
 import importlib
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -240,6 +241,24 @@ def tab_to(page, selector: str, limit: int = 40) -> None:
     expect(page.locator(selector).first).to_be_focused()
 
 
+def choices_wait_for_their_button(page, live_url) -> None:
+    """No change of context on input: arrowing through a filter's list sends
+    nothing; its button applies the choice, in place."""
+    page.goto(live_url + "/directory/")
+    choice = page.locator("form.filters select").first
+    choice.focus()
+    before = choice.input_value()
+    page.keyboard.press("ArrowDown")
+    assert choice.input_value() != before, "the arrow did not move in the list"
+    # htmx marks the form the moment it sends: nothing went, the address stays.
+    assert not page.evaluate("document.querySelector('form.filters').matches('.htmx-request')")
+    assert "?" not in page.url
+    tab_to(page, "form.filters button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]" + re.escape(choice.get_attribute("name")) + "="))
+    expect(page.locator("form.filters")).to_be_visible()  # the same page, results in place
+
+
 def header_by_keyboard(page, live_url, phone: bool) -> None:
     """Menus open with Enter or Space and close with Escape, focus back on their button."""
     page.goto(live_url + "/")
@@ -404,6 +423,7 @@ def test_every_page_by_keyboard(language, live_url, new_context, directorate_fac
                         "value": session_cookie_for(space[side]["member"])[0]}])
     walk_pages(press.new_page(), live_url,
                ["/press/", "/press/dossiers/", f"/press/dossiers/{dossier.pk}/"], language, found)
+    choices_wait_for_their_button(page, live_url)
     header_by_keyboard(page, live_url, phone=language == "ar")
     decide_from_the_bell(page, live_url, language)
     chat_by_keyboard(page, live_url, world, language)
