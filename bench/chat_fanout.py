@@ -7,9 +7,17 @@ N users in groups of 10, 100 and 1,000 members, connects every user's socket
 (half on each Daphne), and has a sender post at a steady rate into each group
 in turn. Prints, per group size: messages/s delivered, end-to-end latency
 p50/p95/p99 (sender's clock to receiver's clock, same machine), sequence gaps
-and database queries per message. Then the baseline: the same clients and
-fan-out through raw Redis pub/sub (two small `websockets` servers that relay a
-Redis channel with websockets.broadcast), and the ratio.
+and database queries per message. Then the *rate ladder*: rising rates into
+the largest group, a few seconds each, up to the first rate whose p99 reaches
+250 ms or loses a message. Then the baseline: the same clients, phases and
+ladder through raw Redis pub/sub (two small `websockets` servers that relay a
+Redis channel with websockets.broadcast). The ratio compares like with like:
+the highest rate each sustained on the same ladder in the same run.
+
+Then, on a third Daphne of its own: the memory of idle sockets (its RSS
+before and after opening --idle-sockets of them, divided by their number),
+and the time one client takes to resync --resync missed messages (every page
+of chat.resync over its socket).
 """
 
 from __future__ import annotations
@@ -60,7 +68,20 @@ for size in SIZES:
         services.send_message(sender, group.pk, "measure")
     sql = [x["sql"].upper() for x in q.captured_queries]
     queries[size] = {{"total": len(sql), "insert": sum(x.count("INSERT INTO") for x in sql)}}
-print("SETUP" + json.dumps({{"sessions": sessions, "groups": groups, "queries": queries}}))
+from django.db.models import F
+from chat.models import Conversation, Message
+RESYNC = {resync}
+backlog = None
+if RESYNC:
+    # A conversation of its own, with RESYNC messages its first member never read.
+    conversation = services.create_group(sender, "backlog", [users[0].pk])
+    Message.objects.bulk_create(
+        [Message(conversation=conversation, seq=n, author=sender, body=f"message {{n}}")
+         for n in range(1, RESYNC + 1)], batch_size=2000)
+    Conversation.objects.filter(pk=conversation.pk).update(last_seq=RESYNC)
+    backlog = conversation.pk
+print("SETUP" + json.dumps({{"sessions": sessions, "groups": groups, "queries": queries,
+                             "backlog": backlog}}))
 """
 
 RAW_SERVER = """
@@ -112,6 +133,12 @@ class Receivers:
         self.latencies: dict[int, list[float]] = {}
         self.seen: dict[int, dict[int, set]] = {}  # conv -> client -> seqs
         self.last_at: dict[int, float] = {}
+
+    def reset(self, conv: int):
+        """Forget what came into ``conv`` (a new step of the ladder)."""
+        self.latencies.pop(conv, None)
+        self.seen.pop(conv, None)
+        self.last_at.pop(conv, None)
 
     def record(self, client: int, raw: str):
         now = time.time()
@@ -179,10 +206,103 @@ def report(name, receivers, conv, members, sent, started):
         len(expected - receivers.seen.get(conv, {}).get(c, set())) for c in members
     )
     rate = len(lat) / elapsed
-    print(f"  {name:<9} delivered {len(lat):>7} ({rate:8.0f}/s)  latency ms p50 "
+    print(f"  {name:<11} delivered {len(lat):>7} ({rate:8.0f}/s)  latency ms p50 "
           f"{percentile(lat, 50):7.1f} p95 {percentile(lat, 95):7.1f} "
-          f"p99 {percentile(lat, 99):7.1f}  gaps {gaps}")
+          f"p99 {percentile(lat, 99):7.1f}  gaps {gaps}", flush=True)
     return {"rate": rate, "p99": percentile(lat, 99), "gaps": gaps}
+
+
+P99_TARGET = 250.0  # ms
+
+
+async def ladder(name, send_one, conv, members, rates, duration, receivers, first_seq):
+    """Rising rates into ``conv`` until p99 reaches the target or a message is
+    lost; returns the highest rate sustained (0 if none) and the next seq."""
+    sustained = 0
+    for rate in rates:
+        receivers.reset(conv)
+        started = time.time()
+        count = int(rate * duration)
+        await run_phase(lambda c, n, base=first_seq: send_one(c, base + n), conv, rate, duration,
+                        receivers)
+        step = report(f"{rate}/s", receivers, conv, members,
+                      range(first_seq, first_seq + count), started)
+        first_seq += count
+        if step["gaps"] or not step["p99"] < P99_TARGET:
+            break
+        sustained = rate
+    print(f"  {name}: highest rate sustained at p99 < {P99_TARGET:.0f} ms: {sustained} messages/s "
+          f"({sustained * len(members):,} deliveries/s)", flush=True)
+    return sustained, first_seq
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+async def idle_sockets(port, sessions, count, pid):
+    """RSS per idle socket of one Daphne worker (KiB), opening ``count`` sockets."""
+    from websockets.asyncio.client import connect
+
+    url, origin = f"ws://127.0.0.1:{port}/ws/", f"http://127.0.0.1:{port}"
+    # One socket first: what every worker pays once (imports, pools) is not per socket.
+    warm = await connect(url, origin=origin, additional_headers={
+        "Cookie": f"sessionid={sessions[0]}"})
+    await warm.recv()
+    await asyncio.sleep(2)
+    before = rss_kib(pid)
+    sockets, started = [], time.perf_counter()
+
+    async def one(index):
+        cookie = f"sessionid={sessions[index % len(sessions)]}"
+        ws = await connect(url, origin=origin, open_timeout=120, max_queue=None,
+                           additional_headers={"Cookie": cookie})
+        await ws.recv()  # hello: the socket is open and has joined its groups
+        sockets.append(ws)
+
+    for start in range(0, count, 200):
+        await asyncio.gather(*(one(i) for i in range(start, min(start + 200, count))))
+    opened = time.perf_counter() - started
+    await asyncio.sleep(3)
+    after = rss_kib(pid)
+    per_socket = (after - before) / count
+    print(f"idle sockets on one Daphne: {count} opened in {opened:.1f} s; RSS {before / 1024:.0f} "
+          f"-> {after / 1024:.0f} MiB: {per_socket:.1f} KiB per socket (target < 50 KB)",
+          flush=True)
+    for ws in [warm, *sockets]:
+        await ws.close()
+    return per_socket
+
+
+async def resync_backlog(port, session, conversation, count):
+    """Seconds one client takes to resync ``count`` missed messages, page by page."""
+    from websockets.asyncio.client import connect
+
+    url, origin = f"ws://127.0.0.1:{port}/ws/", f"http://127.0.0.1:{port}"
+    async with connect(url, origin=origin, max_size=None,
+                       additional_headers={"Cookie": f"sessionid={session}"}) as ws:
+        await ws.recv()  # hello
+        cursor, received, pages, started = [0, 0], 0, 0, time.perf_counter()
+        while True:
+            await ws.send(json.dumps({"action": "chat.resync", "ref": str(pages), "data": {
+                "conversations": {str(conversation): cursor}}}))
+            while True:
+                frame = json.loads(await ws.recv())
+                if frame.get("type") == "reply" and frame.get("ref") == str(pages):
+                    break
+            page = frame["data"]["conversations"][str(conversation)]
+            received += len(page["messages"])
+            cursor, pages = page["cursor"], pages + 1
+            if not page["more"]:
+                break
+        elapsed = time.perf_counter() - started
+    print(f"resync: {received} missed messages in {pages} pages, {elapsed:.2f} s "
+          f"(target < 2 s)", flush=True)
+    return elapsed
 
 
 async def bench(args, stage_dir: Path):
@@ -204,7 +324,8 @@ async def bench(args, stage_dir: Path):
                        env=env, check=True)
         sizes = [s for s in args.sizes if s <= args.clients]
         out = subprocess.run([PYTHON, "manage.py", "shell"], cwd=ROOT, env=env, check=True,
-                             input=SETUP.format(n=args.clients, sizes=sizes, run=int(time.time())),
+                             input=SETUP.format(n=args.clients, sizes=sizes, run=int(time.time()),
+                                                resync=args.resync),
                              capture_output=True, text=True).stdout
         data = json.loads(out.split("SETUP", 1)[1].strip().splitlines()[0])
         groups = {int(k): v for k, v in data["groups"].items()}
@@ -261,7 +382,7 @@ async def bench(args, stage_dir: Path):
             return n
 
         results = {}
-        print("Channels (Daphne x2, RedisPubSubChannelLayer):")
+        print("collab (Daphne x2, collab.layers.RedisPubSubLayer):")
         for size, rate in zip(sizes, args.rates, strict=False):
             conv = groups[size]
             started = time.time()
@@ -270,6 +391,12 @@ async def bench(args, stage_dir: Path):
             sent = list(range(first, first + int(rate * args.duration)))
             results[size] = report(f"{size} x{rate}/s", receivers, conv,
                                    range(size), sent, started)
+        top = max(sizes)
+        first = 3 + int(dict(zip(sizes, args.rates, strict=False)).get(top, 0) * args.duration)
+        print(f"  ladder into {top} members, {args.ladder_duration:.0f} s per rate:")
+        ours_max, _ = await ladder("collab", lambda c, n: send_channels_nowait(c, n), groups[top],
+                                   range(top), args.ladder, args.ladder_duration, receivers,
+                                   first)
         for ws in sockets + senders:
             await ws.close()
 
@@ -283,26 +410,51 @@ async def bench(args, stage_dir: Path):
         publisher = aioredis.Redis.from_url(redis.url)
         filler = "x" * 2400  # about the size of the three rendered languages
 
-        async def send_raw(conv, n):
+        async def send_raw(conv, seq):
             frame = json.dumps({"type": "event", "event": "chat.message", "data": {
-                "conversation": conv, "seq": n + 3, "change": 0, "author_id": 0,
+                "conversation": conv, "seq": seq, "change": 0, "author_id": 0,
                 "html": {"ar": filler}, "preview": f"b {time.time():.6f}"}},
                 separators=(",", ":"))
             await publisher.publish(f"raw.{conv}", frame)
-            return n + 3
+            return seq
 
         print("Baseline (raw Redis pub/sub + websockets.broadcast, 2 processes):")
+        p99s = {}
         for size, rate in zip(sizes, args.rates, strict=False):
             conv = groups[size]
             started = time.time()
-            sent = await run_phase(send_raw, conv, rate, args.duration, raw_receivers)
+            sent = await run_phase(lambda c, n: send_raw(c, n + 3), conv, rate, args.duration,
+                                   raw_receivers)
             base = report(f"{size} x{rate}/s", raw_receivers, conv, range(size), sent, started)
-            ours = results[size]
-            print(f"  ratio     channels/raw: throughput {ours['rate'] / base['rate']:.2f}, "
-                  f"p99 latency {ours['p99'] / base['p99']:.1f}x")
+            p99s[size] = (results[size]["p99"], base["p99"])
+        print(f"  ladder into {top} members, {args.ladder_duration:.0f} s per rate:")
+        raw_max, _ = await ladder("raw", send_raw, groups[top], range(top), args.ladder,
+                                  args.ladder_duration, raw_receivers, first)
         for ws in raw_sockets:
             await ws.close()
         await publisher.aclose()
+
+        print("Summary (same run):")
+        for size, rate in zip(sizes, args.rates, strict=False):
+            ours, base = p99s[size]
+            print(f"  {size:>5} members at {rate}/s: p99 {ours:.1f} ms (raw {base:.1f} ms)"
+                  + ("  target < 250 ms" if size == 1000 else ""))
+        ratio = ours_max / raw_max if raw_max else float("nan")
+        print(f"  highest rate at p99 < 250 ms into {top} members: collab {ours_max}/s, "
+              f"raw {raw_max}/s: ratio {ratio:.2f} (target >= 0.60)", flush=True)
+
+        if args.idle_sockets or (args.resync and data["backlog"]):
+            port = free_port()
+            single = subprocess.Popen(
+                [DAPHNE, "-b", "127.0.0.1", "-p", str(port), "asgi:application"],
+                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            procs.append(single)
+            wait_for(lambda: httpx.get(f"http://127.0.0.1:{port}/healthz").status_code > 0,
+                     timeout=60, what="daphne")
+            if args.resync and data["backlog"]:
+                await resync_backlog(port, sessions[0], data["backlog"], args.resync)
+            if args.idle_sockets:
+                await idle_sockets(port, sessions, args.idle_sockets, single.pid)
     finally:
         for proc in procs:
             proc.terminate()
@@ -328,6 +480,15 @@ def main():
                         help="conversation sizes, one phase each")
     parser.add_argument("--rates", type=int, nargs="+", default=[100, 100, 10],
                         help="messages/s into each conversation size, in order")
+    parser.add_argument("--ladder", type=int, nargs="+",
+                        default=[10, 20, 30, 40, 50, 60, 80, 100, 120, 150],
+                        help="rising messages/s into the largest conversation (empty: none)")
+    parser.add_argument("--ladder-duration", type=float, default=5.0,
+                        help="seconds per rate of the ladder")
+    parser.add_argument("--idle-sockets", type=int, default=10000,
+                        help="idle sockets opened on a third Daphne to measure memory (0: none)")
+    parser.add_argument("--resync", type=int, default=10000,
+                        help="missed messages one client resyncs (0: none)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as tmp:
         asyncio.run(bench(args, Path(tmp)))

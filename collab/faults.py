@@ -131,7 +131,7 @@ def unavailable_page(request=None) -> HttpResponse:
 
 
 class LayerOutageFilter(logging.Filter):
-    """channels-redis logs a traceback whenever its pub/sub reader loses Redis:
+    """The channel layer's reader logs a traceback whenever it loses Redis:
     the outage is logged once here instead (settings.LOGGING)."""
 
     def filter(self, record: logging.LogRecord) -> bool:

@@ -33,10 +33,10 @@ def check_database() -> dict:
 
 def _redis_hosts() -> list[dict]:
     # The hosts the layer itself uses, so a check never pings another Redis.
-    from channels_redis.utils import decode_hosts
+    from collab.layers import host_entries
 
     config = settings.CHANNEL_LAYERS.get("default", {}).get("CONFIG", {})
-    return decode_hosts(config.get("hosts")) if config.get("hosts") else []
+    return host_entries(config.get("hosts")) if config.get("hosts") else []
 
 
 class UnsupportedRedisMode(Exception):

@@ -272,10 +272,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # 1,000 sockets then failed ~800 group_discard calls with MaxConnectionsError
 # (core layer, measured), so the pool is sized explicitly for either layer.
 CHANNEL_LAYER_BACKEND = os.environ.get("CHANNEL_LAYER_BACKEND", "pubsub").strip().lower()
-# "pubsub" is channels-redis's pub/sub layer with event frames written straight
-# to the sockets (collab/layers.py: a quarter of the CPU per delivery).
+# "pubsub" is our own Redis pub/sub layer (collab/layers.py: one subscription
+# per group and process, event frames written straight to the sockets).
 CHANNEL_LAYER_CLASSES = {
-    "pubsub": "collab.layers.WritingPubSubChannelLayer",
+    "pubsub": "collab.layers.RedisPubSubLayer",
     "core": "channels_redis.core.RedisChannelLayer",
 }
 if CHANNEL_LAYER_BACKEND not in CHANNEL_LAYER_CLASSES:
@@ -288,12 +288,12 @@ REDIS_CONNECT_TIMEOUT = float(os.environ.get("REDIS_CONNECT_TIMEOUT", 3))
 
 
 def redis_layer_host(url: str) -> dict:
-    """The channels-redis host entry for REDIS_URL: one server, or a Sentinel set.
+    """The channel layer's host entry for REDIS_URL: one server, or a Sentinel set.
 
     ``redis+sentinel://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]/MASTER[/DB]``
     asks the Sentinels for the current primary of MASTER (the password is the
     primary's). Anything else but redis://, rediss:// and unix:// is refused
-    here: channels-redis would fail on the first event, after the commit,
+    here: the layer would fail on the first event, after the commit,
     where a failure is only logged, and every event would be lost.
     """
     scheme, _, rest = url.partition("://")
@@ -558,7 +558,7 @@ LOGGING = {
         # while the database is down); collab.faults logs the outage once.
         "psycopg.pool": {"level": "ERROR"},
         # Its reader logs a traceback each time it loses Redis: one line per outage instead.
-        "channels_redis.pubsub": {"filters": ["layer_outage"]},
+        "collab.layers": {"filters": ["layer_outage"]},
         # django-axes logs every sign-in at INFO; failures and lockouts are in the audit log.
         "axes": {"level": "WARNING"},
         # weasyprint logs each rendering step at INFO: one PDF would be a dozen lines.

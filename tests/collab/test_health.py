@@ -75,7 +75,7 @@ def test_all_parts_ok_on_configured_backends(client, settings):
     layer = get_channel_layer().__class__.__name__
     assert body["channel_layer"] == {"ok": True, "backend": layer}
     if os.environ.get("REDIS_URL"):
-        assert layer == "WritingPubSubChannelLayer"
+        assert layer == "RedisPubSubLayer"
     assert body["file_store"] == {"ok": True, "backend": settings.FILE_STORE}
     # The local store really took a write (and cleaned up after itself).
     if settings.FILE_STORE == "local":
@@ -99,7 +99,7 @@ def test_channel_layer_down_when_redis_refuses(client, settings, closed_port):
     response, body, elapsed = healthz(client)
     assert response.status_code == 503
     assert_only_down(body, "channel_layer")
-    assert body["channel_layer"]["backend"] == "WritingPubSubChannelLayer"
+    assert body["channel_layer"]["backend"] == "RedisPubSubLayer"
     assert body["channel_layer"]["error"] == "ConnectionError"
     assert elapsed < BOUND
 

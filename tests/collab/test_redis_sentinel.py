@@ -78,7 +78,7 @@ async def test_sentinel_url_carries_events_between_processes(
         worker = await asyncio.to_thread(multiproc.start_daphne, env, tmp_path, "sentinel")
         try:
             health = (await asyncio.to_thread(httpx.get, f"{worker.http_url}/healthz")).json()
-            assert health["channel_layer"] == {"ok": True, "backend": "WritingPubSubChannelLayer"}
+            assert health["channel_layer"] == {"ok": True, "backend": "RedisPubSubLayer"}
 
             # This process publishes through the same Sentinel set.
             settings.CHANNEL_LAYERS = {"default": {

@@ -113,7 +113,7 @@ def test_production_settings_are_hardened(tmp_path):
         "'https')",
         "['intranet.example.gov.ma']",
         "django.db.backends.postgresql",
-        "collab.layers.WritingPubSubChannelLayer",
+        "collab.layers.RedisPubSubLayer",
         "s3",
         "True",
     ]
