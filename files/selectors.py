@@ -5,7 +5,18 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    BigIntegerField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -131,12 +142,24 @@ def version_for_download(user, file_id: int, number: int | None) -> tuple[File, 
     return file, version
 
 
-def used_bytes(user) -> int:
+def counted_versions(user) -> QuerySet[FileVersion]:
+    """The versions the user's quota counts."""
     # Attachments are bounded by their app's per-file limit, not the quota:
     # their owner cannot delete them from My files.
-    versions = FileVersion.objects.filter(file__owner=user, file__attached_to="")
-    total = versions.aggregate(total=Sum("size"))["total"]
+    return FileVersion.objects.filter(file__owner=user, file__attached_to="")
+
+
+def used_bytes(user) -> int:
+    total = counted_versions(user).aggregate(total=Sum("size"))["total"]
     return total or 0
+
+
+def total_size(rows: QuerySet):
+    """The sum of the rows' ``size`` (0 for none) as an expression, to be read
+    within another query."""
+    total = Func(F("size"), function="SUM", output_field=BigIntegerField())
+    return Coalesce(Subquery(rows.order_by().values(total=total)), 0,
+                    output_field=BigIntegerField())
 
 
 def live_reservations():
@@ -144,12 +167,17 @@ def live_reservations():
     return UploadReservation.objects.filter(updated_at__gt=since)
 
 
-def held_bytes(user, exclude: int | None = None) -> int:
-    """Quota held by the user's uploads in progress."""
+def holds_of(user, exclude: int | None = None) -> QuerySet[UploadReservation]:
+    """The user's uploads in progress (their quota holds)."""
     holds = live_reservations().filter(user=user)
     if exclude is not None:
         holds = holds.exclude(pk=exclude)
-    return holds.aggregate(total=Sum("size"))["total"] or 0
+    return holds
+
+
+def held_bytes(user, exclude: int | None = None) -> int:
+    """Quota held by the user's uploads in progress."""
+    return holds_of(user, exclude).aggregate(total=Sum("size"))["total"] or 0
 
 
 def active_shares_of(file: File) -> QuerySet[Share]:

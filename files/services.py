@@ -112,6 +112,43 @@ def _lock_quota(user: User) -> None:
     User.objects.select_for_update(no_key=True).filter(pk=user.pk).exists()
 
 
+def _lock_quota_and_count(user: User, exclude_hold: int | None = None) -> int:
+    """``_lock_quota``, then the bytes the quota counts (stored versions and
+    live holds but ``exclude_hold``) in one query rather than two: a round
+    trip less on the path of every upload. Read after the lock is held, by a
+    statement of its own: a locking query computes its columns before it waits
+    for the lock, so sums read by it could miss what the previous holder of the
+    lock committed."""
+    _lock_quota(user)
+    used, held = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            used=selectors.total_size(selectors.counted_versions(user)),
+            held=selectors.total_size(selectors.holds_of(user, exclude_hold)),
+        )
+        .values_list("used", "held").get()
+    )
+    return used + held
+
+
+def _without_waiting_for_the_disk() -> None:
+    """Let the current transaction commit without waiting for PostgreSQL to
+    flush it to disk (``synchronous_commit`` off for it alone).
+
+    For quota holds only: a hold lives as long as its upload, and a database
+    crash that loses one also ends that upload, so nothing depends on it
+    surviving. The flush was the largest part of a small upload's time spent
+    in the database (about 10 ms a commit on a busy machine). The version's
+    rows are recorded with a normal commit: the person is told their file is
+    kept only once it is on disk.
+    """
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 class QuotaReservation:
     """Bytes of a user's quota held by one upload from before its first byte
     is stored until it is recorded (``settle``, inside the recording
@@ -130,10 +167,8 @@ class QuotaReservation:
     def take(cls, owner: User, size: int) -> QuotaReservation:
         """Hold ``size`` bytes or raise UploadRefused saying how much is left."""
         with transaction.atomic():
-            _lock_quota(owner)
-            left = settings.FILES_USER_QUOTA - selectors.used_bytes(owner) - (
-                selectors.held_bytes(owner)
-            )
+            _without_waiting_for_the_disk()
+            left = settings.FILES_USER_QUOTA - _lock_quota_and_count(owner)
             if size > left:
                 raise _no_room(left)
             return cls(owner, UploadReservation.objects.create(user=owner, size=size))
@@ -145,9 +180,8 @@ class QuotaReservation:
         if needed <= self.row.size:
             return
         with transaction.atomic():
-            _lock_quota(self.owner)
-            others = selectors.held_bytes(self.owner, exclude=self.row.pk)
-            left = settings.FILES_USER_QUOTA - selectors.used_bytes(self.owner) - others
+            _without_waiting_for_the_disk()
+            left = settings.FILES_USER_QUOTA - _lock_quota_and_count(self.owner, self.row.pk)
             if needed > left:
                 raise QuotaExhausted(max(0, left))
             size = min(needed + RESERVATION_STEP, left, settings.FILES_MAX_SIZE)

@@ -31,9 +31,19 @@ NO_ROOM = "Pas assez d'espace"
 def upload_server(request, transactional_db, tmp_path, settings):
     """uvicorn serving the app on the test database, with the local store or a
     bucket of its own on the session's real S3 server; (base URL, store)."""
+    yield from _serve(request, tmp_path, settings, request.param)
+
+
+@pytest.fixture
+def two_connection_server(request, transactional_db, tmp_path, settings):
+    """The same with the local store and a database pool of two connections."""
+    yield from _serve(request, tmp_path, settings, "local", DATABASE_POOL_MAX_SIZE=2)
+
+
+def _serve(request, tmp_path, settings, store_kind, **extra_env):
     from django.db import connection
 
-    if request.param == "local":
+    if store_kind == "local":
         store_env = {"FILE_STORE_DIR": tmp_path / "store"}
         store = LocalFileStore(tmp_path / "store")
     else:
@@ -46,7 +56,7 @@ def upload_server(request, transactional_db, tmp_path, settings):
         env = multiproc.worker_env(
             database_url=database_url, redis_url=None, prefix=multiproc.unique_prefix(),
             secret_key=settings.SECRET_KEY, var_dir=tmp_path / "var",
-            FILES_USER_QUOTA=QUOTA, FILES_SCAN_ENABLED="0", **store_env,
+            FILES_USER_QUOTA=QUOTA, FILES_SCAN_ENABLED="0", **store_env, **extra_env,
         )
         port = multiproc.free_port()
         log = (tmp_path / "uvicorn.log").open("wb")
@@ -164,3 +174,58 @@ def test_parallel_uploads_never_exceed_the_quota(upload_server, user):
         assert uploaded.status_code == 200, uploaded.text
     assert FileVersion.objects.filter(file__owner=user).aggregate(
         total=Sum("size"))["total"] == QUOTA
+
+
+def test_uploads_in_progress_hold_no_database_connection(two_connection_server, user):
+    """Four uploads wait for the rest of their bodies on a server with two
+    database connections: each took its quota hold and gave its connection
+    back, so a fifth upload goes through meanwhile and all four end well.
+    (Holding a connection through the transfer made the third wait for one,
+    then fail after the pool's timeout.)"""
+    from django.db import connection
+    from django.http import HttpRequest
+    from django.middleware.csrf import get_token
+    from django.test import Client
+
+    base, _store = two_connection_server
+    client = Client()
+    client.force_login(user)
+    csrf = get_token(HttpRequest())
+    cookies = {"sessionid": client.cookies["sessionid"].value, "csrftoken": csrf}
+    headers = {"X-CSRFToken": csrf, "Content-Length": str(SIZE)}
+
+    async def scenario():
+        rest = asyncio.Event()
+        async with httpx.AsyncClient(base_url=base, cookies=cookies, timeout=60) as http:
+
+            async def paused(index):
+                body = _body(index)
+
+                async def stream():
+                    yield body[: SIZE // 2]
+                    await rest.wait()
+                    yield body[SIZE // 2 :]
+
+                return await http.post("/upload/", params={"name": f"p{index}.bin"},
+                                       content=stream(), headers=headers)
+
+            def holds():
+                try:
+                    return UploadReservation.objects.count()
+                finally:
+                    connection.close()  # this thread's own, opened by the count
+
+            waiting = [asyncio.create_task(paused(i)) for i in range(4)]
+            deadline = asyncio.get_running_loop().time() + 30
+            while await asyncio.to_thread(holds) < 4:
+                assert asyncio.get_running_loop().time() < deadline, "four holds never taken"
+                await asyncio.sleep(0.1)
+            meanwhile = await http.post("/upload/", params={"name": "meanwhile.bin"},
+                                        content=_body(9), headers=headers)
+            rest.set()
+            return meanwhile, await asyncio.gather(*waiting)
+
+    meanwhile, finished = asyncio.run(scenario())
+    assert meanwhile.status_code == 200, meanwhile.text
+    assert [r.status_code for r in finished] == [200] * 4, [r.text for r in finished]
+    assert FileVersion.objects.filter(file__owner=user).count() == 5
