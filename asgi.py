@@ -9,9 +9,9 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.sessions import CookieMiddleware  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.urls import path  # noqa: E402
@@ -32,8 +32,10 @@ router = ProtocolTypeRouter(
     {
         "http": with_upload_endpoint(django_asgi_app),
         # A handshake that meets a database or Redis outage closes with 4503.
+        # No AuthMiddlewareStack: the consumer loads its session and user with
+        # the rest of what it reads, in one thread hop (collab/socket_auth.py).
         "websocket": guard_sockets(
-            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            AllowedHostsOriginValidator(CookieMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

@@ -20,9 +20,9 @@ from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from . import events, session_guard, shutdown, two_factor
+from . import events, session_guard, shutdown
 from .actions import ActionError
-from .selectors import unread_count
+from .selectors import socket_opening
 from .text import bad_char_message, find_bad_in
 
 logger = logging.getLogger(__name__)
@@ -72,12 +72,16 @@ class CollabConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         if await self.refuse_while_stopping():
             return
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated or not user.is_active:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
+        # The login and everything the socket reads, in one thread hop run
+        # beside other handshakes' (not thread-sensitive: in a reconnect storm
+        # every handshake of the process would queue on one thread).
+        opening = await in_thread(socket_opening, thread_sensitive=False)(
+            self.scope["cookies"].get(settings.SESSION_COOKIE_NAME)
+        )
+        user = self.scope["user"] = opening.user
+        self.scope["session"] = opening.session
         # A session still waiting for its second factor has no pages, so no socket.
-        if await in_thread(two_factor.session_needs_code)(user, self.scope.get("session")):
+        if not user.is_authenticated or not user.is_active or opening.needs_code:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
@@ -86,41 +90,29 @@ class CollabConsumer(AsyncWebsocketConsumer):
         set_writer = getattr(self.channel_layer, "set_writer", None)
         if set_writer is not None:
             set_writer(self.channel_name, self.base_send, self.direct_frame)
-        self.joined: list[str] = [events.group_name(events.Audience.USER, user.pk)]
-        session = self.scope.get("session")
-        if session is not None and session.session_key:
-            self.joined.append(events.group_name(events.Audience.SESSION, session.session_key))
-        # An external account (press space) hears nothing of the intranet: no
-        # directorate, no all-staff or conversation group, only its own.
-        external = getattr(user, "is_external", False)
-        if user.directorate_id and not external:
-            self.joined.append(events.group_name(events.Audience.DIRECTORATE, user.directorate_id))
-        # Apps add the groups a user belongs to (e.g. chat: one per conversation).
-        providers = (settings.COLLAB_EXTERNAL_SOCKET_GROUP_PROVIDERS if external
-                     else settings.COLLAB_SOCKET_GROUP_PROVIDERS)
-        for provider in providers:
-            extra = await in_thread(import_string(provider))(user)
-            self.joined.extend(g for g in extra if g not in self.joined)
-        try:
-            for group in self.joined:
-                await self.channel_layer.group_add(group, self.channel_name)
-        except Exception:
+        self.joined: list[str] = opening.groups
+        # All at once: each join may be a Redis round trip.
+        joins = await asyncio.gather(
+            *(self.channel_layer.group_add(group, self.channel_name) for group in self.joined),
+            return_exceptions=True,
+        )
+        failed = next((result for result in joins if isinstance(result, BaseException)), None)
+        if failed is not None:
             # Redis out of reach: no group may keep this channel, which dies
             # here (collab.faults answers the handshake with 4503). Leaving
             # may fail too; the core layer's entries then expire.
             for group in self.joined:
                 with contextlib.suppress(Exception):
                     await self.channel_layer.group_discard(group, self.channel_name)
-            raise
+            raise failed
         self.watch_login()
         await self.accept()
         self.track_for_shutdown()
-        unread = await in_thread(unread_count)(user)
         await self.send_frame(
             {
                 "type": "hello",
                 "user": {"id": user.pk, "username": user.username},
-                "unread": unread,
+                "unread": opening.unread,
             }
         )
 

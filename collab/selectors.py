@@ -3,14 +3,57 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils.module_loading import import_string
 
+from . import events
 from .models import Directorate, Notification, User
 
 
 def unread_count(user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+@dataclass(frozen=True)
+class SocketOpening:
+    """What a socket handshake reads: its login, then, for a signed-in user,
+    whether a second factor is still owed, its groups and its unread count."""
+
+    session: object
+    user: object  # User, or AnonymousUser
+    needs_code: bool = False
+    groups: list[str] = field(default_factory=list)
+    unread: int = 0
+
+
+def socket_opening(session_key: str | None) -> SocketOpening:
+    """Everything a socket reads before it is accepted, in one call (so one
+    thread hop per handshake). The consumer decides; this only reads."""
+    from .socket_auth import load_login
+    from .two_factor import session_needs_code
+
+    session, user = load_login(session_key)
+    if not user.is_authenticated or not user.is_active:
+        return SocketOpening(session, user)
+    if session_needs_code(user, session):
+        return SocketOpening(session, user, needs_code=True)
+    groups = [events.group_name(events.Audience.USER, user.pk)]
+    if session.session_key:
+        groups.append(events.group_name(events.Audience.SESSION, session.session_key))
+    # An external account (press space) hears nothing of the intranet: no
+    # directorate, no all-staff or conversation group, only its own.
+    external = getattr(user, "is_external", False)
+    if user.directorate_id and not external:
+        groups.append(events.group_name(events.Audience.DIRECTORATE, user.directorate_id))
+    # Apps add the groups a user belongs to (e.g. chat: one per conversation).
+    providers = (settings.COLLAB_EXTERNAL_SOCKET_GROUP_PROVIDERS if external
+                 else settings.COLLAB_SOCKET_GROUP_PROVIDERS)
+    for provider in providers:
+        groups.extend(g for g in import_string(provider)(user) if g not in groups)
+    return SocketOpening(session, user, groups=groups, unread=unread_count(user))
 
 
 def last_notification_id(user: User) -> int:
