@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.multiproc import (  # noqa: E402
+    DAPHNE,
     DAPHNE_ARGS,
     PYTHON,
     RedisServer,
@@ -109,6 +110,30 @@ async def main():
         await asyncio.Future()
 
 asyncio.run(main())
+"""
+
+# The same under Daphne, with nothing of collab: Daphne's own cost per handshake.
+EMPTY_APP = """
+import json
+
+HELLO = json.dumps({"type": "hello", "user": {"id": 1, "username": "x"}, "unread": 0})
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "websocket":
+        return
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.connect":
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.send", "text": HELLO})
+        elif message["type"] == "websocket.receive":
+            request = json.loads(message["text"])
+            await send({"type": "websocket.send", "text": json.dumps(
+                {"type": "reply", "action": request.get("action"), "ref": request.get("ref"),
+                 "data": {}})})
+        elif message["type"] == "websocket.disconnect":
+            return
 """
 
 # The client: one process, one event loop, reads its orders as JSON on stdin,
@@ -265,12 +290,14 @@ def handshake_phase(name, clients, targets, cookies, concurrency, pid):
     rss1 = rss_kib(pid)
     rate = result["opened"] / result["seconds"]
     per_socket = (rss1 - rss0) / max(result["opened"], 1)
-    print(f"  {name:<24} {result['opened']:>6} sockets in {result['seconds']:6.2f} s: "
-          f"{rate:6.0f} handshakes/s, {per_socket:5.1f} KiB per open socket, "
-          f"server CPU {cpu_seconds(pid) - cpu0:5.1f} s, client CPU {result['cpu']:5.1f} s"
+    server_ms = 1000 * (cpu_seconds(pid) - cpu0) / max(result["opened"], 1)
+    print(f"  {name:<18} {result['opened']:>6} sockets in {result['seconds']:6.2f} s: "
+          f"{rate:5.0f}/s, server CPU {server_ms:5.2f} ms each, client CPU "
+          f"{1000 * result['cpu'] / max(result['opened'], 1):4.2f} ms each, "
+          f"{per_socket:5.1f} KiB per open socket"
           + (f", {result['failed']} failed {result['errors']}" if result["failed"] else ""))
     clients.close()
-    return rate
+    return rate, server_ms
 
 
 def bench(args, stage: Path):
@@ -300,13 +327,18 @@ def bench(args, stage: Path):
         sessions, after = seed["sessions"], seed["after"]
 
         ports = [free_port(), free_port()]
-        bare_port = free_port()
+        bare_port, empty_port = free_port(), free_port()
         procs.append(subprocess.Popen([PYTHON, "-c", BARE_SERVER, str(bare_port)], cwd=stage,
                                       env=clean_env()))
+        (stage / "emptyapp.py").write_text(EMPTY_APP)
+        procs.append(subprocess.Popen(
+            [DAPHNE, "-b", "127.0.0.1", "-p", str(empty_port), *DAPHNE_ARGS, "emptyapp:app"],
+            cwd=stage, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         workers = [start_worker(env, port, log) for port in ports]
         procs.extend(workers)
         targets = [[f"ws://127.0.0.1:{p}/ws/", f"http://127.0.0.1:{p}"] for p in ports]
         bare = [[f"ws://127.0.0.1:{bare_port}/", f"http://127.0.0.1:{bare_port}"]]
+        empty = [[f"ws://127.0.0.1:{empty_port}/", f"http://127.0.0.1:{empty_port}"]]
         print(f"reconnect storm: {count} staff seeded, 2 workers, machine: "
               f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
 
@@ -315,22 +347,32 @@ def bench(args, stage: Path):
             clients.start([{"mode": "rate", "targets": [t], "cookies": sessions[:20],
                             "concurrency": 10}])
             clients.close()
-        clients.start([{"mode": "rate", "targets": bare, "cookies": sessions[:20],
-                        "concurrency": 10}])
-        clients.close()
+        for t in (bare, empty):
+            clients.start([{"mode": "rate", "targets": t, "cookies": sessions[:20],
+                            "concurrency": 10}])
+            clients.close()
 
         print(f"1. handshakes, one worker, {args.concurrency} in flight "
               f"({args.rounds} rounds, alternating):")
-        bare_rates, ours = [], []
+        runs = {"bare": [], "empty": [], "collab": []}
         n = args.handshakes
         for _round in range(args.rounds):
-            bare_rates.append(handshake_phase("bare websockets", clients, bare, sessions[:n],
-                                              args.concurrency, procs[0].pid))
-            ours.append(handshake_phase("collab worker", clients, targets[:1], sessions[:n],
-                                        args.concurrency, workers[0].pid))
-        best_bare, best_ours = max(bare_rates), max(ours)
-        print(f"  best of each: collab {best_ours:.0f}/s, bare {best_bare:.0f}/s, ratio "
-              f"{best_ours / best_bare:.2f} (goal: at least 0.50)")
+            runs["bare"].append(handshake_phase("bare websockets", clients, bare, sessions[:n],
+                                                args.concurrency, procs[0].pid))
+            runs["empty"].append(handshake_phase("Daphne, empty app", clients, empty,
+                                                 sessions[:n], args.concurrency, procs[1].pid))
+            runs["collab"].append(handshake_phase("collab worker", clients, targets[:1],
+                                                  sessions[:n], args.concurrency,
+                                                  workers[0].pid))
+        best = {name: max(rate for rate, _ms in found) for name, found in runs.items()}
+        cheapest = {name: min(ms for _rate, ms in found) for name, found in runs.items()}
+        print(f"  best rates: collab {best['collab']:.0f}/s, bare {best['bare']:.0f}/s, "
+              f"ratio {best['collab'] / best['bare']:.2f} (goal: at least 0.50); "
+              f"Daphne with an empty app {best['empty']:.0f}/s, ratio to bare "
+              f"{best['empty'] / best['bare']:.2f}")
+        print(f"  server CPU per handshake: collab {cheapest['collab']:.2f} ms, Daphne alone "
+              f"{cheapest['empty']:.2f} ms, bare websockets {cheapest['bare']:.2f} ms; at that "
+              f"cost one core opens at most {1000 / cheapest['collab']:.0f}/s for collab")
 
         if args.clients:
             print(f"2. storm: {args.clients} clients reconnect to 2 workers at once "
@@ -361,7 +403,9 @@ def bench(args, stage: Path):
             time.sleep(1)
             for i, w in enumerate(workers):
                 open_here = len(done) / 2
-                print(f"  worker {i + 1}: CPU {cpu_seconds(w.pid) - cpu0[i]:.1f} s, "
+                print(f"  worker {i + 1}: CPU {cpu_seconds(w.pid) - cpu0[i]:.1f} s "
+                      f"({1000 * (cpu_seconds(w.pid) - cpu0[i]) / max(open_here, 1):.1f} ms "
+                      f"per resynced client), "
                       f"{(rss_kib(w.pid) - rss0[i]) / max(open_here, 1):.1f} KiB per open socket")
             print(f"  clients: CPU {sum(r['cpu'] for r in results):.1f} s in all")
             clients.close()
