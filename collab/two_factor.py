@@ -52,7 +52,11 @@ def session_needs_code(user, session) -> bool:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.models import Device
 
-    if confirmed_device(user) is None and not required_for(user):
+    # The role first: it needs no query. Then whether any confirmed device
+    # exists (every socket handshake asks: no row read, no ordering).
+    if not required_for(user) and not TOTPDevice.objects.devices_for_user(
+        user, confirmed=True
+    ).exists():
         return False
     persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
     device = Device.from_persistent_id(persistent_id) if persistent_id else None
