@@ -163,9 +163,11 @@ def members(conversation: Conversation) -> list[Membership]:
 
 
 def pinned(conversation: Conversation) -> list[Message]:
+    """The pinned messages, newest pin first, with what the pins bar shows
+    (a link to the message and its text): not the rendered html nor the author."""
     return list(
         Message.objects.filter(conversation=conversation, pinned_at__isnull=False)
-        .select_related("author")
+        .only("conversation_id", "seq", "body", "pinned_at")
         .order_by("-pinned_at")
     )
 
