@@ -200,7 +200,9 @@ def preview(request):
          "content_lang": shown.shown_language(lang)}
         for lang in languages
     ]
-    return render(request, "announcements/partials/preview.html", {"a": shown, "views": views})
+    return render(request, "announcements/partials/preview.html", {
+        "a": shown, "views": views, "published": request.POST.get("published") == "1",
+    })
 
 
 @login_required

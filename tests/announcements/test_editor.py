@@ -264,10 +264,14 @@ def test_preview_of_a_published_edit_changes_nothing(ministry, client_for):
         ministry["officer"], data(to_all_staff=True), services.PUBLISH
     )
     before = Announcement.objects.values().get(pk=published.pk)
+    edit = client_for(ministry["officer"]).get(f"/announcements/{published.pk}/edit/")
+    assert """hx-vals='{"published": "1"}'""" in edit.content.decode()
     response = client_for(ministry["officer"]).post("/announcements/preview/", {
         "title_fr": "Changé", "body_fr": "<p>Nouveau</p>", "to_all_staff": "on",
+        "published": "1",
     })
     assert "Nouveau" in response.content.decode()
+    assert 'value="publish">حفظ' in response.content.decode()  # "Save changes"
     assert Announcement.objects.values().get(pk=published.pk) == before
 
 
