@@ -283,7 +283,8 @@ def discard_unused_images(limit: int = 100) -> int:
 
 def _adopt_images(announcement: Announcement, user: User) -> None:
     """The images the saved text shows, uploaded by ``user`` and not yet part of
-    an announcement, become this one's: its audience may now see them."""
+    an announcement, become this one's: its audience may now see them. Those
+    the text no longer shows go, bytes included: readers cannot reach them."""
     ids = set()
     for body in (announcement.body_ar, announcement.body_fr):
         ids |= image_ids(body)
@@ -291,6 +292,8 @@ def _adopt_images(announcement: Announcement, user: User) -> None:
         Image.objects.filter(
             pk__in=ids, announcement__isnull=True, uploaded_by=user
         ).update(announcement=announcement)
+    dropped = announcement.images.exclude(pk__in=ids).select_related("file")
+    file_services.discard_attachments([image.file for image in dropped])
 
 
 def image_ids(html: str) -> set[int]:

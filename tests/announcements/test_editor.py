@@ -197,6 +197,25 @@ def test_only_authors_upload_images(ministry, client_for):
     assert not Image.objects.exists()
 
 
+def test_an_image_taken_out_of_the_text_is_gone_for_readers(
+    ministry, client_for, django_capture_on_commit_callbacks
+):
+    src = upload(client_for(ministry["officer"]), png()).json()["src"]
+    shown = data(body_ar=f'<p>صورة</p><img src="{src}" alt="x">', to_all_staff=True)
+    announcement = services.save_announcement(ministry["officer"], shown, services.PUBLISH)
+    key = Image.objects.get().version.blob_key
+    reader = client_for(ministry["casa_staff"])
+    assert served(reader.get(src)) == png()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.save_announcement(
+            ministry["officer"], data(body_ar="<p>بدون صورة</p>", to_all_staff=True),
+            services.PUBLISH, announcement=announcement,
+        )
+    assert not Image.objects.exists()
+    assert reader.get(src).status_code == 404
+    assert not get_file_store().exists(key)
+
+
 def test_images_no_saved_text_took_are_dropped_with_their_bytes(
     ministry, client_for, django_capture_on_commit_callbacks
 ):
