@@ -244,8 +244,8 @@ NOTIFICATION_CREATED = event(
     "notification.created",
     Audience.USER,
     {"id": int, "kind": str, "title": str, "unread": int, "html": str},
-    "A notification was stored for you. `html` is the rendered dropdown item; "
-    "`unread` is your new unread count.",
+    "A notification was stored for you. `title` and `html` (the rendered dropdown "
+    "item) are in your language of the moment; `unread` is your new unread count.",
 )
 NOTIFICATION_READ = event(
     "notification.read",

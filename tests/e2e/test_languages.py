@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DIRECTION = "(el) => getComputedStyle(el).direction"
 
 
-def test_a_notification_follows_its_reader_into_arabic(live_url, new_context,
+def test_a_notification_follows_its_reader_into_arabic(live_url, live_redis, new_context,
                                                        directorate_factory, user_factory):
     d = directorate_factory()
     nadia = user_factory(username="nadia", directorate=d, preferred_language="fr",
