@@ -250,6 +250,35 @@ def _download_type(version: FileVersion) -> str:
     return version.content_type
 
 
+def _as_served(request, chunks):
+    """The store's chunks as the server reads them without holding them all.
+
+    Django's ASGI handler reads a synchronous iterator to the end, into
+    memory, before it sends a byte (a 100 MiB download took the server's RSS
+    from 130 to 232 MiB): under ASGI the chunks are handed over one at a time
+    from a worker thread instead. Under WSGI (the test client) they stay as
+    they are."""
+    from django.core.handlers.asgi import ASGIRequest
+
+    if not isinstance(request, ASGIRequest):
+        return chunks
+
+    async def one_by_one():
+        from asgiref.sync import sync_to_async
+
+        take = sync_to_async(next, thread_sensitive=False)
+        try:
+            while (chunk := await take(chunks, None)) is not None:
+                yield chunk
+        finally:
+            try:
+                chunks.close()  # the store's response goes back to its pool
+            except ValueError:  # still running in its thread (client gone): closed when freed
+                pass
+
+    return one_by_one()
+
+
 def _stream(request, store, file, version, content_type, inline):
     size = version.size
     start, end, status = 0, size - 1, 200
@@ -276,7 +305,9 @@ def _stream(request, store, file, version, content_type, inline):
         chunks = store.open(version.blob_key, offset=start, length=end - start + 1)
     except storage.StoreError:
         raise Http404 from None
-    response = StreamingHttpResponse(chunks, status=status, content_type=content_type)
+    response = StreamingHttpResponse(
+        _as_served(request, chunks), status=status, content_type=content_type
+    )
     response["Content-Length"] = str(end - start + 1)
     response["Accept-Ranges"] = "bytes"
     response["ETag"] = etag
@@ -302,7 +333,7 @@ def thumbnail(request, pk):
         chunks = storage.get_file_store().open(version.thumbnail_key)
     except storage.StoreError:
         raise Http404 from None
-    response = StreamingHttpResponse(chunks, content_type="image/webp")
+    response = StreamingHttpResponse(_as_served(request, chunks), content_type="image/webp")
     response["Content-Disposition"] = content_disposition("thumbnail.webp", True)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=300"
