@@ -52,6 +52,11 @@ from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+try:  # what Daphne's WebSocket protocol raises on a write to a socket that closed
+    from autobahn.exception import Disconnected as SocketGone
+except ImportError:  # another server
+    SocketGone = ()
+
 logger = logging.getLogger(__name__)
 
 Send = Callable[[dict], Awaitable[None]]
@@ -139,9 +144,10 @@ class _Outbox:
                 send, frame = self.items.popleft()
                 try:
                     await send({"type": "websocket.send", "text": frame})
+                except SocketGone:
+                    pass  # closed meanwhile: its consumer is leaving
                 except Exception:  # one socket's failure must not stop the others
-                    # Daphne ignores writes to a closed socket, so this is a real
-                    # loss (e.g. a frame over its size limit): say so loudly.
+                    # A real loss (e.g. a frame over its size limit): say so loudly.
                     logger.error("could not write an event frame (%d bytes)",
                                  len(frame.encode()), exc_info=True)
         finally:
