@@ -10,8 +10,10 @@ one notification that came while they were away), then, in one run:
 
 1. **Handshakes per second, one worker**: ``--handshakes`` sockets opened with
    ``--concurrency`` handshakes in flight (each counts once its ``hello``
-   frame came), against collab and against a bare ``websockets`` server that
-   sends a hello, both driven by the same client process. The sockets stay
+   frame came), against collab, against a bare ``websockets`` server that
+   sends a hello and against Daphne serving an empty application (Daphne's own
+   cost), all driven by the same client process, with the server CPU each
+   handshake cost. The sockets stay
    open: the worker's RSS growth divided by their number is the memory per
    open socket.
 2. **The storm**: N clients reconnect to the two workers at once, as
