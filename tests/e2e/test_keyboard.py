@@ -4,8 +4,11 @@ On each main page of the intranet and of the press space, Tab is pressed from
 the top until focus leaves the page: every interactive element (links,
 buttons, fields, summaries, [tabindex]) must be reached, and each one shows a
 focus ring of at least 3:1 against what surrounds it. Nothing looks clickable
-without being focusable. Key actions then work with Enter, Space and Escape
-(menus, the bell, a message's toolbar: react, reply, edit; sending). In Arabic,
+without being focusable, and nothing shows on hover only. Key actions then
+work with Enter, Space and Escape (menus, the bell's decision, a message's
+toolbar: react, reply, edit; sending), with a few words in the polite region
+for a reaction or an edit; arrowing through a filter's list sends nothing
+until its button is pressed (no change of context on input). In Arabic,
 every Arabic text also meets WCAG AAA contrast by our own computation (axe
 skips Arabic text, taking it for an icon ligature). The press space's pages are
 walked too, by a company's representative writing in the same language."""
@@ -43,8 +46,6 @@ DESCRIBE = """const describe = (el) => {
     ? '.' + el.className.split(' ')[0] : '';
   return `${el.tagName.toLowerCase()}${id}${cls} "${text}"`;
 };"""
-
-
 
 # After each Tab: what has focus, whether it was reached before (the walk has
 # gone round), and whether its focus ring shows (an outline of 2px or more at
