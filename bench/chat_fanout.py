@@ -272,7 +272,7 @@ async def idle_sockets(port, sessions, count, pid):
     before = rss_kib(pid)
     sockets, started = [], time.perf_counter()
 
-    retries = 0
+    retries, refusals = 0, {}
 
     async def one(index):
         nonlocal retries
@@ -282,6 +282,10 @@ async def idle_sockets(port, sessions, count, pid):
                 ws = await connect(url, origin=origin, open_timeout=120, max_queue=None,
                                    additional_headers={"Cookie": cookie})
                 break
+            except websockets.exceptions.InvalidStatus as refused:
+                refusals[refused.response.status_code] = (
+                    refusals.get(refused.response.status_code, 0) + 1)
+                return
             except (OSError, websockets.exceptions.InvalidMessage):
                 # The listen queue overflowed (Twisted's backlog is 50): try again.
                 retries += 1
@@ -296,7 +300,10 @@ async def idle_sockets(port, sessions, count, pid):
     opened = time.perf_counter() - started
     await asyncio.sleep(3)
     after = rss_kib(pid)
-    per_socket = (after - before) / count
+    per_socket = (after - before) / max(len(sockets), 1)
+    if refusals:
+        print(f"  handshakes refused (HTTP status: count): {refusals}")
+    count = len(sockets)
     print(f"idle sockets on one Daphne: {count} opened in {opened:.1f} s ({retries} retried); "
           f"RSS {before / 1024:.0f} -> {after / 1024:.0f} MiB: "
           f"{per_socket:.1f} KiB per socket (target < 50 KB)",
