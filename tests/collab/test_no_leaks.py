@@ -58,6 +58,7 @@ def world(db, settings, tmp_path, user_factory, directorate_factory):
 
     from announcements.models import Announcement
     from announcements.models import Attachment as AnnouncementAttachment
+    from announcements.models import Image as AnnouncementImage
     from chat import services as chat_services
     from collab.services import notify
     from files import services as file_services
@@ -90,6 +91,12 @@ def world(db, settings, tmp_path, user_factory, directorate_factory):
     )
     announcement_attachment = AnnouncementAttachment.objects.create(
         announcement=draft, file=circular.file)
+    # An image in the draft's text: readable only by those who may read the draft.
+    picture = file_services.store_attachment(
+        owner, SimpleUploadedFile("picture.png", b"picture"), attached_to="announcements"
+    )
+    announcement_image = AnnouncementImage.objects.create(
+        announcement=draft, file=picture.file, uploaded_by=owner)
     notify(friend, kind="test", title="For the friend only")
     notification = friend.notifications.get(kind="test")
     certificate_type = RequestType.objects.filter(
@@ -101,6 +108,7 @@ def world(db, settings, tmp_path, user_factory, directorate_factory):
     yield {
         "viewer": viewer, "owner": owner, "friend": friend, "group": group, "file": file,
         "share": share, "draft": draft, "announcement_attachment": announcement_attachment,
+        "announcement_image": announcement_image,
         "notification": notification, "request": request,
         "request_attachment": request_attachment,
     }
@@ -153,6 +161,7 @@ CASES = {
     "announcements:attachment": _int_case(
         "draft", attachment_pk=lambda w: w["announcement_attachment"].pk),
     "announcements:api_detail": _int_case("draft"),
+    "announcements:image": _int_case("announcement_image"),
     # requests: a colleague's request in another directorate
     "requests:detail": _int_case("request"),
     "requests:decide_step": _int_case("request", step=1),
