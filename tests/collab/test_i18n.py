@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ["collab", "chat", "files", "announcements", "requests", "press"]
+APPS = ["collab", "chat", "files", "announcements", "requests", "press", "training"]
 LANGUAGES = ["ar", "fr"]
 APPS_WITH_LOCALE = [app for app in APPS if (ROOT / app / "locale").is_dir()]
 NPLURALS = {"ar": 6, "fr": 2}
