@@ -165,14 +165,16 @@ class User(AbstractUser):
     NAME_FIELDS = frozenset({"username", "first_name", "last_name", "full_name_ar"})
 
     def save(self, *args, **kwargs):
-        from chat.text import index_text
-
-        self.search_name = index_text(
-            " ".join([self.username, self.first_name, self.last_name, self.full_name_ar])
-        )
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and self.NAME_FIELDS & set(update_fields):
-            kwargs["update_fields"] = {*update_fields, "search_name"}
+        # Saves of other fields only (a sign-in's last_login) leave the names alone.
+        if update_fields is None or self.NAME_FIELDS & set(update_fields):
+            from chat.text import index_text
+
+            self.search_name = index_text(
+                " ".join([self.username, self.first_name, self.last_name, self.full_name_ar])
+            )
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "search_name"}
         super().save(*args, **kwargs)
 
     @property
