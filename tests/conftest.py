@@ -207,6 +207,18 @@ def _no_scheduler_in_test_process(settings):
 
 
 @pytest.fixture
+def file_store(settings, tmp_path):
+    """The local-disk file store in a directory of the test's own."""
+    from files.storage import get_file_store
+
+    settings.FILE_STORE = "local"
+    settings.FILE_STORE_DIR = tmp_path / "store"
+    get_file_store.cache_clear()
+    yield
+    get_file_store.cache_clear()
+
+
+@pytest.fixture
 def directorate_factory(db):
     from collab.models import Directorate
 

@@ -20,18 +20,9 @@ from .conftest import data
 
 clamd_socket = files_conftest.clamd_socket  # the private clamd of the files suite
 
-pytestmark = pytest.mark.django_db
+# A store of each test's own: the orphan sweep below must not see anyone else's objects.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("file_store")]
 CIRCULAR = b"%PDF-1.4\n% circulaire 12/2026: horaires de ramadan\n%%EOF\n"
-
-
-@pytest.fixture(autouse=True)
-def private_store(settings, tmp_path):
-    # The orphan sweep below must not see anyone else's objects.
-    settings.FILE_STORE = "local"
-    settings.FILE_STORE_DIR = tmp_path / "store"
-    get_file_store.cache_clear()
-    yield
-    get_file_store.cache_clear()
 
 
 def publish_to_casa(ministry, content=CIRCULAR, name="circulaire.pdf"):

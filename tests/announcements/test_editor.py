@@ -22,16 +22,7 @@ from files.storage import get_file_store
 
 from .conftest import data
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def private_store(settings, tmp_path):
-    settings.FILE_STORE = "local"
-    settings.FILE_STORE_DIR = tmp_path / "store"
-    get_file_store.cache_clear()
-    yield
-    get_file_store.cache_clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("file_store")]
 
 
 def png(size=(4, 3)) -> bytes:

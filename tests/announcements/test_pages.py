@@ -15,16 +15,7 @@ from files.storage import blob_key, get_file_store
 
 from .conftest import data, future
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def file_store_in_tmp(settings, tmp_path):
-    settings.FILE_STORE = "local"
-    settings.FILE_STORE_DIR = tmp_path / "files"
-    get_file_store.cache_clear()
-    yield
-    get_file_store.cache_clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("file_store")]
 
 
 def publish(user, **overrides):

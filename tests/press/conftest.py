@@ -70,19 +70,6 @@ def representative(member_factory, company):
 # The dossiers' fixtures (two companies, the press office and committee, a campaign).
 from tests.press.dossier_fixtures import campaign, dossier_env, space  # noqa: E402,F401
 
-
-@pytest.fixture
-def file_store(settings, tmp_path):
-    """The local-disk file store in a directory of the test's own."""
-    from files.storage import get_file_store
-
-    settings.FILE_STORE = "local"
-    settings.FILE_STORE_DIR = tmp_path / "store"
-    get_file_store.cache_clear()
-    yield
-    get_file_store.cache_clear()
-
-
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # A 1x1 PNG.
 PNG_BYTES = bytes.fromhex(

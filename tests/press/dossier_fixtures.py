@@ -45,19 +45,13 @@ def checklist(request_type, **overrides) -> tuple[dict, dict]:
 
 
 @pytest.fixture
-def dossier_env(settings, tmp_path):
+def dossier_env(settings, file_store):
     """Service messages in English, a private file store, a public URL."""
     from django.utils import translation
 
-    from files.storage import get_file_store
-
-    settings.FILE_STORE = "local"
-    settings.FILE_STORE_DIR = tmp_path / "store"
     settings.COLLAB_PUBLIC_URL = "https://portail.example.ma"
-    get_file_store.cache_clear()
     with translation.override("en"):
         yield
-    get_file_store.cache_clear()
 
 
 @pytest.fixture

@@ -18,15 +18,8 @@ def _english_messages():
 
 
 @pytest.fixture(autouse=True)
-def _file_store(settings, tmp_path):
-    from files.storage import get_file_store
-
+def _file_store(settings, file_store):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.FILE_STORE = "local"
-    settings.FILE_STORE_DIR = tmp_path / "store"
-    get_file_store.cache_clear()
-    yield
-    get_file_store.cache_clear()
 
 
 @pytest.fixture
