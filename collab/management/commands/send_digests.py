@@ -5,38 +5,14 @@ each person at most once per their delay). ``--loop`` keeps running, for the
 docker ``digests`` service. Several passes at once never send a digest twice.
 """
 
-import signal
-import time
-
-from django.core.management.base import BaseCommand
-
 from collab.digests import send_digests
+from collab.management.periodic import PeriodicCommand
 
 
-class Command(BaseCommand):
+class Command(PeriodicCommand):
     help = "E-mail digests of unread mentions, direct messages and pending approvals."
+    interval = 900.0
 
-    def add_arguments(self, parser):
-        parser.add_argument("--loop", action="store_true", help="Run a pass every --interval.")
-        parser.add_argument("--interval", type=float, default=900.0,
-                            help="Seconds between passes with --loop (default 900).")
-
-    def handle(self, *args, loop=False, interval=900.0, **options):
-        self.running = True
-
-        def stop(signum, frame):
-            self.running = False
-
-        if loop:
-            signal.signal(signal.SIGTERM, stop)
-            signal.signal(signal.SIGINT, stop)
-        while True:
-            sent, skipped = send_digests()
-            self.stdout.write(f"digests sent {sent}, not due or not sent {skipped}")
-            if not loop:
-                return
-            deadline = time.monotonic() + interval
-            while self.running and time.monotonic() < deadline:
-                time.sleep(0.5)
-            if not self.running:
-                return
+    def run_pass(self, **options) -> str:
+        sent, skipped = send_digests()
+        return f"digests sent {sent}, not due or not sent {skipped}"
