@@ -286,6 +286,16 @@ def document_pdf(document, template_name: str, context: dict | None = None, *,
                       page=page)
 
 
+def pdf_response(pdf: bytes, filename: str, *, inline: bool = False):
+    """An HTTP answer carrying a document's PDF, downloaded (or shown) as ``filename``."""
+    from django.http import HttpResponse
+
+    response = HttpResponse(pdf, content_type="application/pdf")
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
 def find(code: str):
     from requests.models import IssuedDocument
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from collab import exports
+from collab.documents import pdf_response
 from collab.middleware import checks_text_itself
 from requests import policies as engine_policies
 from requests import routing
@@ -264,9 +265,7 @@ def document_pdf(request, pk):
     issued = documents.issued_for(item)
     if issued is None:
         raise Http404
-    response = HttpResponse(documents.pdf(issued), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{issued.kind}-{issued.code}.pdf"'
-    return response
+    return pdf_response(documents.pdf(issued), f"{issued.kind}-{issued.code}.pdf", inline=True)
 
 
 # ---- Press officers -----------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from collab import services as collab_services
+from collab.documents import pdf_response
 from collab.middleware import checks_text_itself
 from collab.models import Notification
 from files.views import serve_version
@@ -239,11 +240,7 @@ def certificate_pdf(request, pk):
     except WorkflowError as exc:  # the profile lacks what the wording needs: named
         messages.error(request, exc.message)
         return redirect("requests:detail", pk=pk)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{certificate.reference_number}.pdf"'
-    )
-    return response
+    return pdf_response(pdf, f"{certificate.reference_number}.pdf")
 
 
 @login_required
@@ -258,9 +255,7 @@ def decision_pdf(request, pk):
     except WorkflowError as exc:  # the profile lacks what the wording needs: named
         messages.error(request, exc.message)
         return redirect("requests:detail", pk=pk)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{item.reference}.pdf"'
-    return response
+    return pdf_response(pdf, f"{item.reference}.pdf")
 
 
 @login_required

@@ -355,10 +355,7 @@ def certificate(request, pk):
         },
         language=language, code=document.code,
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="certificate-{document.code}-{language}.pdf"'
-    )
+    response = documents.pdf_response(pdf, f"certificate-{document.code}-{language}.pdf")
     response["Cache-Control"] = "private, no-store"
     return response
 
