@@ -279,34 +279,29 @@ def choices_wait_for_their_button(page, live_url) -> None:
     expect(page.locator("form.filters")).to_be_visible()  # the same page, results in place
 
 
+def menu_by_keyboard(page, button: str, menu: str, key: str, first: str | None) -> None:
+    """``key`` on the focused ``button`` opens ``menu``; Tab reaches ``first`` in it
+    (if given); Escape closes it and puts focus back on the button."""
+    tab_to(page, button)
+    page.keyboard.press(key)
+    expect(page.locator(menu)).to_be_visible()
+    if first:
+        page.keyboard.press("Tab")
+        expect(page.locator(first).first).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator(menu)).to_be_hidden()
+    expect(page.locator(button)).to_be_focused()
+
+
 def header_by_keyboard(page, live_url, phone: bool) -> None:
     """Menus open with Enter or Space and close with Escape, focus back on their button."""
     page.goto(live_url + "/")
     wait_for_socket(page)
     page.evaluate(START_AT_TOP)
     if phone:
-        tab_to(page, "#nav-toggle")
-        page.keyboard.press("Enter")
-        expect(page.locator("#mainnav")).to_be_visible()
-        page.keyboard.press("Tab")
-        expect(page.locator("#mainnav a").first).to_be_focused()
-        page.keyboard.press("Escape")
-        expect(page.locator("#mainnav")).to_be_hidden()
-        expect(page.locator("#nav-toggle")).to_be_focused()
-    tab_to(page, ".lang-menu summary")
-    page.keyboard.press("Space")
-    expect(page.locator(".lang-menu ul")).to_be_visible()
-    page.keyboard.press("Escape")
-    expect(page.locator(".lang-menu ul")).to_be_hidden()
-    expect(page.locator(".lang-menu summary")).to_be_focused()
-    tab_to(page, ".usermenu summary")
-    page.keyboard.press("Enter")
-    expect(page.locator(".usermenu ul")).to_be_visible()
-    page.keyboard.press("Tab")
-    expect(page.locator(".usermenu ul a").first).to_be_focused()
-    page.keyboard.press("Escape")
-    expect(page.locator(".usermenu ul")).to_be_hidden()
-    expect(page.locator(".usermenu summary")).to_be_focused()
+        menu_by_keyboard(page, "#nav-toggle", "#mainnav", "Enter", "#mainnav a")
+    menu_by_keyboard(page, ".lang-menu summary", ".lang-menu ul", "Space", None)
+    menu_by_keyboard(page, ".usermenu summary", ".usermenu ul", "Enter", ".usermenu ul a")
 
 
 def decide_from_the_bell(page, live_url, language: str) -> None:
