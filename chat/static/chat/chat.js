@@ -220,9 +220,12 @@
 
   // ---- Read state ---------------------------------------------------------
   let readTimer = null;
+  // A read waiting for its delay while the reader sees the messages.
+  let readDue = false;
   function scheduleRead() {
     clearTimeout(readTimer);
-    readTimer = setTimeout(markRead, 400);
+    readDue = document.visibilityState === "visible";
+    readTimer = setTimeout(() => { readDue = false; markRead(); }, 400);
   }
   function markRead() {
     if (!room || document.visibilityState !== "visible" || lastSeq <= lastRead) return;
@@ -231,21 +234,25 @@
     if (socketOpen()) {
       collab.send("chat.read", { conversation: roomId, seq: seq }).then((r) => done(r.unread)).catch(() => {});
     } else {
-      const body = new URLSearchParams({ seq: String(seq) });
-      fetch(room.dataset.readUrl, { method: "POST", body: body, headers: csrfHeaders() })
+      postRead(seq, false)
         .then((r) => r.ok ? r.text() : Promise.reject()).then((n) => done(Number(n))).catch(() => {});
     }
+  }
+  function postRead(seq, keepalive) {
+    const body = new URLSearchParams({ seq: String(seq) });
+    return fetch(room.dataset.readUrl, { method: "POST", body: body, headers: csrfHeaders(), keepalive: keepalive });
   }
   function csrfHeaders() {
     try { return JSON.parse(document.body.getAttribute("hx-headers")); } catch (e) { return {}; }
   }
   // Leaving within the read delay would lose the read: send it on the way out,
   // with keepalive so the browser completes the request after the page is gone.
+  // Only a read the reader saw: closing a background tab reads nothing.
   window.addEventListener("pagehide", () => {
-    if (!room || lastSeq <= lastRead) return;
+    if (!room || !readDue || lastSeq <= lastRead) return;
     clearTimeout(readTimer);
-    const body = new URLSearchParams({ seq: String(lastSeq) });
-    fetch(room.dataset.readUrl, { method: "POST", body: body, headers: csrfHeaders(), keepalive: true }).catch(() => {});
+    readDue = false;
+    postRead(lastSeq, true).catch(() => {});
   });
 
   // ---- Seen by (direct messages and groups) -------------------------------
