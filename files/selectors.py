@@ -175,6 +175,29 @@ def holds_of(user, exclude: int | None = None) -> QuerySet[UploadReservation]:
     return holds
 
 
+def quota_in_use(user, exclude_hold: int | None = None) -> int:
+    """Bytes the user's quota counts now (stored versions and live holds but
+    ``exclude_hold``), in one statement. Written as SQL because an upload
+    runs it once or twice: the ORM's compilation of the same two subqueries
+    was about 1 ms of CPU each time, as much as the round trip."""
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    since = timezone.now() - datetime.timedelta(seconds=settings.FILES_RESERVATION_SECONDS)
+    version, file, hold = (quote(m._meta.db_table) for m in (FileVersion, File, UploadReservation))
+    sql = (
+        f"SELECT COALESCE((SELECT SUM(v.size) FROM {version} v INNER JOIN {file} f"
+        f" ON f.id = v.file_id WHERE f.owner_id = %s AND f.attached_to = ''), 0)"
+        f" + COALESCE((SELECT SUM(h.size) FROM {hold} h WHERE h.user_id = %s"
+        f" AND h.updated_at > %s AND h.id <> %s), 0)"
+    )
+    params = [user.pk, user.pk, connection.ops.adapt_datetimefield_value(since),
+              -1 if exclude_hold is None else exclude_hold]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])
+
+
 def held_bytes(user, exclude: int | None = None) -> int:
     """Quota held by the user's uploads in progress."""
     return holds_of(user, exclude).aggregate(total=Sum("size"))["total"] or 0

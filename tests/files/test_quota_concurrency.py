@@ -178,16 +178,15 @@ def test_parallel_uploads_never_exceed_the_quota(upload_server, user):
 
 def test_uploads_in_progress_hold_no_database_connection(two_connection_server, user):
     """Four uploads wait for the rest of their bodies on a server with two
-    database connections: each took its quota hold and gave its connection
+    database connections: each checked the quota and gave its connection
     back, so a fifth upload goes through meanwhile and all four end well.
     (Holding a connection through the transfer made the third wait for one,
     then fail after the pool's timeout.)"""
-    from django.db import connection
     from django.http import HttpRequest
     from django.middleware.csrf import get_token
     from django.test import Client
 
-    base, _store = two_connection_server
+    base, store = two_connection_server
     client = Client()
     client.force_login(user)
     csrf = get_token(HttpRequest())
@@ -206,19 +205,18 @@ def test_uploads_in_progress_hold_no_database_connection(two_connection_server, 
                     await rest.wait()
                     yield body[SIZE // 2 :]
 
+                # With its hash declared, it is written to the store while it arrives.
+                declared = {**headers, "X-Content-SHA256": hashlib.sha256(body).hexdigest()}
                 return await http.post("/upload/", params={"name": f"p{index}.bin"},
-                                       content=stream(), headers=headers)
+                                       content=stream(), headers=declared)
 
-            def holds():
-                try:
-                    return UploadReservation.objects.count()
-                finally:
-                    connection.close()  # this thread's own, opened by the count
+            def writing():  # the store's files being written: past every quota check
+                return len(list(store.root.rglob(".part-*")))
 
             waiting = [asyncio.create_task(paused(i)) for i in range(4)]
             deadline = asyncio.get_running_loop().time() + 30
-            while await asyncio.to_thread(holds) < 4:
-                assert asyncio.get_running_loop().time() < deadline, "four holds never taken"
+            while writing() < 4:
+                assert asyncio.get_running_loop().time() < deadline, "four writes never begun"
                 await asyncio.sleep(0.1)
             meanwhile = await http.post("/upload/", params={"name": "meanwhile.bin"},
                                         content=_body(9), headers=headers)

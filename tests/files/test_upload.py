@@ -260,6 +260,32 @@ def test_quota_is_per_user_and_translated(local_store, user, user_factory, uploa
     assert uploader(user_factory())(b"c" * 1000, "three.bin").status_code == 200
 
 
+def test_small_upload_refused_when_recorded_if_another_took_the_room(
+    app_store, user, settings
+):
+    """A small upload of declared size holds no quota while it transfers: if
+    an upload that ran at once took the room meanwhile, it is refused when it
+    is recorded, and nothing of it is kept."""
+    import io
+
+    from files import services
+
+    settings.FILES_USER_QUOTA = 1000
+    other = b"b" * 600
+
+    class Meanwhile(io.BytesIO):
+        def read(self, n=-1):
+            if self.tell() == 0:  # another upload ends while this one transfers
+                services.upload_file(user, io.BytesIO(other), "other.bin", declared_size=600)
+            return super().read(n)
+
+    with pytest.raises(services.UploadRefused) as refused:
+        services.upload_file(user, Meanwhile(b"a" * 600), "late.bin", declared_size=600)
+    assert refused.value.status == 413
+    assert list(FileVersion.objects.values_list("file__name", "size")) == [("other.bin", 600)]
+    assert list(app_store.keys()) == [blob_key(hashlib.sha256(other).hexdigest())]
+
+
 def test_the_list_reloaded_after_an_upload_brings_the_quota_line(
     local_store, user, uploader, client_for, settings
 ):
