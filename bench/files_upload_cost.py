@@ -159,14 +159,17 @@ def main():
                   f"{sum(totals[kind].values()) / n * 1000:.1f}; wall median "
                   f"{statistics.median(walls[kind]) * 1000:.1f} ms")
         extra = (sum(totals["app"].values()) - sum(totals["direct"].values())) / n * 1000
+        pairs = zip(walls["app"], walls["direct"], strict=True)
+        wall_extra = statistics.median(a - d for a, d in pairs) * 1000
         print(f"  CPU the application adds per upload: {extra:+.1f} ms "
-              f"(wall: {statistics.median(a - d for a, d in zip(walls['app'], walls['direct'], strict=True)) * 1000:+.1f} ms, median of pairs)")
+              f"(wall: {wall_extra:+.1f} ms, median of pairs)")
         if args.profile:
             server.send_signal(signal.SIGINT)
             server.wait(30)
             import pstats
 
-            pstats.Stats(str(work / "server.prof")).sort_stats("cumulative").print_stats("upload_app|starlette|anyio|uvicorn/protocols|json", 30)
+            stats = pstats.Stats(str(work / "server.prof")).sort_stats("cumulative")
+            stats.print_stats("upload_app|starlette|anyio|uvicorn/protocols|json", 30)
     finally:
         if server is not None:
             stop_process(server)
