@@ -146,15 +146,11 @@ def home_sections(user: User) -> dict:
     from announcements import selectors as announcements
     from chat import selectors as chat
     from requests import selectors as procedures
-    from requests.models import Stage
 
     sections = {
         "announcements": list(announcements.feed(user)[:HOME_LIMIT]),
         "awaiting": procedures.awaiting_decision(user, HOME_LIMIT),
-        "my_requests": list(
-            procedures.my_requests(user).exclude(stage=Stage.DRAFT)
-            .prefetch_related(None)[:HOME_LIMIT]
-        ),
+        "my_requests": procedures.my_recent_requests(user, HOME_LIMIT),
         "conversations": [item for item in chat.conversations_for(user) if item.unread][
             :HOME_LIMIT
         ],

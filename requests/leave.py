@@ -317,6 +317,17 @@ def on_approved_leave(user, day: datetime.date) -> bool:
     ).exists()
 
 
+def _on_approved_leave_among(user_ids, day: datetime.date) -> set[int]:
+    return set(LeaveRequest.objects.filter(
+        request__requester_id__in=user_ids, request__stage=Stage.COMPLETED,
+        start_date__lte=day, end_date__gte=day,
+    ).values_list("request__requester_id", flat=True))
+
+
+# Lists ask about several managers at once (requests.routing).
+on_approved_leave.absent_among = _on_approved_leave_among
+
+
 def can_cancel_leave(request: Request) -> bool:
     """Leave may be withdrawn until it starts, even once approved."""
     return request.leave.start_date > timezone.localdate()

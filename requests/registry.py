@@ -56,7 +56,9 @@ FAMILIES: dict[str, FamilyHooks] = {}
 # Families registered by other apps (press, training): code -> label shown in
 # the admin's choice of a procedure type's family.
 FAMILY_LABELS: dict = {}
-# Callables (user, day) -> bool telling the engine a manager is away that day.
+# Callables (user, day) -> bool telling the engine a manager is away that day;
+# one may also carry ``absent_among(user_ids, day) -> set of those away``, which
+# lists use to ask about several managers in one query.
 ABSENCE_PROVIDERS: list[Callable[[object, datetime.date], bool]] = []
 # Called after every transition of any family (notifications, live events).
 TRANSITION_LISTENERS: list[Callable] = []

@@ -179,20 +179,70 @@ def next_step(request: Request, after: int, steps: list[WorkflowStep] | None = N
 # ---- Lists: one filter for "waiting for this user's decision" ------------------
 
 
-def _managers_acted_for(user, day) -> tuple[set[int], User]:
-    """Managers whose direct reports' applications this user decides today, and
-    who decides for the user (worked out on the way: the user is a candidate)."""
-    candidates = {user.pk}
-    candidates |= set(Delegation.objects.filter(
-        acting_manager=user, start_date__lte=day, end_date__gte=day,
-    ).values_list("manager_id", flat=True))
-    # Managers of my own team who are away without delegation fall back to me.
-    candidates |= set(User.objects.filter(manager=user, role=User.Role.MANAGER)
-                      .values_list("pk", flat=True))
-    managers = User.objects.filter(pk__in=candidates).select_related("manager")
-    deciders = {m.pk: acting_manager(m, day) for m in managers}
-    mine = deciders[user.pk] if user.pk in deciders else acting_manager(user, day)
-    return {pk for pk, decider in deciders.items() if decider.pk == user.pk}, mine
+def _absent(users, day) -> set[int]:
+    """Pks of ``users`` away on ``day`` by any absence provider; one question per
+    provider when it can answer for several people at once (``absent_among``)."""
+    absent: set[int] = set()
+    for provider in ABSENCE_PROVIDERS:
+        among = getattr(provider, "absent_among", None)
+        if among is not None:
+            absent |= set(among([u.pk for u in users], day))
+        else:
+            absent |= {u.pk for u in users if provider(u, day)}
+    return absent
+
+
+def _deciders_around(user, day) -> tuple[set[int], int, list[int], list[int]]:
+    """What the lists need to know about the people around ``user``, in one query
+    (plus one for absences when someone could be replaced): the managers whose
+    direct reports' applications ``user`` decides today, who decides for
+    ``user`` (their pk), and the managers reporting to ``user`` who head their
+    directorate, and the directorates ``user`` heads. The same answers as
+    ``acting_manager`` and ``directorates_headed_by`` asked person by person."""
+    from django.db.models import OuterRef, Subquery
+
+    delegations = Delegation.objects.filter(start_date__lte=day, end_date__gte=day)
+    latest = delegations.filter(manager=OuterRef("pk")).order_by("-created_at", "-pk")
+    people = list(
+        User.objects.filter(
+            Q(pk=user.pk)
+            # Managers who handed me their decisions today...
+            | Q(pk__in=delegations.filter(acting_manager=user).values("manager_id"))
+            # ...and managers of my own team, who fall back to me when away.
+            | Q(manager=user, role=User.Role.MANAGER)
+        ).annotate(
+            delegate_id=Subquery(latest.values("acting_manager_id")[:1]),
+            delegate_active=Subquery(latest.values("acting_manager__is_active")[:1]),
+            head_id=Subquery(_heads().filter(directorate_id=OuterRef("directorate_id"))
+                             .order_by("pk").values("pk")[:1]),
+        ).only("pk", "manager_id", "role", "directorate_id")
+    )
+    maybe_away = [p for p in people if not (p.delegate_id and p.delegate_active)
+                  and p.manager_id]
+    away = _absent(maybe_away, day) if maybe_away else set()
+
+    def decider(person) -> int:
+        if person.delegate_id and person.delegate_active:
+            return person.delegate_id
+        if person.pk in away:
+            return person.manager_id
+        return person.pk
+
+    deciders = {p.pk: decider(p) for p in people}
+    managed = {pk for pk, decider_pk in deciders.items() if decider_pk == user.pk}
+    mine = deciders.get(user.pk, user.pk)
+    reports_heading = [
+        p.pk for p in people
+        if p.pk != user.pk and p.manager_id == user.pk and p.role == User.Role.MANAGER
+        and p.directorate_id and p.head_id == p.pk
+    ]
+    me = next((p for p in people if p.pk == user.pk), None)
+    if me is not None and me.directorate_id == user.directorate_id and me.role == user.role:
+        headed = ([user.directorate_id] if user.directorate_id and user.role == User.Role.MANAGER
+                  and me.head_id == user.pk else [])
+    else:
+        headed = directorates_headed_by(user)
+    return managed, mine, reports_heading, headed
 
 
 def awaiting_filter(user, day: datetime.date | None = None) -> Q:
@@ -202,12 +252,12 @@ def awaiting_filter(user, day: datetime.date | None = None) -> Q:
     if not user.is_authenticated:
         return Q(pk__in=[])
     day = day or timezone.localdate()
-    managed, mine = _managers_acted_for(user, day)
+    managed, mine, reports_heading, headed = _deciders_around(user, day)
     query = Q(decider=Decider.DIRECT_MANAGER, requester__manager_id__in=managed)
-    if mine.pk != user.pk:
+    if mine != user.pk:
         # My acting manager's own application comes back to me.
         query |= Q(decider=Decider.DIRECT_MANAGER, requester__manager_id=user.pk,
-                   requester_id=mine.pk)
+                   requester_id=mine)
     groups = dict(user.groups.values_list("pk", "name"))
     group_ids, group_names = list(groups), set(groups.values())
     hr = user.role == User.Role.HR_OFFICER
@@ -219,7 +269,6 @@ def awaiting_filter(user, day: datetime.date | None = None) -> Q:
     if group_ids:
         query |= Q(decider__in=[Decider.UNIT_OFFICERS, Decider.COMMITTEE],
                    current_step__group_id__in=group_ids)
-    headed = directorates_headed_by(user)
     if headed:
         query |= Q(decider=Decider.UNIT_DIRECTOR, current_step__unit_id__in=headed)
         query |= Q(decider=Decider.DIRECTOR, applicant_kind=ApplicantKind.DIRECTORATE,
@@ -227,8 +276,6 @@ def awaiting_filter(user, day: datetime.date | None = None) -> Q:
         query |= (Q(decider=Decider.DIRECTOR) & ~Q(applicant_kind=ApplicantKind.DIRECTORATE)
                   & Q(requester__directorate_id__in=headed))
     # Directors I manage: their own applications come up to me.
-    reports_heading = [u.pk for u in User.objects.filter(manager=user, role=User.Role.MANAGER)
-                       if directorates_headed_by(u)]
     if reports_heading:
         query |= (Q(decider=Decider.DIRECTOR) & ~Q(applicant_kind=ApplicantKind.DIRECTORATE)
                   & Q(requester_id__in=reports_heading))

@@ -370,6 +370,42 @@ def test_the_awaiting_filter_agrees_with_deciders_for_everyone(org, types, servi
         assert {r.pk for r in routing.awaiting(person)} == expected, person.username
 
 
+def _awaiting_agrees_with_deciders(people):
+    for person in people:
+        expected = {r.pk for r in Request.objects.all() if routing.can_decide(person, r)}
+        assert {r.pk for r in routing.awaiting(person)} == expected, person.username
+    return {person.username for person in people
+            if routing.awaiting(person).exists()}
+
+
+def test_the_awaiting_filter_follows_absences_and_the_latest_delegation(org, types):
+    from requests.models import Delegation, LeaveRequest
+
+    today = timezone.localdate()
+    start = next_monday(3)
+    leave = services.submit_leave(org["employee"], types["leave-annual"], start=start,
+                                  end=start + datetime.timedelta(days=2))
+    people = [org[k] for k in ("director", "boss", "deputy", "hr", "outsider", "employee")]
+    assert _awaiting_agrees_with_deciders(people) == {"director"}
+    # The director on approved leave with no delegation: their own manager decides.
+    away = Request.objects.create(request_type=types["leave-annual"], requester=org["director"],
+                                  stage=Stage.COMPLETED)
+    LeaveRequest.objects.create(request=away, start_date=today, end_date=today, days=1)
+    assert _awaiting_agrees_with_deciders(people) == {"boss"}
+    # A delegation wins over the absence; of two, the latest one.
+    Delegation.objects.create(manager=org["director"], acting_manager=org["deputy"],
+                              start_date=today, end_date=today)
+    assert _awaiting_agrees_with_deciders(people) == {"deputy"}
+    Delegation.objects.create(manager=org["director"], acting_manager=org["outsider"],
+                              start_date=today, end_date=today)
+    assert _awaiting_agrees_with_deciders(people) == {"outsider"}
+    # The latest delegate gone: the absence rule applies again.
+    org["outsider"].is_active = False
+    org["outsider"].save()
+    assert _awaiting_agrees_with_deciders(people[:4]) == {"boss"}
+    assert Request.objects.get(pk=leave.pk).stage != Stage.COMPLETED
+
+
 def test_the_expiry_command_notifies_then_expires(org, types):
     from django.core.management import call_command
 
