@@ -74,6 +74,18 @@ def feed(user: User, category="", directorate_id=None, text="") -> QuerySet[Anno
     return qs.order_by("-pinned", "-published_at", "-pk")
 
 
+def latest_for(user: User, limit: int) -> list[Announcement]:
+    """The first ``limit`` of the feed for a summary (home): whether each is
+    read, and nothing the lines do not show (no author, no acknowledgement)."""
+    mine = Receipt.objects.filter(announcement=OuterRef("pk"), user=user)
+    return list(
+        _live(Announcement.objects.filter(_addressed_to(user),
+                                          state=Announcement.State.PUBLISHED))
+        .annotate(is_read=Exists(mine))
+        .order_by("-pinned", "-published_at", "-pk")[:limit]
+    )
+
+
 def archive(user: User, category="", directorate_id=None, text="") -> QuerySet[Announcement]:
     """Everything published to the user, expired included, newest first."""
     qs = _filtered(published_for(user), category, directorate_id, text)
@@ -104,9 +116,23 @@ def for_manager(user: User, pk: int) -> Announcement:
 
 
 def unacknowledged_urgent(user: User) -> list[Announcement]:
+    """The banners of every page. Usually no query at all: the live urgent
+    announcements' audiences are cached (announcements.urgent); the database
+    is asked only about those addressed to this user."""
+    from . import urgent
+
+    candidates = urgent.addressed_to(user.directorate_id)
+    if not candidates:
+        return []
+    acknowledged = set(Receipt.objects.filter(
+        user=user, announcement_id__in=candidates, acknowledged_at__isnull=False,
+    ).values_list("announcement_id", flat=True))
+    candidates = [pk for pk in candidates if pk not in acknowledged]
+    if not candidates:
+        return []
     return list(
         _live(published_for(user))
-        .filter(priority=Announcement.Priority.URGENT, is_acknowledged=False)
+        .filter(pk__in=candidates, priority=Announcement.Priority.URGENT, is_acknowledged=False)
         .order_by("-published_at")[:5]
     )
 

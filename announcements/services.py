@@ -22,7 +22,7 @@ from collab.later import in_every_language
 from collab.models import Directorate, Notification, User
 from files import services as file_services
 
-from . import policies, selectors
+from . import policies, selectors, urgent
 from .models import Announcement, Attachment, Image, Receipt
 from .sanitize import clean_html, plain_text
 from .sockets import ALL_STAFF_KEY
@@ -195,6 +195,7 @@ def _claim(announcement: Announcement, from_states, now) -> bool:
     if claimed:
         announcement.state = Announcement.State.PUBLISHED
         announcement.published_at = now
+        urgent.forget()  # an update(): no signal
     return bool(claimed)
 
 
@@ -446,6 +447,8 @@ def withdraw(user: User, announcement: Announcement) -> Announcement:
             state=Announcement.State.WITHDRAWN
         ).update(state=Announcement.State.WITHDRAWN, withdrawn_at=timezone.now())
         announcement.refresh_from_db()
+        if changed:
+            urgent.forget()  # an update(): no signal
         if changed and was_published:
             _take_off_feeds(announcement, _group_keys(announcement))
     return announcement

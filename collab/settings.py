@@ -361,6 +361,27 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# What every page reads and few writes change (announcements/urgent.py: the
+# audiences of the live urgent announcements), shared by every process through
+# Redis so that a change shows on the next page of every worker. Without a
+# plain Redis URL (in memory, or Sentinel: Django's Redis cache takes one
+# server's address) nothing is kept: each page asks the database.
+if REDIS_URL.partition("://")[0].lower() in {"redis", "rediss", "unix"}:
+    _shared_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # Unreachable Redis: the page asks the database after at most this.
+        "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                    "socket_timeout": REDIS_CONNECT_TIMEOUT},
+        "KEY_PREFIX": os.environ.get("CHANNEL_LAYER_PREFIX", "collab"),
+    }
+else:
+    _shared_cache = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "announcements": _shared_cache,
+}
+
 # The announcements scheduler (announcements/scheduler.py) runs inside each
 # Daphne process when the channel layer is in memory (`make run`): a scheduler
 # process of its own could not reach that memory, and its events were lost.
