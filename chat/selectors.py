@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from collab import events
@@ -91,21 +91,31 @@ def describe(membership: Membership) -> ConversationItem:
 
 def conversations_for(user: User) -> list[ConversationItem]:
     """The user's conversations, latest activity first, with unread counts."""
-    memberships = list(
-        Membership.objects.filter(user=user)
-        .select_related("conversation__directorate")
-        .order_by("-conversation__last_activity_at", "-conversation_id")
-    )
+    return _items(user, Membership.objects.filter(user=user))
+
+
+def unread_conversations(user: User, limit: int) -> list[ConversationItem]:
+    """The first ``limit`` of ``conversations_for`` with unread messages (home):
+    the database keeps only those, instead of every conversation of the user."""
+    return _items(user, Membership.objects.filter(
+        user=user, conversation__last_seq__gt=F("last_read_seq")), limit)
+
+
+def _items(user: User, memberships, limit: int | None = None) -> list[ConversationItem]:
+    memberships = (memberships.select_related("conversation__directorate")
+                   .order_by("-conversation__last_activity_at", "-conversation_id"))
+    memberships = list(memberships if limit is None else memberships[:limit])
     direct_ids = [
         m.conversation_id for m in memberships if m.conversation.kind == Conversation.Kind.DIRECT
     ]
     others: dict[int, list[User]] = {}
-    for row in (
-        Membership.objects.filter(conversation_id__in=direct_ids)
-        .exclude(user=user)
-        .select_related("user")
-    ):
-        others.setdefault(row.conversation_id, []).append(row.user)
+    if direct_ids:
+        for row in (
+            Membership.objects.filter(conversation_id__in=direct_ids)
+            .exclude(user=user)
+            .select_related("user")
+        ):
+            others.setdefault(row.conversation_id, []).append(row.user)
     return [
         ConversationItem(
             conversation=m.conversation,

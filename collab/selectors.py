@@ -148,12 +148,10 @@ def home_sections(user: User) -> dict:
     from requests import selectors as procedures
 
     sections = {
-        "announcements": list(announcements.feed(user)[:HOME_LIMIT]),
+        "announcements": announcements.latest_for(user, HOME_LIMIT),
         "awaiting": procedures.awaiting_decision(user, HOME_LIMIT),
         "my_requests": procedures.my_recent_requests(user, HOME_LIMIT),
-        "conversations": [item for item in chat.conversations_for(user) if item.unread][
-            :HOME_LIMIT
-        ],
+        "conversations": chat.unread_conversations(user, HOME_LIMIT),
         "training": upcoming_training(user),
     }
     return sections
