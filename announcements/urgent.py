@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from dataclasses import dataclass
 
 from django.core.cache import caches
@@ -85,29 +86,40 @@ def _from_database(now) -> list[Live]:
             for pk, everyone, expires in rows]
 
 
+# The list this process read last, per database: (version, when, list). A page
+# then reads only the version from Redis (one small value) while nothing changes.
+_last_read: dict[str, tuple[int, float, list[Live]]] = {}
+
+
 def live() -> list[Live]:
     """The published urgent announcements that had not expired when the list
     was made (check ``expires_at`` again: ``Live.addressed_to`` does)."""
     cache = caches["announcements"]
+    database = connection.settings_dict["NAME"]
     try:
         version = cache.get(_version_key())
         if version is None:
             cache.add(_version_key(), _new_version(), None)
             version = cache.get(_version_key())
+        last = _last_read.get(database)
+        if (version is not None and last is not None and last[0] == version
+                and time.monotonic() - last[1] < TIMEOUT):
+            return last[2]
         found = cache.get(_list_key(version)) if version is not None else None
     except Exception:  # noqa: BLE001 - an unreachable cache must not fail the page
         logger.warning("urgent announcements cache unreachable", exc_info=True)
         return _from_database(timezone.now())
-    if found is not None:
-        return found
-    # Read after the version: a change committed meanwhile has moved the
-    # version on, so this list, if stale, is stored where nobody looks.
-    found = _from_database(timezone.now())
+    if found is None:
+        # Read after the version: a change committed meanwhile has moved the
+        # version on, so this list, if stale, is stored where nobody looks.
+        found = _from_database(timezone.now())
+        if version is not None:
+            try:
+                cache.set(_list_key(version), found, TIMEOUT)
+            except Exception:  # noqa: BLE001
+                logger.warning("urgent announcements cache unreachable", exc_info=True)
     if version is not None:
-        try:
-            cache.set(_list_key(version), found, TIMEOUT)
-        except Exception:  # noqa: BLE001
-            logger.warning("urgent announcements cache unreachable", exc_info=True)
+        _last_read[database] = (version, time.monotonic(), found)
     return found
 
 
