@@ -256,6 +256,7 @@ def upload_file(
     declared_size: int | None = None,
     declared_sha256: str | None = None,
     replace: File | None = None,
+    thumbnail_later: bool = False,
 ) -> FileVersion:
     """Store a new file (or a new version of ``replace``) and record it.
 
@@ -264,7 +265,8 @@ def upload_file(
     so uploads running at once cannot together exceed it.
     ``declared_sha256`` (the client's hash of the bytes, lowercase hex) lets
     the store write straight to the content key; bytes that do not match it
-    are refused and nothing is kept.
+    are refused and nothing is kept. With ``thumbnail_later`` the caller
+    runs ``after_upload`` once it has answered (the upload endpoint does).
     """
     if replace is not None and replace.owner_id != owner.pk:
         raise UploadRefused(_("Only the owner can add a version."), 403)
@@ -286,8 +288,11 @@ def upload_file(
         limit = settings.FILES_MAX_SIZE
     try:
         _lend_connection_back()
-        return _store_and_record(owner, stream, name, limit, declared_size, declared_sha256,
-                                 replace, reservation)
+        version = _store_and_record(owner, stream, name, limit, declared_size, declared_sha256,
+                                    replace, reservation)
+        if version.available and not thumbnail_later:
+            make_thumbnail(version)
+        return version
     finally:
         if reservation is not None:
             reservation.release()
@@ -342,8 +347,6 @@ def _store_and_record(owner, stream, name, limit, declared_size, declared_sha256
         if blob.created:
             _remove_blob_if_unused(blob.key)
         raise UploadRefused(_("The file could not be saved. Nothing was kept."), 500) from None
-    if version.available:
-        make_thumbnail(version)
     return version
 
 
@@ -514,14 +517,21 @@ def _pdf_first_page(data: bytes) -> bytes:
         return (Path(folder) / "page.png").read_bytes()
 
 
+def has_thumbnail_kind(version: FileVersion) -> bool:
+    """Whether ``make_thumbnail`` would try: an image or a PDF, not too large,
+    not an attachment (those are never shown as thumbnails anywhere)."""
+    if version.file.is_attachment:
+        return False
+    is_pdf = version.content_type == "application/pdf"
+    return (version.is_image or is_pdf) and version.size <= THUMBNAIL_MAX_BYTES
+
+
 def make_thumbnail(version: FileVersion) -> None:
     """A small WebP for an image or a PDF's first page; only once the version is available
     (a quarantined file is never decoded). Failure only means no thumbnail."""
-    if version.file.is_attachment:  # never shown as a thumbnail anywhere
+    if not has_thumbnail_kind(version):
         return
     is_pdf = version.content_type == "application/pdf"
-    if not (version.is_image or is_pdf) or version.size > THUMBNAIL_MAX_BYTES:
-        return
     from PIL import Image
 
     store = storage.get_file_store()
@@ -647,9 +657,20 @@ def _tell_about_infection(version: FileVersion) -> None:
         )
 
 
-def scan_after_upload(version_id: int) -> None:
+def needs_after_upload(version: FileVersion) -> bool:
+    return settings.FILES_SCAN_ENABLED or (version.available and has_thumbnail_kind(version))
+
+
+def after_upload(version: FileVersion) -> None:
+    """What follows the answer to an upload: the scan, which makes the
+    thumbnail once the file is clean, or the thumbnail alone. A thumbnail
+    (reading the image back, decoding, encoding, storing) took longer than
+    the rest of an upload of a photo; the file list shows a placeholder
+    until it exists."""
     if settings.FILES_SCAN_ENABLED:
-        scan_version(version_id)
+        scan_version(version.pk)
+    elif version.available:
+        make_thumbnail(version)
 
 
 # ---- Sharing ---------------------------------------------------------------

@@ -195,11 +195,10 @@ async def upload(request: Request) -> JSONResponse:
         # The answer is known: stop reading ahead (a refused body stays unread).
         tasks.cancel_scope.cancel()
     status = response_data.pop("_status", 200)
+    after = response_data.pop("_after", None)
     background = None
-    if response_data.get("ok") and settings.FILES_SCAN_ENABLED:
-        background = BackgroundTask(
-            anyio.to_thread.run_sync, _scan_in_thread, response_data["version_id"]
-        )
+    if after is not None:  # the scan, the thumbnail: once the person has the answer
+        background = BackgroundTask(anyio.to_thread.run_sync, _after_upload_in_thread, after)
     return JSONResponse(response_data, status_code=status, background=background)
 
 
@@ -249,6 +248,7 @@ def _upload_in_thread(
                     declared_size=declared_size,
                     declared_sha256=declared_sha256,
                     replace=replace,
+                    thumbnail_later=True,
                 )
             except services.UploadRefused as exc:
                 return {"ok": False, "error": exc.message, "_status": exc.status}
@@ -271,6 +271,7 @@ def _upload_in_thread(
                 "sha256": version.sha256,
                 "content_type": version.content_type,
                 "scan_status": version.scan_status,
+                "_after": version if services.needs_after_upload(version) else None,
             }
     finally:
         # As Django does at the end of a request: a connection is kept for
@@ -278,14 +279,14 @@ def _upload_in_thread(
         close_old_connections()
 
 
-def _scan_in_thread(version_id: int) -> None:
+def _after_upload_in_thread(version) -> None:
     from . import services
 
     close_old_connections()
     try:
-        services.scan_after_upload(version_id)
+        services.after_upload(version)
     except Exception:
-        logger.exception("scanning version %s failed", version_id)
+        logger.exception("after the upload of version %s", version.pk)
     finally:
         close_old_connections()
 

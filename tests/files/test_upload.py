@@ -286,6 +286,30 @@ def test_small_upload_refused_when_recorded_if_another_took_the_room(
     assert list(app_store.keys()) == [blob_key(hashlib.sha256(other).hexdigest())]
 
 
+def test_an_image_gets_its_thumbnail_after_the_answer(app_store, user, uploader, monkeypatch):
+    """The endpoint answers, then makes the thumbnail (as the scan does when
+    scanning is on): the answer never waits for the image to be decoded."""
+    from files import services
+    from tests.files.test_access import real_png
+
+    made = []
+    make = services.make_thumbnail
+
+    def recorded(version):
+        made.append(version.thumbnail_key)
+        make(version)
+
+    monkeypatch.setattr(services, "make_thumbnail", recorded)
+    response = uploader(user)(real_png(), "photo.png")
+    assert response.status_code == 200, response.text
+    assert made == [""]  # once, for a version recorded without one
+    version = FileVersion.objects.get(pk=response.json()["version_id"])
+    assert version.thumbnail_key and app_store.exists(version.thumbnail_key)
+    # Nothing to do after a file that can have no thumbnail.
+    assert uploader(user)(b"plain bytes", "notes.txt").status_code == 200
+    assert made == [""]
+
+
 def test_the_list_reloaded_after_an_upload_brings_the_quota_line(
     local_store, user, uploader, client_for, settings
 ):
