@@ -16,6 +16,12 @@ PostgreSQL backends serving its database and of the store, the same for a
 direct put, and the wall-time medians for reference. CPU is read from
 /proc in clock ticks (10 ms), so only totals over many uploads mean anything.
 
+Then the same number of uploads in this process, through the endpoint's
+worker-thread function (``files.upload_app._upload_in_thread``: session,
+quota, store, rows) with the bytes in memory, alternating with direct puts:
+the SQL statements per upload and the thread's CPU per upload, precise to
+the microsecond (``time.thread_time``).
+
 ``--profile`` runs the server under cProfile (its event-loop thread only:
 cProfile does not follow worker threads) and prints the upload path's
 functions there (uvicorn, Starlette, anyio, files/upload_app.py).
@@ -53,6 +59,50 @@ def backend_pids(connection) -> list[int]:
             " AND pid <> pg_backend_pid()"
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def in_process(args, store, session_key):
+    from django.db import connection
+
+    from files.storage import blob_key
+    from files.upload_app import _upload_in_thread
+
+    class Body(io.BytesIO):
+        read1 = io.BytesIO.read  # what the endpoint's reader offers
+
+    statements = []
+
+    def count(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    size = args.size_kib * 1024
+    cpu = {"app": [], "direct": []}
+    counts = []
+    for i in range(args.uploads + 3):
+        body = os.urandom(size)
+        digest = hashlib.sha256(body).hexdigest()
+        statements.clear()
+        started = time.thread_time()
+        with connection.execute_wrapper(count):
+            data = _upload_in_thread(session_key, True, Body(body), f"thread-{i}.bin", "",
+                                     size, digest)
+        app = time.thread_time() - started
+        assert data["ok"], data
+        store.client.remove_object("bench", blob_key(digest))
+        body = os.urandom(size)
+        started = time.thread_time()
+        store.client.put_object("bench", f"direct/t{i}", io.BytesIO(body), size)
+        direct = time.thread_time() - started
+        store.client.remove_object("bench", f"direct/t{i}")
+        if i >= 3:  # after warming up
+            cpu["app"].append(app)
+            cpu["direct"].append(direct)
+            counts.append(len(statements))
+    print(f"in this process, {args.uploads} uploads through the endpoint's thread function: "
+          f"{statistics.median(counts)} SQL statements each; thread CPU median "
+          f"{statistics.median(cpu['app']) * 1000:.2f} ms, a direct put "
+          f"{statistics.median(cpu['direct']) * 1000:.2f} ms")
 
 
 def main():
@@ -163,6 +213,7 @@ def main():
         wall_extra = statistics.median(a - d for a, d in pairs) * 1000
         print(f"  CPU the application adds per upload: {extra:+.1f} ms "
               f"(wall: {wall_extra:+.1f} ms, median of pairs)")
+        in_process(args, store, cookies["sessionid"])
         if args.profile:
             server.send_signal(signal.SIGINT)
             server.wait(30)
