@@ -32,13 +32,19 @@ class SocketOpening:
 def socket_opening(session_key: str | None) -> SocketOpening:
     """Everything a socket reads before it is accepted, in one call (so one
     thread hop per handshake). The consumer decides; this only reads."""
-    from .socket_auth import load_login
+    from .socket_auth import load_login, quick_login
     from .two_factor import session_needs_code
 
-    session, user = load_login(session_key)
+    quick = quick_login(session_key)
+    if quick is not None:
+        session, user, unread = quick.session, quick.user, quick.unread
+        has_device = quick.has_confirmed_device
+    else:
+        session, user = load_login(session_key)
+        unread = has_device = None
     if not user.is_authenticated or not user.is_active:
         return SocketOpening(session, user)
-    if session_needs_code(user, session):
+    if session_needs_code(user, session, has_confirmed_device=has_device):
         return SocketOpening(session, user, needs_code=True)
     groups = [events.group_name(events.Audience.USER, user.pk)]
     if session.session_key:
@@ -53,7 +59,9 @@ def socket_opening(session_key: str | None) -> SocketOpening:
                  else settings.COLLAB_SOCKET_GROUP_PROVIDERS)
     for provider in providers:
         groups.extend(g for g in import_string(provider)(user) if g not in groups)
-    return SocketOpening(session, user, groups=groups, unread=unread_count(user))
+    if unread is None:
+        unread = unread_count(user)
+    return SocketOpening(session, user, groups=groups, unread=unread)
 
 
 def last_notification_id(user: User) -> int:

@@ -47,16 +47,19 @@ def pending_device(user) -> TOTPDevice:
     return device
 
 
-def session_needs_code(user, session) -> bool:
-    """For sockets, which OTPMiddleware never sees: the page check, read from the session."""
+def session_needs_code(user, session, has_confirmed_device: bool | None = None) -> bool:
+    """For sockets, which OTPMiddleware never sees: the page check, read from the session.
+
+    ``has_confirmed_device``, when the caller already read it with the user
+    (collab.socket_auth.quick_login), saves the query."""
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.models import Device
 
     # The role first: it needs no query. Then whether any confirmed device
     # exists (every socket handshake asks: no row read, no ordering).
-    if not required_for(user) and not TOTPDevice.objects.devices_for_user(
-        user, confirmed=True
-    ).exists():
+    if has_confirmed_device is None and not required_for(user):
+        has_confirmed_device = TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
+    if not required_for(user) and not has_confirmed_device:
         return False
     persistent_id = session.get(DEVICE_ID_SESSION_KEY) if session is not None else None
     device = Device.from_persistent_id(persistent_id) if persistent_id else None
