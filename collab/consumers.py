@@ -13,6 +13,7 @@ import json
 import logging
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import close_old_connections
@@ -115,6 +116,13 @@ class CollabConsumer(AsyncWebsocketConsumer):
                 "unread": opening.unread,
             }
         )
+
+    async def websocket_disconnect(self, message):
+        # As Channels' own, less its aclose_old_connections(): a thread-pool
+        # round trip per closing socket (a storm closes thousands) for a
+        # handler that reads nothing; there are no class-level groups to leave.
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     async def disconnect(self, code):
         shutdown.unregister(self)
