@@ -161,22 +161,62 @@ def check_many(logins: Iterable[Login], memo: Memo | None = None) -> dict[Login,
         }
     ended = {}
     for login in logins:
-        user = users.get(login.user_id)
-        session = sessions.get(login.session_key)
-        if user is None:
-            ended[login] = ACCOUNT_DELETED
-        elif not user[1]:
-            ended[login] = ACCOUNT_DISABLED
-        elif not session or str(session.get(SESSION_KEY)) != str(login.user_id):
-            ended[login] = SESSION_GONE
-        elif not _hash_stands(session.get(HASH_SESSION_KEY), login.user_id, user[0], memo):
-            ended[login] = PASSWORD_CHANGED
+        why = _ended(login, users.get(login.user_id), sessions.get(login.session_key), memo)
+        if why is not None:
+            ended[login] = why
     return ended
+
+
+def _ended(login: Login, user, session, memo: Memo | None = None) -> Ended | None:
+    """Why ``login`` ended, given its user's (password, is_active) and its
+    session's data (None when missing); None if it stands."""
+    if user is None:
+        return ACCOUNT_DELETED
+    if not user[1]:
+        return ACCOUNT_DISABLED
+    if not session or str(session.get(SESSION_KEY)) != str(login.user_id):
+        return SESSION_GONE
+    if not _hash_stands(session.get(HASH_SESSION_KEY), login.user_id, user[0], memo):
+        return PASSWORD_CHANGED
+    return None
+
+
+def _check_one(login: Login) -> Ended | None:
+    """``check_many`` of one login in one plain query: every socket action runs
+    it first, and the two ORM queries cost about ten times the SQL itself."""
+    from django.db import connection
+
+    from .models import User
+
+    model = _session_store().get_model_class()
+    qn = connection.ops.quote_name
+    user_meta = User._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT u.{qn(user_meta.get_field('password').column)},"
+            f" u.{qn(user_meta.get_field('is_active').column)},"
+            f" (SELECT s.session_data FROM {qn(model._meta.db_table)} s"
+            f" WHERE s.session_key = %s AND s.expire_date > %s)"
+            f" FROM {qn(user_meta.db_table)} u WHERE u.{qn(user_meta.pk.column)} = %s",
+            [login.session_key, timezone.now(), login.user_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return ACCOUNT_DELETED
+    password, is_active, text = row
+    session = None
+    if text is not None:
+        session = model(session_key=login.session_key, session_data=text).get_decoded()
+    return _ended(login, (password, is_active), session)
 
 
 def check(login: Login) -> None:
     """Raise LoginEnded unless ``login`` still stands (sync: run it in the action's thread)."""
-    ended = check_many([login]).get(login)
+    if issubclass(_session_store(), DbSessionStore):
+        # db and cached_db: the row is the authority, as in _load_sessions.
+        ended = _check_one(login)
+    else:
+        ended = check_many([login]).get(login)
     if ended is not None:
         raise LoginEnded(ended)
 

@@ -342,3 +342,32 @@ def test_a_sweep_sees_changes_made_since_the_previous_one(user_factory):
     assert {login.user_id: e.reason for login, e in ended.items()} == {
         alice.pk: "password changed", bob.pk: "session ended",
     }
+
+
+def test_an_actions_check_of_one_login_agrees_with_the_sweep_in_one_query(
+    user_factory, django_assert_num_queries
+):
+    """Every socket action checks its login with ``check``: one query, the
+    same verdicts as the sweep's batch."""
+    fine, disabled, deleted, changed, alien = (user_factory() for _ in range(5))
+    logins = [session_guard.Login(session_cookie_for(u)[0], u.pk)
+              for u in (fine, fine, disabled, deleted, changed)]
+    logins.append(session_guard.Login(session_cookie_for(alien)[0], fine.pk))
+    User.objects.filter(pk=disabled.pk).update(is_active=False)
+    User.objects.filter(pk=changed.pk).update(password="pbkdf2_sha256$1$salt$other")
+    deleted.delete()
+    Session.objects.filter(session_key=logins[1].session_key).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1))
+
+    verdicts = []
+    for login in logins:
+        with django_assert_num_queries(1):
+            try:
+                session_guard.check(login)
+                verdicts.append(None)
+            except session_guard.LoginEnded as exc:
+                verdicts.append(exc.ended.reason)
+    batch = session_guard.check_many(logins)
+    assert verdicts == [batch[login].reason if login in batch else None for login in logins]
+    assert verdicts == [None, "session ended", "account disabled", "account deleted",
+                        "password changed", "session ended"]
