@@ -66,6 +66,26 @@ class ClosingProtocol(WebSocketProtocol):
             super().serverClose(code=code)
 
 
+# Reconnect storms (bench/reconnect_storm.py): every client of a restarted
+# worker connects at once, and a worker serves a few hundred handshakes a
+# second. Connections wait in the kernel's accept queue: Twisted's default
+# backlog (50) dropped most of them, to be retried after 1, 3, 7... seconds
+# (the kernel caps it at net.core.somaxconn). And an accepted handshake may
+# wait its turn: Daphne's 5 s (autobahn's opening handshake) and 20 s
+# (application) limits cut most of a storm's handshakes after they had cost
+# their full work, the clients retried, and the storm fed itself (68 of
+# 10,000 clients resynced). Up to 60 s here; a client that goes away is
+# still dropped at once.
+LISTEN_BACKLOG = 4096
+HANDSHAKE_TIMEOUT = 60
+
+
+def with_backlog(endpoint: str) -> str:
+    if endpoint.startswith(("tcp:", "tcp6:", "unix:")) and ":backlog=" not in endpoint:
+        return f"{endpoint}:backlog={LISTEN_BACKLOG}"
+    return endpoint
+
+
 class _Formatted:
     """A value formatted for a log line only if the line is written."""
 
@@ -107,6 +127,8 @@ def format_autobahn_logs_lazily() -> None:
 class GracefulServer(Server):
     def __init__(self, *args, **kwargs):
         kwargs["signal_handlers"] = False  # ours, installed when the reactor runs
+        kwargs["endpoints"] = [with_backlog(e) for e in kwargs.get("endpoints") or []]
+        kwargs.setdefault("websocket_handshake_timeout", HANDSHAKE_TIMEOUT)
         super().__init__(*args, **kwargs)
         self.ports = []
         self.stopping = False
@@ -169,6 +191,11 @@ class GracefulServer(Server):
 
 class CLI(CommandLineInterface):
     server_class = GracefulServer
+
+    def __init__(self):
+        super().__init__()
+        # Still overridden by --websocket_connect_timeout.
+        self.parser.set_defaults(websocket_connect_timeout=HANDSHAKE_TIMEOUT)
 
 
 def main(argv: list[str] | None = None) -> None:
