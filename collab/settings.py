@@ -240,7 +240,8 @@ if DATABASE_URL:
                 "min_size": 1,
                 "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", 16)),
                 # Seconds a request waits for a connection. Shorter than
-                # Daphne's WebSocket handshake timeout (5 s): with the database
+                # Daphne's WebSocket handshake timeout (60 s in collab.server,
+                # 5 s in plain Daphne): with the database
                 # out of reach, a handshake must still be answered (4503, see
                 # collab/faults.py) before Daphne drops it without an answer.
                 "timeout": int(os.environ.get("DATABASE_POOL_TIMEOUT", 3)),

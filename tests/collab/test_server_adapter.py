@@ -60,3 +60,21 @@ def test_a_written_line_reads_as_before():
     assert str(lazy) == f"{lazy}" == pprint.pformat({"a": [1, 2]})
     assert str(autobahn_protocol.hlval(5)).endswith("\x1b[0m") or str(
         autobahn_protocol.hlval(5)) == "5"
+
+
+def test_a_storm_waits_in_the_accept_queue_and_is_not_cut_at_five_seconds():
+    worker = server.GracefulServer(
+        application=None,
+        endpoints=["tcp:port=8000:interface=127.0.0.1", "fd:fileno=3",
+                   "tcp:port=8001:interface=127.0.0.1:backlog=64"],
+    )
+    assert worker.endpoints == [
+        f"tcp:port=8000:interface=127.0.0.1:backlog={server.LISTEN_BACKLOG}",
+        "fd:fileno=3",  # the socket's creator chose its backlog
+        "tcp:port=8001:interface=127.0.0.1:backlog=64",
+    ]
+    assert worker.websocket_handshake_timeout == server.HANDSHAKE_TIMEOUT >= 30
+    defaults = server.CLI().parser.parse_args(["asgi:application"])
+    assert defaults.websocket_connect_timeout == server.HANDSHAKE_TIMEOUT
+    given = server.CLI().parser.parse_args(["--websocket_connect_timeout", "7", "asgi:application"])
+    assert given.websocket_connect_timeout == 7
