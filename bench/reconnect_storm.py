@@ -271,10 +271,10 @@ class Clients:
         self.procs = []
 
 
-def start_worker(env: dict, port: int, log=None) -> subprocess.Popen:
+def start_worker(env: dict, port: int, log=None, tree: Path = ROOT) -> subprocess.Popen:
     proc = subprocess.Popen(
         [PYTHON, "-m", "collab.server", "-b", "127.0.0.1", "-p", str(port), *DAPHNE_ARGS,
-         "asgi:application"], cwd=ROOT, env=env,
+         "asgi:application"], cwd=tree, env=env,
         stdout=subprocess.DEVNULL, stderr=log or subprocess.DEVNULL)
     import httpx
 
@@ -339,6 +339,15 @@ def bench(args, stage: Path):
         workers = [start_worker(env, port, log) for port in ports]
         procs.extend(workers)
         targets = [[f"ws://127.0.0.1:{p}/ws/", f"http://127.0.0.1:{p}"] for p in ports]
+        baseline = None
+        if args.baseline_tree:
+            # Another checkout's worker (same database, Redis and flags): its
+            # handshakes measured alternately with this one's, in this run.
+            baseline_port = free_port()
+            baseline = start_worker(env, baseline_port, log, Path(args.baseline_tree).resolve())
+            procs.append(baseline)
+            baseline_target = [[f"ws://127.0.0.1:{baseline_port}/ws/",
+                                f"http://127.0.0.1:{baseline_port}"]]
         bare = [[f"ws://127.0.0.1:{bare_port}/", f"http://127.0.0.1:{bare_port}"]]
         empty = [[f"ws://127.0.0.1:{empty_port}/", f"http://127.0.0.1:{empty_port}"]]
         print(f"reconnect storm: {count} staff seeded, 2 workers, machine: "
@@ -349,7 +358,7 @@ def bench(args, stage: Path):
             clients.start([{"mode": "rate", "targets": [t], "cookies": sessions[:20],
                             "concurrency": 10}])
             clients.close()
-        for t in (bare, empty):
+        for t in (bare, empty) + ((baseline_target,) if baseline else ()):
             clients.start([{"mode": "rate", "targets": t, "cookies": sessions[:20],
                             "concurrency": 10}])
             clients.close()
@@ -357,6 +366,8 @@ def bench(args, stage: Path):
         print(f"1. handshakes, one worker, {args.concurrency} in flight "
               f"({args.rounds} rounds, alternating):")
         runs = {"bare": [], "empty": [], "collab": []}
+        if baseline:
+            runs["baseline"] = []
         n = args.handshakes
         for _round in range(args.rounds):
             runs["bare"].append(handshake_phase("bare websockets", clients, bare, sessions[:n],
@@ -366,6 +377,10 @@ def bench(args, stage: Path):
             runs["collab"].append(handshake_phase("collab worker", clients, targets[:1],
                                                   sessions[:n], args.concurrency,
                                                   workers[0].pid))
+            if baseline:
+                runs["baseline"].append(handshake_phase("baseline worker", clients,
+                                                        baseline_target, sessions[:n],
+                                                        args.concurrency, baseline.pid))
         best = {name: max(rate for rate, _ms in found) for name, found in runs.items()}
         cheapest = {name: min(ms for _rate, ms in found) for name, found in runs.items()}
         print(f"  best rates: collab {best['collab']:.0f}/s, bare {best['bare']:.0f}/s, "
@@ -375,6 +390,11 @@ def bench(args, stage: Path):
         print(f"  server CPU per handshake: collab {cheapest['collab']:.2f} ms, Daphne alone "
               f"{cheapest['empty']:.2f} ms, bare websockets {cheapest['bare']:.2f} ms; at that "
               f"cost one core opens at most {1000 / cheapest['collab']:.0f}/s for collab")
+        if baseline:
+            print(f"  against {args.baseline_tree}: server CPU per handshake "
+                  f"{cheapest['baseline']:.2f} ms there, {cheapest['collab']:.2f} ms here "
+                  f"(ratio {cheapest['collab'] / cheapest['baseline']:.2f}); best rates "
+                  f"{best['baseline']:.0f}/s there, {best['collab']:.0f}/s here")
 
         if args.clients:
             print(f"2. storm: {args.clients} clients reconnect to 2 workers at once "
@@ -431,6 +451,9 @@ def main():
     parser.add_argument("--give-up", type=float, default=60.0,
                         help="seconds after which a storm client stops retrying")
     parser.add_argument("--worker-log", default="")
+    parser.add_argument("--baseline-tree", default="",
+                        help="another checkout (e.g. `git worktree add /tmp/before <commit>`) "
+                             "whose worker's handshakes are measured alongside, same run")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the workers inherit it
