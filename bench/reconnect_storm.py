@@ -182,7 +182,10 @@ async def storm(order, sockets):
         while time.time() - t0 < order["give_up"]:
             attempts[0] += 1
             try:
+                # ping_interval=None: a browser's WebSocket never pings (it only
+                # answers the server's), so a slow reply does not fail it.
                 ws = await connect(url, origin=origin, open_timeout=None, compression=None,
+                                   ping_interval=None,
                                    additional_headers={"Cookie": f"sessionid={cookies[i]}"})
                 hello = json.loads(await ws.recv())
                 assert hello["type"] == "hello", hello
