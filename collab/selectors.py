@@ -75,6 +75,26 @@ def socket_opening(session_key: str | None) -> SocketOpening:
     return SocketOpening(session, user, groups=groups, unread=unread)
 
 
+def bell(user: User) -> tuple[int, int]:
+    """(unread notifications, the latest notification's id or 0): what the header
+    of every page shows, in one round trip. The same answers as
+    ``unread_count`` and ``last_notification_id``, each from its index."""
+    # Plain SQL: the two ORM queries cost more to build than to run.
+    quote, meta = connection.ops.quote_name, Notification._meta
+    table = quote(meta.db_table)
+    recipient = quote(meta.get_field("recipient").column)
+    read_at = quote(meta.get_field("read_at").column)
+    pk = quote(meta.pk.column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {table} WHERE {recipient} = %s AND {read_at} IS NULL),"
+            f" (SELECT MAX({pk}) FROM {table} WHERE {recipient} = %s)",
+            [user.pk, user.pk],
+        )
+        unread, last = cursor.fetchone()
+    return unread, last or 0
+
+
 def last_notification_id(user: User) -> int:
     return (
         Notification.objects.filter(recipient=user).order_by("-pk").values_list("pk", flat=True)

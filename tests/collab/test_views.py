@@ -166,6 +166,22 @@ def test_header_shows_unread_count(logged_in_client, user):
     assert 'id="bell-count" class="badge" data-count="2"' in page
 
 
+def test_header_bell_counts_only_the_reader_s_unread_and_resumes_after_the_latest(
+        logged_in_client, user, user_factory):
+    page = logged_in_client.get("/").content.decode()
+    assert 'data-last-notification-id="0"' in page
+    assert 'id="bell-count" class="badge" data-count="0"' in page
+    other = user_factory()
+    first = services.notify(user, kind="t", title="one")
+    services.notify(other, kind="t", title="not mine")
+    latest = services.notify(user, kind="t", title="two")
+    services.notify(other, kind="t", title="not mine either")
+    Notification.objects.filter(pk=first.pk).update(read_at=latest.created_at)
+    page = logged_in_client.get("/").content.decode()
+    assert 'id="bell-count" class="badge" data-count="1"' in page
+    assert f'data-last-notification-id="{latest.pk}"' in page
+
+
 def test_user_text_is_escaped_in_pages(logged_in_client, user):
     services.notify(user, kind="t", title="<script>alert(1)</script>")
     page = logged_in_client.get("/notifications/").content.decode()
