@@ -1,20 +1,23 @@
-"""Contract test of collab.server's lean write path (ClosingProtocol.sendData)
-against the pinned autobahn: the frames on the wire and the traffic counts are
-those of autobahn's own sendData, whatever the socket's state or options.
+"""Contract test of collab.server's lean write path (ClosingProtocol.sendData,
+write_now) against the pinned autobahn and Twisted: the frames on the wire and
+the traffic counts are those of autobahn's own sendData, whatever the socket's
+state or options, and bytes reach the socket in the order they were written.
 A failure here after an upgrade means the override must be checked again."""
 
 from __future__ import annotations
 
 import inspect
+import socket
 import struct
 
 import pytest
 from autobahn.websocket.protocol import WebSocketProtocol as AutobahnProtocol
 from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
 from twisted.internet.address import IPv4Address
+from twisted.internet.protocol import Protocol
 from twisted.internet.testing import StringTransport
 
-from collab.server import ClosingProtocol
+from collab.server import ClosingProtocol, write_now
 
 
 def open_protocol(cls, **attributes):
@@ -72,3 +75,76 @@ def test_bytes_before_the_socket_opens_count_as_autobahn_counts_them():
     assert ours.transport.value() == stock.transport.value()
     assert (ours.trafficStats.preopenOutgoingOctetsWireLevel
             == stock.trafficStats.preopenOutgoingOctetsWireLevel > 0)
+
+
+# ---- write_now against Twisted's TCP transport (a real socket pair) ---------
+
+
+@pytest.fixture
+def transport():
+    from twisted.internet import reactor, tcp
+
+    ours, peer = socket.socketpair()
+    ours.setblocking(False)
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    protocol = Protocol()
+    server = tcp.Server(ours, protocol, ("127.0.0.1", 40000), None, 1, reactor)
+    protocol.makeConnection(server)
+    yield server, peer
+    server.stopReading()
+    server.stopWriting()
+    ours.close()
+    peer.close()
+
+
+def received(peer) -> bytes:
+    peer.setblocking(False)
+    chunks = []
+    while True:
+        try:
+            chunk = peer.recv(1 << 20)
+        except BlockingIOError:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def flush(server, peer) -> bytes:
+    """What Twisted's event loop would do: write the buffer as the peer reads."""
+    out = b""
+    for _ in range(10000):
+        out += received(peer)
+        if not server.dataBuffer[server.offset:] and not server._tempDataLen:
+            return out + received(peer)
+        server.doWrite()
+    raise AssertionError("Twisted's buffer never emptied")
+
+
+def test_a_frame_goes_to_the_socket_at_once_when_nothing_waits(transport):
+    server, peer = transport
+    write_now(server, b"frame one")
+    assert received(peer) == b"frame one"
+    assert not server._tempDataLen and server.dataBuffer == b""
+
+
+def test_bytes_already_buffered_go_first(transport):
+    server, peer = transport
+    server.write(b"first ")  # Twisted's own write: buffered
+    write_now(server, b"second")
+    assert received(peer) == b""  # nothing overtook the buffer
+    assert flush(server, peer) == b"first second"
+
+
+def test_what_a_full_socket_does_not_take_is_buffered_in_order(transport):
+    server, peer = transport
+    big = bytes(range(256)) * 4096  # 1 MiB, far over the socket's buffer
+    write_now(server, big)
+    assert server._tempDataLen  # the rest waits in Twisted's buffer
+    write_now(server, b"after")
+    assert flush(server, peer) == big + b"after"
+
+
+def test_a_closed_transport_sends_nothing(transport):
+    server, peer = transport
+    server.connected = 0
+    write_now(server, b"late")
+    assert received(peer) == b""
