@@ -1,5 +1,7 @@
-"""CPU per event frame written to a socket by a worker: Twisted's write
-against collab.server.write_now, on the stock asyncio loop and on uvloop.
+"""CPU per event frame a worker sends to a socket: Daphne's and autobahn's
+path against collab.server.ClosingProtocol's (framing, in memory), then
+Twisted's write against collab.server.write_now (real sockets), on the stock
+asyncio loop and on uvloop.
 
     .venv/bin/python bench/socket_writes.py [--sockets 500] [--rounds 60]
 
@@ -111,6 +113,49 @@ def child(loop_name: str, sockets: int, rounds: int) -> None:
     reactor.run()
 
 
+def protocol_path(sockets: int, rounds: int) -> None:
+    """CPU per event frame from Daphne's serverSend to the transport: Daphne's
+    and autobahn's own path against collab.server.ClosingProtocol's, with
+    Twisted's in-memory transport (no socket: the framing and calls only)."""
+    import time
+
+    sys.path.insert(0, str(ROOT))
+    from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
+    from twisted.internet.address import IPv4Address
+    from twisted.internet.testing import StringTransport
+
+    from collab.server import ClosingProtocol
+
+    def protocols(cls):
+        factory = WebSocketFactory(object)
+        factory.protocol = cls
+        made = []
+        for _ in range(sockets):
+            protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
+            protocol.makeConnection(StringTransport())
+            protocol.state, protocol.client_addr = protocol.STATE_OPEN, ["127.0.0.1", 40000]
+            made.append(protocol)
+        return made
+
+    ways = {"Daphne+autobahn": protocols(WebSocketProtocol),
+            "ClosingProtocol": protocols(ClosingProtocol)}
+    spent = dict.fromkeys(ways, 0.0)
+    for n in range(rounds):
+        text = "é" * 400 + "x" * 2000 + str(n)  # a new event each round
+        for name, group in ways.items() if n % 2 else reversed(ways.items()):
+            started = time.process_time()
+            for protocol in group:
+                protocol.serverSend(text)
+            spent[name] += time.process_time() - started
+            for protocol in group:
+                protocol.transport.clear()
+    per = {name: total / (rounds * sockets) * 1e6 for name, total in spent.items()}
+    for name, value in per.items():
+        print(f"  {name:<16} {value:5.1f} us per frame (serverSend to transport.write)")
+    print(f"  ClosingProtocol / Daphne+autobahn: "
+          f"{per['ClosingProtocol'] / per['Daphne+autobahn']:.2f}", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sockets", type=int, default=500,
@@ -121,7 +166,8 @@ def main():
     if args.child:
         child(args.child, args.sockets, args.rounds)
         return
-    print(f"CPU per 2.4 KB frame written, {args.sockets} sockets, {args.rounds} rounds:")
+    print(f"CPU per 2.4 KB event frame, {args.sockets} sockets, {args.rounds} rounds:")
+    protocol_path(args.sockets, args.rounds)
     for loop_name in ("asyncio", "uvloop"):
         subprocess.run([sys.executable, __file__, "--child", loop_name, "--sockets",
                         str(args.sockets), "--rounds", str(args.rounds)], check=True)

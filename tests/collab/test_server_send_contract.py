@@ -26,6 +26,7 @@ def open_protocol(cls, **attributes):
     protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 40000))
     protocol.makeConnection(StringTransport())
     protocol.state = protocol.STATE_OPEN  # as after the opening handshake
+    protocol.client_addr = ["127.0.0.1", 40000]  # what Daphne's onConnect sets
     for name, value in attributes.items():  # what the factory's options set
         setattr(protocol, name, value)
     return protocol
@@ -148,3 +149,41 @@ def test_a_closed_transport_sends_nothing(transport):
     server.connected = 0
     write_now(server, b"late")
     assert received(peer) == b""
+
+
+# ---- serverSend: one prepared frame for every socket an event goes to ------
+
+
+def test_an_event_text_goes_out_as_daphne_sends_it_on_every_socket():
+    texts = ["", "hello", "é" * 1200 + "مرحبا" * 200, "x" * 70000]
+    ours = [open_protocol(ClosingProtocol) for _ in range(3)]
+    stock = open_protocol(WebSocketProtocol)
+    for text in texts:
+        for protocol in ours:  # the same string, socket after socket
+            protocol.serverSend(text)
+        stock.serverSend(text)
+    for protocol in ours:
+        assert protocol.transport.value() == stock.transport.value()
+        assert (protocol.trafficStats.outgoingOctetsWireLevel
+                == stock.trafficStats.outgoingOctetsWireLevel)
+
+
+def test_equal_texts_that_are_different_strings_are_each_sent():
+    ours, stock = open_protocol(ClosingProtocol), open_protocol(WebSocketProtocol)
+    for text in ("".join(["same ", "text"]), "".join(["same ", "text"]), "other"):
+        ours.serverSend(text)
+        stock.serverSend(text)
+    assert ours.transport.value() == stock.transport.value()
+
+
+def test_a_text_over_the_message_limit_is_refused_as_autobahn_refuses_it():
+    from autobahn.exception import PayloadExceededError
+
+    limit = {"maxMessagePayloadSize": 65536}
+    ours, stock = open_protocol(ClosingProtocol, **limit), open_protocol(
+        WebSocketProtocol, **limit)
+    for protocol in (ours, stock):
+        with pytest.raises(PayloadExceededError):
+            protocol.serverSend("y" * 65537)
+        protocol.serverSend("fits")
+    assert ours.transport.value() == stock.transport.value() == b"\x81\x04fits"
