@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from collab import events
 from collab.models import User
 
+from . import fragments
 from .models import Conversation, Membership, Message
 from .text import search_terms
 
@@ -148,17 +149,22 @@ def total_unread(user: User) -> int:
 
 
 def _messages(conversation_id: int):
-    return (
-        Message.objects.filter(conversation_id=conversation_id)
-        .select_related("author", "reply_to__author")
-        .prefetch_related("reactions")
-    )
+    # Reactions are read only for the messages rendered anew (chat.fragments).
+    return fragments.rendered_rows(Message.objects.filter(conversation_id=conversation_id))
+
+
+def _with_html(page: list[Message]) -> list[Message]:
+    """``page`` with each message's fragment in the active language (``.html``)."""
+    for message, html in zip(page, fragments.html_for(page), strict=True):
+        message.html = html
+    return page
 
 
 def history(conversation: Conversation, before_seq: int | None = None, limit: int = PAGE_SIZE):
     """One page of messages before ``before_seq`` (keyset on seq, never OFFSET).
 
-    Returns (messages oldest first, seq to ask for the next older page or None).
+    Returns (messages oldest first, each with its ``html``; seq to ask for the
+    next older page or None).
     """
     rows = _messages(conversation.pk)
     if before_seq is not None:
@@ -167,15 +173,16 @@ def history(conversation: Conversation, before_seq: int | None = None, limit: in
     more = len(page) > limit
     page = page[:limit]
     page.reverse()
-    return page, (page[0].seq if more and page else None)
+    return _with_html(page), (page[0].seq if more and page else None)
 
 
 def around(conversation: Conversation, seq: int, limit: int = PAGE_SIZE):
-    """A page that contains ``seq`` (for links from search): older half, then newer."""
+    """A page that contains ``seq`` (for links from search): older half, then
+    newer, each message with its ``html``."""
     older = list(_messages(conversation.pk).filter(seq__lte=seq).order_by("-seq")[: limit // 2])
     newer = list(_messages(conversation.pk).filter(seq__gt=seq).order_by("seq")[: limit // 2])
     older.reverse()
-    return older + newer
+    return _with_html(older + newer)
 
 
 def members(conversation: Conversation) -> list[Membership]:
@@ -243,8 +250,6 @@ RESYNC_CHUNK = 50  # rows read (and rendered) at a time while a page fills
 
 
 def _resync_page(membership: Membership, last_seq: int, last_change: int, budget) -> dict:
-    from .services import render_message
-
     conversation_id = membership.conversation_id
     # Read before the changes: every change numbered up to it is committed
     # (numbers are taken under the conversation's row lock, in commit order),
@@ -257,22 +262,28 @@ def _resync_page(membership: Membership, last_seq: int, last_change: int, budget
     page = {"messages": [], "changes": [], "more": False,
             "unread": max(0, membership.conversation.last_seq - membership.last_read_seq)}
     seq, change = last_seq, last_change
+    limit = events.frame_budget()
 
     def add(kind: str, item: dict) -> bool:
-        if events.encoded_size(item) >= events.frame_budget():
+        size = events.encoded_size(item)
+        if size >= limit:
             # Too large for any page: a reference the client loads over HTTP.
             item = {k: v for k, v in item.items() if k != "html"} | {"fetch": True}
-        if not budget.take(item):
+            size = events.encoded_size(item)
+        if size + 1 > budget.left:  # + 1: the comma before it
             return False  # the next page starts with it
+        budget.left -= size + 1
         page[kind].append(item)
         return True
 
+    # Fragments come from chat.fragments: rendered once per version, so a
+    # long absence costs reading them, not rendering each message again.
     changed = _messages(conversation_id).filter(seq__lte=last_seq, change__gt=last_change)
     after = last_change
     while True:
         rows = list(changed.filter(change__gt=after).order_by("change")[:RESYNC_CHUNK])
-        for m in rows:
-            item = {"seq": m.seq, "change": m.change, "html": render_message(m),
+        for m, html in zip(rows, fragments.html_for(rows), strict=True):
+            item = {"seq": m.seq, "change": m.change, "html": html,
                     "deleted": m.is_deleted, "pinned": m.pinned_at is not None}
             if not add("changes", item):
                 page["more"] = True
@@ -286,8 +297,8 @@ def _resync_page(membership: Membership, last_seq: int, last_change: int, budget
     newer = _messages(conversation_id)
     while True:
         rows = list(newer.filter(seq__gt=seq).order_by("seq")[:RESYNC_CHUNK])
-        for m in rows:
-            item = {"seq": m.seq, "change": m.change, "html": render_message(m)}
+        for m, html in zip(rows, fragments.html_for(rows), strict=True):
+            item = {"seq": m.seq, "change": m.change, "html": html}
             if not add("messages", item):
                 page["more"] = True
                 page["cursor"] = [seq, change]

@@ -20,7 +20,7 @@ from collab.models import Directorate, User
 from collab.services import notify
 from collab.text import bad_char_message, find_bad_char, strip_bidi
 
-from . import live, selectors
+from . import fragments, live, selectors
 from .models import MAX_MESSAGE_LENGTH, REACTIONS, Conversation, Membership, Message, Reaction
 from .text import excerpt, index_text, mentioned_usernames, render_body
 
@@ -353,6 +353,8 @@ def send_message(
     message._prefetched_objects_cache = {"reactions": []}
     # Kept for the caller: the sender's own copy needs no second render.
     message.html_by_language = render_message_all(message)
+    # And for the pages and resyncs that show it next.
+    fragments.store(message, message.html_by_language)
     events.publish(
         events.CHAT_MESSAGE,
         to=conversation.pk,
@@ -472,17 +474,19 @@ def _notify_mentions(author: User, conversation: Conversation, message: Message)
 
 def _publish_change(message: Message) -> None:
     message = (
-        Message.objects.select_related("author", "reply_to__author")
+        fragments.rendered_rows(Message.objects.all())
         .prefetch_related("reactions")
         .get(pk=message.pk)
     )
+    html = render_message_all(message)
+    fragments.store(message, html)
     events.publish(
         events.CHAT_MESSAGE_CHANGED,
         to=message.conversation_id,
         conversation=message.conversation_id,
         seq=message.seq,
         change=message.change,
-        html=render_message_all(message),
+        html=html,
         deleted=message.is_deleted,
         pinned=message.pinned_at is not None,
     )

@@ -367,7 +367,8 @@ else:
 # Redis so that a change shows on the next page of every worker. Without a
 # plain Redis URL (in memory, or Sentinel: Django's Redis cache takes one
 # server's address) nothing is kept: each page asks the database.
-if REDIS_URL.partition("://")[0].lower() in {"redis", "rediss", "unix"}:
+_PLAIN_REDIS = REDIS_URL.partition("://")[0].lower() in {"redis", "rediss", "unix"}
+if _PLAIN_REDIS:
     _shared_cache = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
@@ -378,9 +379,20 @@ if REDIS_URL.partition("://")[0].lower() in {"redis", "rediss", "unix"}:
     }
 else:
     _shared_cache = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+# Rendered chat messages (chat/fragments.py): in the same Redis, or in process
+# memory without a plain Redis URL (one process then, in development). Only a
+# cache: a message is rendered again when its fragment is missing. Three days
+# cover a long weekend's resync.
+CHAT_FRAGMENT_SECONDS = int(os.environ.get("CHAT_FRAGMENT_SECONDS", 3 * 86400))
+_fragments_cache = (
+    _shared_cache if _PLAIN_REDIS
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+          "LOCATION": "chat-fragments", "OPTIONS": {"MAX_ENTRIES": 20000}}
+)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "announcements": _shared_cache,
+    "chat_fragments": {**_fragments_cache, "TIMEOUT": CHAT_FRAGMENT_SECONDS},
 }
 
 # The announcements scheduler (announcements/scheduler.py) runs inside each
