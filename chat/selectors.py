@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from collab import events
@@ -68,10 +69,24 @@ class ConversationItem:
     title: str
     unread: int
     other: User | None = None  # the other person of a direct conversation
+    url: str = ""
 
     @property
     def pk(self):
         return self.conversation.pk
+
+    @property
+    def activity(self) -> int:
+        """Seconds since the epoch of the last activity (the sidebar's sort key)."""
+        return int(self.conversation.last_activity_at.timestamp())
+
+
+def conversation_urls():
+    """A function giving a conversation's address from its id: one reverse()
+    for a whole list instead of one per item (the address differs only by it)."""
+    sample = reverse("chat:conversation", args=[0])
+    head, _zero, tail = sample.rpartition("/0/")
+    return lambda pk: f"{head}/{pk}/{tail}"
 
 
 def _title(conversation: Conversation, user_id: int, others: list[User]) -> str:
@@ -97,6 +112,7 @@ def describe(membership: Membership) -> ConversationItem:
         title=_title(conversation, membership.user_id, others),
         unread=max(0, conversation.last_seq - membership.last_read_seq),
         other=others[0] if others else None,
+        url=conversation_urls()(conversation.pk),
     )
 
 
@@ -127,6 +143,7 @@ def _items(user: User, memberships, limit: int | None = None) -> list[Conversati
             .select_related("user")
         ):
             others.setdefault(row.conversation_id, []).append(row.user)
+    url = conversation_urls()
     return [
         ConversationItem(
             conversation=m.conversation,
@@ -134,6 +151,7 @@ def _items(user: User, memberships, limit: int | None = None) -> list[Conversati
             title=_title(m.conversation, user.pk, others.get(m.conversation_id, [])),
             unread=max(0, m.conversation.last_seq - m.last_read_seq),
             other=(others.get(m.conversation_id) or [None])[0],
+            url=url(m.conversation_id),
         )
         for m in memberships
     ]

@@ -94,9 +94,16 @@ def conversation(request, pk):
     else:
         page, older = selectors.history(conv)
     member_rows = selectors.members(conv)
-    item = selectors.describe(membership)
+    items = selectors.conversations_for(request.user)
+    item = next((i for i in items if i.pk == conv.pk), None) or selectors.describe(membership)
+    is_creator = conv.created_by_id == request.user.pk
+    remove_url = ""
+    if is_creator and conv.kind == conv.Kind.GROUP:
+        # The members' Remove buttons: one reverse() for the list, not one per member.
+        sample = reverse("chat:remove", args=[conv.pk, 0])
+        remove_url = sample[: sample.rindex("/0/") + 1]
     context = {
-        "items": selectors.conversations_for(request.user),
+        "items": items,
         "item": item,
         "conversation": conv,
         "membership": membership,
@@ -108,7 +115,9 @@ def conversation(request, pk):
         "can_post": services.can_post(request.user, conv),
         "max_length": MAX_MESSAGE_LENGTH,
         "emoji_set": REACTIONS,
-        "is_creator": conv.created_by_id == request.user.pk,
+        "is_creator": is_creator,
+        "remove_url": remove_url,
+        "remove_label": _("Remove"),
         "presence": live.presence_of(sorted(selectors.presence_visible(
             request.user, [m.user_id for m in member_rows]))),
         # Read positions for "seen by" (direct messages and groups).

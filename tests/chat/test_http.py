@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -115,6 +117,16 @@ def test_group_management_over_http(user_factory):
     client.post(reverse("chat:rename", args=[group.pk]), {"title": "Équipe"})
     group.refresh_from_db()
     assert group.title == "Équipe"
+    # The creator's page has a Remove button for each other member, posting
+    # to that member's address; the other members' pages have none.
+    page = client.get(reverse("chat:conversation", args=[group.pk])).content.decode()
+    buttons = re.findall(r'<button type="submit" form="member-remove" formaction="([^"]+)"', page)
+    assert sorted(buttons) == sorted(reverse("chat:remove", args=[group.pk, p.pk]) for p in (x, y))
+    assert 'id="member-remove"' in page
+    # The sidebar links to the conversation (its address made once per list).
+    assert f'<a href="{reverse("chat:conversation", args=[group.pk])}" aria-current="page">' in page
+    assert "member-remove" not in client_for(x).get(
+        reverse("chat:conversation", args=[group.pk])).content.decode()
     # x may not remove y; the creator may.
     client_for(x).post(reverse("chat:remove", args=[group.pk, y.pk]))
     assert group.memberships.filter(user=y).exists()
