@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import F, Q
 from django.urls import reverse
@@ -233,7 +234,7 @@ def resync(user: User, cursors: dict) -> dict:
     """One page of what the user missed in each conversation after (last seq, last change).
 
     Pages are cut by encoded size, not by row count: the reply must fit a
-    socket frame (``events.frame_budget()``), whatever the messages hold.
+    socket frame (``WEBSOCKET_MAX_FRAME_BYTES``), whatever the messages hold.
     A conversation's page holds first its ``changes`` (messages at or before
     the last seq changed after the last change: edits, deletions, reactions,
     pins) in change order, then, once every change is in, its new
@@ -253,15 +254,26 @@ def resync(user: User, cursors: dict) -> dict:
         for m in Membership.objects.filter(user=user, conversation_id__in=list(wanted)[:100])
         .select_related("conversation")
     }
-    budget = events.ByteBudget()
+    gone = [str(pk) for pk in wanted if pk not in memberships]
+    # The whole frame, less what is not an item: a long absence takes half
+    # as many pages (each a round trip and its queries) as with half a frame.
+    budget = events.ByteBudget(
+        settings.WEBSOCKET_MAX_FRAME_BYTES - RESYNC_ENVELOPE - events.encoded_size(gone))
     result = {}
     for conversation_id, cursor in wanted.items():
         membership = memberships.get(conversation_id)
         if membership is None:
             continue
+        budget.left -= RESYNC_PER_CONVERSATION
         result[str(conversation_id)] = _resync_page(membership, *cursor, budget)
-    gone = [str(pk) for pk in wanted if pk not in memberships]
     return {"conversations": result, "gone": gone}
+
+
+# What a resync reply holds besides its items: the frame's envelope (type,
+# action and the client's ref, a short counter), and each conversation's own
+# fields (its id, more, unread, cursor: numbers of at most 20 digits).
+RESYNC_ENVELOPE = 1024
+RESYNC_PER_CONVERSATION = 160
 
 
 RESYNC_CHUNK = 50  # rows read (and rendered) at a time while a page fills
@@ -269,18 +281,17 @@ RESYNC_CHUNK = 50  # rows read (and rendered) at a time while a page fills
 
 def _resync_page(membership: Membership, last_seq: int, last_change: int, budget) -> dict:
     conversation_id = membership.conversation_id
-    # Read before the changes: every change numbered up to it is committed
-    # (numbers are taken under the conversation's row lock, in commit order),
-    # so once the changes read next are all in the page, the client may resume
-    # from it. A change committed meanwhile is sent again next time (harmless).
-    known_change = (
-        Conversation.objects.filter(pk=conversation_id)
-        .values_list("last_change", flat=True).first() or 0
-    )
+    # Read with the membership, before the changes: every change numbered up
+    # to it is committed (numbers are taken under the conversation's row lock,
+    # in commit order), so once the changes read next are all in the page, the
+    # client may resume from it. A change committed meanwhile is sent again
+    # next time (harmless).
+    known_change = membership.conversation.last_change
     page = {"messages": [], "changes": [], "more": False,
             "unread": max(0, membership.conversation.last_seq - membership.last_read_seq)}
     seq, change = last_seq, last_change
     limit = events.frame_budget()
+    taken = {"bytes": 0, "items": 0}
 
     def add(kind: str, item: dict) -> bool:
         size = events.encoded_size(item)
@@ -291,6 +302,8 @@ def _resync_page(membership: Membership, last_seq: int, last_change: int, budget
         if size + 1 > budget.left:  # + 1: the comma before it
             return False  # the next page starts with it
         budget.left -= size + 1
+        taken["bytes"] += size + 1
+        taken["items"] += 1
         page[kind].append(item)
         return True
 
@@ -298,7 +311,7 @@ def _resync_page(membership: Membership, last_seq: int, last_change: int, budget
     # long absence costs reading them, not rendering each message again.
     changed = _messages(conversation_id).filter(seq__lte=last_seq, change__gt=last_change)
     after = last_change
-    while True:
+    while last_change < known_change:  # else nothing changed: no query
         rows = list(changed.filter(change__gt=after).order_by("change")[:RESYNC_CHUNK])
         for m, html in zip(rows, fragments.html_for(rows), strict=True):
             item = {"seq": m.seq, "change": m.change, "html": html,
@@ -313,8 +326,9 @@ def _resync_page(membership: Membership, last_seq: int, last_change: int, budget
         after = rows[-1].change
     change = max(change, known_change)
     newer = _messages(conversation_id)
+    chunk = RESYNC_CHUNK
     while True:
-        rows = list(newer.filter(seq__gt=seq).order_by("seq")[:RESYNC_CHUNK])
+        rows = list(newer.filter(seq__gt=seq).order_by("seq")[:chunk])
         for m, html in zip(rows, fragments.html_for(rows), strict=True):
             item = {"seq": m.seq, "change": m.change, "html": html}
             if not add("messages", item):
@@ -322,8 +336,12 @@ def _resync_page(membership: Membership, last_seq: int, last_change: int, budget
                 page["cursor"] = [seq, change]
                 return page
             seq = m.seq
-        if len(rows) < RESYNC_CHUNK:
+        if len(rows) < chunk:
             break
+        # Next, about as many as the rest of the page holds, going by the
+        # items so far: rows read beyond it are read again for the next page.
+        average = taken["bytes"] / max(1, taken["items"])
+        chunk = max(10, min(4 * RESYNC_CHUNK, int(budget.left / average) + 1))
     page["cursor"] = [seq, change]
     return page
 
