@@ -68,11 +68,18 @@ def rendered_rows(rows):
     )
 
 
-@functools.cache
-def _code_version() -> str:
+def _sources_version() -> str:
     sources = [get_template(name).template.source for name in TEMPLATES]
     return hashlib.blake2b("\0".join([str(CODE_VERSION), *sources]).encode(),
                            digest_size=8).hexdigest()
+
+
+_deployed_version = functools.cache(_sources_version)
+
+
+def _code_version() -> str:
+    # In development templates change under a running server: read them each time.
+    return _sources_version() if settings.DEBUG else _deployed_version()
 
 
 def _person(person) -> tuple:
