@@ -68,6 +68,39 @@ def rendered_rows(rows):
     )
 
 
+def message_rows():
+    """Messages with the columns a fragment reads (to be read with ``load_rows``)."""
+    from .models import Message
+
+    return Message.objects.only(*MESSAGE_FIELDS)
+
+
+def load_rows(rows) -> list:
+    """``rows`` (a Message queryset of ``message_rows()``) read, with what a
+    fragment shows: its columns, then the quoted messages and everyone's name fields in a query
+    each (none when nothing is quoted). The same rows as ``rendered_rows``
+    without prefetch_related's machinery, which cost a long resync more CPU
+    than its queries (a resync reads a hundred pages of rows)."""
+    from .models import Message
+
+    messages = list(rows)
+    quoted_ids = {m.reply_to_id for m in messages if m.reply_to_id}
+    quoted = Message.objects.only(*QUOTED_FIELDS).in_bulk(quoted_ids) if quoted_ids else {}
+    people_ids = {m.author_id for m in messages} | {q.author_id for q in quoted.values()}
+    people_ids.discard(None)
+    people = _people().in_bulk(people_ids) if people_ids else {}
+    # Only what was found is set: a row gone meanwhile loads as it would have.
+    for q in quoted.values():
+        if q.author_id in people:
+            q.author = people[q.author_id]
+    for m in messages:
+        if m.author_id in people:
+            m.author = people[m.author_id]
+        if m.reply_to_id in quoted:
+            m.reply_to = quoted[m.reply_to_id]
+    return messages
+
+
 def _sources_version() -> str:
     sources = [get_template(name).template.source for name in TEMPLATES]
     return hashlib.blake2b("\0".join([str(CODE_VERSION), *sources]).encode(),
@@ -102,8 +135,8 @@ def _signature(message) -> tuple:
     )
 
 
-def _key(message, language: str, zone: str) -> str:
-    text = repr((_code_version(), language, zone, _signature(message)))
+def _key(message, language: str, zone: str, version: str | None = None) -> str:
+    text = repr((version or _code_version(), language, zone, _signature(message)))
     return "chat:m:" + hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -153,7 +186,8 @@ def html_for(messages, language: str | None = None) -> list[str]:
     language = language or translation.get_language() or settings.LANGUAGE_CODE
     zone = timezone.get_current_timezone_name()
     _load_mentions(messages)
-    keys = [_key(m, language, zone) for m in messages]
+    version = _code_version()
+    keys = [_key(m, language, zone, version) for m in messages]
     found = _get_many(keys)
     missing = [m for m, k in zip(messages, keys, strict=True) if k not in found]
     if missing:

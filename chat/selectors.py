@@ -168,8 +168,9 @@ def total_unread(user: User) -> int:
 
 
 def _messages(conversation_id: int):
-    # Reactions are read only for the messages rendered anew (chat.fragments).
-    return fragments.rendered_rows(Message.objects.filter(conversation_id=conversation_id))
+    # Read with fragments.load_rows; reactions are read only for the messages
+    # rendered anew (chat.fragments).
+    return fragments.message_rows().filter(conversation_id=conversation_id)
 
 
 def _with_html(page: list[Message]) -> list[Message]:
@@ -188,7 +189,7 @@ def history(conversation: Conversation, before_seq: int | None = None, limit: in
     rows = _messages(conversation.pk)
     if before_seq is not None:
         rows = rows.filter(seq__lt=before_seq)
-    page = list(rows.order_by("-seq")[: limit + 1])
+    page = fragments.load_rows(rows.order_by("-seq")[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
     page.reverse()
@@ -198,8 +199,10 @@ def history(conversation: Conversation, before_seq: int | None = None, limit: in
 def around(conversation: Conversation, seq: int, limit: int = PAGE_SIZE):
     """A page that contains ``seq`` (for links from search): older half, then
     newer, each message with its ``html``."""
-    older = list(_messages(conversation.pk).filter(seq__lte=seq).order_by("-seq")[: limit // 2])
-    newer = list(_messages(conversation.pk).filter(seq__gt=seq).order_by("seq")[: limit // 2])
+    older = fragments.load_rows(
+        _messages(conversation.pk).filter(seq__lte=seq).order_by("-seq")[: limit // 2])
+    newer = fragments.load_rows(
+        _messages(conversation.pk).filter(seq__gt=seq).order_by("seq")[: limit // 2])
     older.reverse()
     return _with_html(older + newer)
 
@@ -312,7 +315,7 @@ def _resync_page(membership: Membership, last_seq: int, last_change: int, budget
     changed = _messages(conversation_id).filter(seq__lte=last_seq, change__gt=last_change)
     after = last_change
     while last_change < known_change:  # else nothing changed: no query
-        rows = list(changed.filter(change__gt=after).order_by("change")[:RESYNC_CHUNK])
+        rows = fragments.load_rows(changed.filter(change__gt=after).order_by("change")[:RESYNC_CHUNK])
         for m, html in zip(rows, fragments.html_for(rows), strict=True):
             item = {"seq": m.seq, "change": m.change, "html": html,
                     "deleted": m.is_deleted, "pinned": m.pinned_at is not None}
@@ -328,7 +331,7 @@ def _resync_page(membership: Membership, last_seq: int, last_change: int, budget
     newer = _messages(conversation_id)
     chunk = RESYNC_CHUNK
     while True:
-        rows = list(newer.filter(seq__gt=seq).order_by("seq")[:chunk])
+        rows = fragments.load_rows(newer.filter(seq__gt=seq).order_by("seq")[:chunk])
         for m, html in zip(rows, fragments.html_for(rows), strict=True):
             item = {"seq": m.seq, "change": m.change, "html": html}
             if not add("messages", item):
