@@ -315,7 +315,8 @@ def _resync_page(membership: Membership, last_seq: int, last_change: int, budget
     changed = _messages(conversation_id).filter(seq__lte=last_seq, change__gt=last_change)
     after = last_change
     while last_change < known_change:  # else nothing changed: no query
-        rows = fragments.load_rows(changed.filter(change__gt=after).order_by("change")[:RESYNC_CHUNK])
+        rows = fragments.load_rows(
+            changed.filter(change__gt=after).order_by("change")[:RESYNC_CHUNK])
         for m, html in zip(rows, fragments.html_for(rows), strict=True):
             item = {"seq": m.seq, "change": m.change, "html": html,
                     "deleted": m.is_deleted, "pinned": m.pinned_at is not None}
