@@ -23,7 +23,7 @@ import logging
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
@@ -52,22 +52,6 @@ def _people():
     return User.objects.only(*PERSON_FIELDS)
 
 
-def rendered_rows(rows):
-    """``rows`` (a Message queryset) with what a fragment shows, and no more.
-
-    Authors and quoted messages come in queries of their own (a few rows),
-    not joined: a join made PostgreSQL join every later message of the
-    conversation before keeping the first ones when its statistics were stale
-    (fresh rows, before autovacuum), and repeated each author on each row."""
-    from .models import Message
-
-    return rows.only(*MESSAGE_FIELDS).prefetch_related(
-        Prefetch("author", queryset=_people()),
-        Prefetch("reply_to", queryset=Message.objects.only(*QUOTED_FIELDS)),
-        Prefetch("reply_to__author", queryset=_people()),
-    )
-
-
 def message_rows():
     """Messages with the columns a fragment reads (to be read with ``load_rows``)."""
     from .models import Message
@@ -77,10 +61,13 @@ def message_rows():
 
 def load_rows(rows) -> list:
     """``rows`` (a Message queryset of ``message_rows()``) read, with what a
-    fragment shows: its columns, then the quoted messages and everyone's name fields in a query
-    each (none when nothing is quoted). The same rows as ``rendered_rows``
-    without prefetch_related's machinery, which cost a long resync more CPU
-    than its queries (a resync reads a hundred pages of rows)."""
+    fragment shows: the quoted messages and everyone's name fields come in a
+    query each (none when nothing is quoted), not joined: a join made
+    PostgreSQL join every later message of the conversation before keeping the
+    first ones when its statistics were stale (fresh rows, before autovacuum),
+    and repeated each author on each row. Not prefetch_related either: its
+    machinery cost a long resync more CPU than its queries (a resync reads a
+    hundred pages of rows)."""
     from .models import Message
 
     messages = list(rows)

@@ -473,11 +473,8 @@ def _notify_mentions(author: User, conversation: Conversation, message: Message)
 
 
 def _publish_change(message: Message) -> None:
-    message = (
-        fragments.rendered_rows(Message.objects.all())
-        .prefetch_related("reactions")
-        .get(pk=message.pk)
-    )
+    (message,) = fragments.load_rows(
+        fragments.message_rows().prefetch_related("reactions").filter(pk=message.pk))
     html = render_message_all(message)
     fragments.store(message, html)
     events.publish(
