@@ -14,17 +14,21 @@ from . import events
 from .models import Directorate, Notification, User
 
 
-def unread_count(user: User) -> int:
-    # Plain SQL (index notif_recipient_unread): every sync and every change to
-    # the bell counts again, and the ORM's count() cost about five times the query.
+def unread_sql(recipient: str) -> str:
+    """A subquery: the unread notifications of the user whose id is the SQL
+    expression ``recipient`` (``%s``, or a column of an outer query), counted
+    from the index notif_recipient_unread. Plain SQL: every sync, every page's
+    bell and every socket handshake counts them, and the ORM's count() cost
+    about five times the query."""
     meta, qn = Notification._meta, connection.ops.quote_name
+    return (f"(SELECT COUNT(*) FROM {qn(meta.db_table)}"
+            f" WHERE {qn(meta.get_field('recipient').column)} = {recipient}"
+            f" AND {qn(meta.get_field('read_at').column)} IS NULL)")
+
+
+def unread_count(user: User) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {qn(meta.db_table)}"
-            f" WHERE {qn(meta.get_field('recipient').column)} = %s"
-            f" AND {qn(meta.get_field('read_at').column)} IS NULL",
-            [user.pk],
-        )
+        cursor.execute(f"SELECT {unread_sql('%s')}", [user.pk])
         return cursor.fetchone()[0]
 
 
@@ -83,11 +87,10 @@ def bell(user: User) -> tuple[int, int]:
     quote, meta = connection.ops.quote_name, Notification._meta
     table = quote(meta.db_table)
     recipient = quote(meta.get_field("recipient").column)
-    read_at = quote(meta.get_field("read_at").column)
     pk = quote(meta.pk.column)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM {table} WHERE {recipient} = %s AND {read_at} IS NULL),"
+            f"SELECT {unread_sql('%s')},"
             f" (SELECT MAX({pk}) FROM {table} WHERE {recipient} = %s)",
             [user.pk, user.pk],
         )

@@ -92,22 +92,19 @@ def _plain_model_backend(path: str) -> bool:
 def _user_sql(user_model, vendor: str) -> tuple[str, list[str]]:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from .models import Notification
+    from .selectors import unread_sql
 
     qn = connection.ops.quote_name
     fields = user_model._meta.concrete_fields
     user_table = qn(user_model._meta.db_table)
     device = TOTPDevice._meta
-    note = Notification._meta
     columns = ", ".join(f"u.{qn(f.column)}" for f in fields)
     sql = (
         f"SELECT {columns}, "
         f"EXISTS (SELECT 1 FROM {qn(device.db_table)} d"
         f" WHERE d.{qn(device.get_field('user').column)} = u.{qn(user_model._meta.pk.column)}"
         f" AND d.{qn(device.get_field('confirmed').column)} = %s), "
-        f"(SELECT COUNT(*) FROM {qn(note.db_table)} n"
-        f" WHERE n.{qn(note.get_field('recipient').column)} = u.{qn(user_model._meta.pk.column)}"
-        f" AND n.{qn(note.get_field('read_at').column)} IS NULL) "
+        f"{unread_sql(f'u.{qn(user_model._meta.pk.column)}')} "
         f"FROM {user_table} u WHERE u.{qn(user_model._meta.pk.column)} = %s"
     )
     return sql, [f.attname for f in fields]
